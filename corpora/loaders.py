@@ -1,0 +1,273 @@
+"""Benchmarks from every corpus, addressed by URI (see uris.py)."""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .features import detect_features
+from .uris import URIError, humaneval_uri, kernel_uri, parse_uri, synthetic_uri
+
+KERNELS_DIR = Path(__file__).resolve().parent / "kernels"
+HUMANEVAL_FILE = "humaneval-decompile.jsonl"
+
+
+@dataclass
+class Benchmark:
+    uri: str
+    source: str  # a complete translation unit: includes, globals, helpers and the entry function
+    entry: str
+    test_source: str | None = None
+    features: list[str] = field(default_factory=list)
+    meta: dict = field(default_factory=dict)
+
+
+class CorpusError(ValueError):
+    """Bad input; the message is one line: `file:line: what is wrong` where a place is known."""
+
+
+class CorpusMissing(CorpusError):
+    """A corpus that lives outside the repository is absent."""
+
+
+def default_shared_dir() -> Path:
+    """<repo>/../shared/corpora, where the read-only real-world corpora live."""
+    return Path(__file__).resolve().parent.parent.parent / "shared" / "corpora"
+
+
+# ------------------------------------------------------------------ C function discovery
+def _blank_comments_and_strings(text: str) -> str:
+    """Same length as text, with comments, string/char literals and preprocessor lines blanked."""
+    def blank(m: re.Match) -> str:
+        return re.sub(r"[^\n]", " ", m.group(0))
+    return re.sub(r"//[^\n]*|/\*.*?\*/|\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*'|^[ \t]*#[^\n]*",
+                  blank, text, flags=re.S | re.M)
+
+
+@dataclass
+class CFunction:
+    name: str
+    start: int  # offset of the definition (including a preceding `// ncc:` annotation block)
+    end: int
+    static: bool
+    line: int
+
+
+def find_functions(text: str) -> list[CFunction]:
+    """Top-level function definitions of a C file (no preprocessor evaluation)."""
+    clean = _blank_comments_and_strings(text)
+    out: list[CFunction] = []
+    depth = 0
+    i = 0
+    stmt_start = 0
+    n = len(clean)
+    while i < n:
+        ch = clean[i]
+        if ch == "{":
+            if depth == 0:
+                head = clean[stmt_start:i]
+                m = re.search(r"\b([A-Za-z_]\w*)\s*\(([^()]|\([^()]*\))*\)\s*$", head)
+                is_func = m is not None and not re.search(r"=\s*$|\b(struct|union|enum)\s+\w*\s*$", head)
+                close = _match_brace(clean, i)
+                if is_func and m.group(1) not in ("if", "for", "while", "switch", "return", "sizeof"):
+                    start = stmt_start + len(head) - len(head.lstrip())
+                    static = re.search(r"\bstatic\b", head[: m.start()]) is not None
+                    start = _include_annotations(text, start)
+                    out.append(CFunction(m.group(1), start, close + 1, static, text.count("\n", 0, start) + 1))
+                i = close + 1
+                stmt_start = i
+                continue
+            depth += 1
+        elif ch == "}":
+            depth -= 1
+        elif ch == ";" and depth == 0:
+            stmt_start = i + 1
+        i += 1
+    return out
+
+
+def _match_brace(clean: str, i: int) -> int:
+    depth = 0
+    for j in range(i, len(clean)):
+        if clean[j] == "{":
+            depth += 1
+        elif clean[j] == "}":
+            depth -= 1
+            if depth == 0:
+                return j
+    raise CorpusError(f"unbalanced braces from offset {i}")
+
+
+def _include_annotations(text: str, start: int) -> int:
+    """Move start back over the `// ncc:` comment lines that annotate this function."""
+    lines_before = text[:start].split("\n")
+    # lines_before[-1] is the partial line where the definition starts
+    k = len(lines_before) - 1
+    while k > 0 and lines_before[k - 1].strip().startswith("// ncc:"):
+        k -= 1
+    return len("\n".join(lines_before[:k])) + (1 if k > 0 else 0) if k < len(lines_before) - 1 else start
+
+
+# ------------------------------------------------------------------ loaders
+def load_humaneval(path: Path, item: str | None = None, limit: int | None = None) -> list[Benchmark]:
+    if not path.is_file():
+        raise CorpusMissing(f"{path}: humaneval-decompile corpus not found (pass shared_dir= or --shared-dir)")
+    out = []
+    with path.open(encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise CorpusError(f"{path}:{lineno}: malformed JSON ({e.msg})") from None
+            if not isinstance(rec, dict) or "c_func" not in rec or "task_id" not in rec:
+                raise CorpusError(f"{path}:{lineno}: expected fields task_id and c_func")
+            if item is not None and str(rec["task_id"]) != item:
+                continue
+            src = rec["c_func"]
+            out.append(Benchmark(uri=humaneval_uri(rec["task_id"]), source=src, entry="func0",
+                                 test_source=rec.get("c_test"), features=detect_features(src),
+                                 meta={"task_id": rec["task_id"], "corpus": "humaneval-decompile-v0"}))
+            if limit is not None and len(out) >= limit:
+                break
+    if item is not None and not out:
+        raise CorpusError(f"{path}: no task {item}")
+    return out
+
+
+def load_c_file(path: Path, fn: str | None = None) -> list[Benchmark]:
+    if not path.is_file():
+        raise CorpusError(f"{path}: no such file")
+    text = path.read_text(encoding="utf-8", errors="replace")
+    funcs = find_functions(text)
+    if fn is not None:
+        funcs = [f for f in funcs if f.name == fn]
+        if not funcs:
+            raise CorpusError(f"{path}: no function named {fn!r}")
+    else:
+        # every function that is not a static helper of another (and never `main`)
+        funcs = [f for f in funcs if not f.static and f.name != "main"] or [f for f in funcs if f.name != "main"]
+    out = []
+    for f in funcs:
+        out.append(Benchmark(uri=f"file://{path.resolve()}#{f.name}", source=text, entry=f.name,
+                             features=detect_features(text), meta={"path": str(path), "line": f.line,
+                                                                    "annotations": annotations_of(text, f)}))
+    return out
+
+
+def annotations_of(text: str, f: CFunction) -> list[str]:
+    head = text[f.start:f.end].split("\n")
+    return [ln.strip()[len("// ncc:"):].strip() for ln in head if ln.strip().startswith("// ncc:")]
+
+
+def load_c_dir(path: Path, limit: int | None = None) -> list[Benchmark]:
+    if not path.is_dir():
+        raise CorpusError(f"{path}: no such directory")
+    out: list[Benchmark] = []
+    for p in sorted(path.glob("*.c")):
+        out.extend(load_c_file(p))
+        if limit is not None and len(out) >= limit:
+            return out[:limit]
+    return out
+
+
+def load_kernels(item: str | None = None) -> list[Benchmark]:
+    out = []
+    for p in sorted(KERNELS_DIR.glob("*.c")):
+        if item is not None and p.stem != item:
+            continue
+        text = p.read_text()
+        funcs = [f for f in find_functions(text) if not f.static]
+        if not funcs:
+            raise CorpusError(f"{p}: no exported function")
+        f = funcs[-1]
+        out.append(Benchmark(uri=kernel_uri(p.stem), source=text, entry=f.name, features=detect_features(text),
+                             meta={"path": str(p), "annotations": annotations_of(text, f), "corpus": "kernels-v0"}))
+    if item is not None and not out:
+        raise CorpusError(f"kernels-v0: no kernel named {item!r}")
+    return out
+
+
+def load_synthetic(seed: int, item: str | None, count: int | None, limit: int | None = None,
+                   start: int = 0) -> list[Benchmark]:
+    from .generator import generate_function
+
+    indices = [int(item)] if item is not None else range(start, start + (count if count is not None else 1000))
+    out = []
+    for i in indices:
+        g = generate_function(seed, i)
+        out.append(Benchmark(uri=synthetic_uri(seed, i), source=g.source, entry=g.name,
+                             features=g.features, meta={"seed": seed, "index": i, "corpus": "synthetic-v1",
+                                                        "annotations": g.annotations}))
+        if limit is not None and len(out) >= limit:
+            break
+    return out
+
+
+def load_exebench(path: Path, line_no: int | None = None, limit: int | None = None) -> list[Benchmark]:
+    """ExeBench-style JSONL: fname, func_def, func_head, synth_deps/real_deps, *_io_pairs."""
+    if not path.is_file():
+        raise CorpusError(f"{path}: no such file")
+    out = []
+    with path.open(encoding="utf-8") as f:
+        for lineno, line in enumerate(f, 1):
+            if line_no is not None and lineno != line_no:
+                continue
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise CorpusError(f"{path}:{lineno}: malformed JSON ({e.msg})") from None
+            if not isinstance(rec, dict) or "func_def" not in rec:
+                raise CorpusError(f"{path}:{lineno}: expected field func_def")
+            func_def = rec["func_def"]
+            name = rec.get("fname")
+            if not name:
+                fs = find_functions(func_def)
+                if not fs:
+                    raise CorpusError(f"{path}:{lineno}: no function definition in func_def")
+                name = fs[-1].name
+            deps = rec.get("synth_deps") or rec.get("real_deps") or ""
+            includes = "#include <stddef.h>\n#include <stdint.h>\n#include <string.h>\n#include <stdlib.h>\n"
+            src = includes + (deps + "\n" if deps else "") + func_def + "\n"
+            meta = {"path": str(path), "line": lineno, "func_head": rec.get("func_head"),
+                    "io_pairs": rec.get("synth_io_pairs") or rec.get("real_io_pairs"),
+                    "corpus": "exebench"}
+            out.append(Benchmark(uri=f"file://{path.resolve()}#{lineno}", source=src, entry=name,
+                                 features=detect_features(src), meta=meta))
+            if limit is not None and len(out) >= limit:
+                break
+    if line_no is not None and not out:
+        raise CorpusError(f"{path}: no line {line_no}")
+    return out
+
+
+def load_benchmarks(uri_or_path: str, shared_dir: str | Path | None = None,
+                    limit: int | None = None) -> list[Benchmark]:
+    """Benchmarks named by a URI or a path (see uris.py for the forms)."""
+    try:
+        u = parse_uri(uri_or_path)
+    except URIError as e:
+        raise CorpusError(str(e)) from None
+    if u.scheme == "benchmark":
+        if u.dataset == "humaneval-decompile-v0":
+            base = Path(shared_dir) if shared_dir is not None else default_shared_dir()
+            path = base / HUMANEVAL_FILE if base.is_dir() or not base.suffix else base
+            return load_humaneval(path, u.item, limit)
+        if u.dataset == "kernels-v0":
+            return load_kernels(u.item)[:limit]
+        count = int(u.params["count"]) if "count" in u.params else None
+        start = int(u.params.get("start", 0))
+        return load_synthetic(u.seed, u.item, count, limit, start)
+    path = Path(u.path)
+    if u.scheme == "file" and (uri_or_path.endswith("/") or path.is_dir()):
+        return load_c_dir(path, limit)
+    if path.suffix in (".jsonl", ".json") or path.name.endswith(".jsonl.gz"):
+        frag = int(u.fragment) if u.fragment and u.fragment.isdigit() else None
+        return load_exebench(path, frag, limit)
+    if path.is_dir():
+        return load_c_dir(path, limit)
+    return load_c_file(path, u.fragment)[:limit]

@@ -1,0 +1,100 @@
+"""`neuralcc train` and `neuralcc translate`."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("train", help="train or fine-tune the C-to-assembly model")
+    p.add_argument("--data", required=True, help="directory of corpus shards (JSONL, maybe .gz)")
+    p.add_argument("--out", required=True, help="output directory (checkpoint/ and log.jsonl)")
+    p.add_argument("--init", help="local HF seq2seq checkpoint + tokenizer to fine-tune")
+    p.add_argument("--minutes", type=float, default=0.0, help="training time budget (0 = none)")
+    p.add_argument("--steps", type=int, default=0, help="optimizer steps (0 = none)")
+    p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint")
+    p.add_argument("--mode", choices=("chunks", "whole"), default="chunks")
+    p.add_argument("--arch", nargs="+", default=["x86-64", "aarch64"])
+    p.add_argument("--opt", nargs="+", default=["O0"])
+    p.add_argument("--batch-tokens", type=int, default=6000)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--warmup-steps", type=int, default=200)
+    p.add_argument("--ckpt-minutes", type=float, default=5.0)
+    p.add_argument("--eval-minutes", type=float, default=15.0)
+    p.add_argument("--eval-functions", type=int, default=24)
+    p.add_argument("--max-records", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=cmd_train)
+
+    p = subparsers.add_parser("translate", help="translate a C function to assembly")
+    p.add_argument("file", help="C source file")
+    p.add_argument("--arch", choices=("x86-64", "aarch64"), default="x86-64")
+    p.add_argument("--opt", choices=("O0", "O1", "O2", "Os"), default="O0")
+    p.add_argument("--function", help="function to translate (default: the last one defined)")
+    p.add_argument("-n", type=int, default=1, help="number of samples (with --temperature)")
+    p.add_argument("--temperature", type=float, default=0.0, help="0 = greedy")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--beam", type=int, default=1)
+    p.add_argument("--model", help="model directory (default: the packaged default model)")
+    p.set_defaults(func=cmd_translate)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .train import TrainConfig, run
+
+    if not Path(args.data).exists():
+        print(f"neuralcc train: error: {args.data}: no such file or directory", file=sys.stderr)
+        return 2
+    if args.init and not Path(args.init).is_dir():
+        print(f"neuralcc train: error: {args.init}: not a model directory", file=sys.stderr)
+        return 2
+    cfg = TrainConfig(
+        data=args.data, out=args.out, init=args.init, resume=args.resume, minutes=args.minutes, steps=args.steps,
+        mode=args.mode, archs=tuple(args.arch), opts=tuple(args.opt), batch_tokens=args.batch_tokens, lr=args.lr,
+        warmup_steps=args.warmup_steps, ckpt_minutes=args.ckpt_minutes, eval_minutes=args.eval_minutes,
+        eval_functions=args.eval_functions, max_records=args.max_records, seed=args.seed,
+    )
+    return run(cfg)
+
+
+def cmd_translate(args: argparse.Namespace) -> int:
+    def fail(msg: str) -> int:
+        print(f"neuralcc translate: error: {args.file}: {msg}", file=sys.stderr)
+        return 2
+
+    path = Path(args.file)
+    if not path.is_file():
+        return fail("no such file")
+    try:
+        source = path.read_text()
+    except (OSError, UnicodeDecodeError) as e:
+        return fail(f"cannot read: {e.__class__.__name__}")
+    if args.n < 1 or args.beam < 1 or args.temperature < 0:
+        return fail("-n and --beam must be >= 1, --temperature >= 0")
+    if args.n > 1 and args.temperature == 0:
+        return fail("-n > 1 needs --temperature > 0 (greedy gives one answer)")
+
+    import torch
+
+    from .csource import SourceError
+    from .decode import DEFAULT_MODEL, DecodeOptions, Translator
+
+    model_dir = Path(args.model) if args.model else DEFAULT_MODEL
+    if not (model_dir / "config.json").is_file():
+        return fail(f"no model in {model_dir}")
+    torch.set_num_threads(1)
+    tr = Translator(model_dir)
+    opt = DecodeOptions(n=args.n, temperature=args.temperature, seed=args.seed, beam=args.beam)
+    try:
+        outs = tr.translate(source, args.arch, args.opt, entry=args.function, opt=opt)
+    except SourceError as e:
+        return fail(str(e))
+    for i, out in enumerate(outs):
+        if out.truncated:
+            print(f"neuralcc translate: warning: {args.file}: output truncated at the length cap "
+                  f"({', '.join(out.truncated)})", file=sys.stderr)
+        if len(outs) > 1:
+            print(f"# sample {i}")
+        sys.stdout.write(out.asm)
+    return 0

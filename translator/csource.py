@@ -1,0 +1,83 @@
+"""C source -> the text the encoder reads: one `<Ln>` marker per source line (n = the line
+number gcc's .loc uses), the translated function's name replaced by `<FN>`."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .asmtext import FN, MAX_LINE, replace_name
+
+_FUNC_HEAD = re.compile(r"^[A-Za-z_][\w\s\*]*?\b([A-Za-z_]\w*)\s*\(([^;{}]*)\)\s*(\{|$)", re.M)
+_COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
+
+
+class SourceError(ValueError):
+    """A C input the translator cannot handle (message is user-facing)."""
+
+
+@dataclass
+class Function:
+    name: str
+    first_line: int  # 1-based, in the unit
+    last_line: int
+
+
+def _blank_comments(src: str) -> str:
+    # keep line numbers: replace comments by the same number of newlines
+    return _COMMENT.sub(lambda m: "\n" * m.group(0).count("\n") + " ", src)
+
+
+def find_functions(src: str) -> list[Function]:
+    """Function definitions (name, line span) by brace matching; good enough for the corpora's C."""
+    clean = _blank_comments(src)
+    out = []
+    for m in _FUNC_HEAD.finditer(clean):
+        name = m.group(1)
+        if name in {"if", "while", "for", "switch", "return", "sizeof"}:
+            continue
+        if m.group(3) == "{":
+            brace = m.end(3) - 1
+        else:
+            rest = clean[m.end():]
+            stripped = rest.lstrip()
+            if not stripped.startswith("{"):
+                continue
+            brace = m.end() + len(rest) - len(stripped)
+        depth, i = 0, brace
+        while i < len(clean):
+            if clean[i] == "{":
+                depth += 1
+            elif clean[i] == "}":
+                depth -= 1
+                if depth == 0:
+                    break
+            i += 1
+        if depth != 0:
+            continue
+        first = clean.count("\n", 0, m.start()) + 1
+        last = clean.count("\n", 0, i) + 1
+        out.append(Function(name, first, last))
+    return out
+
+
+def encoder_text(src: str, entry: str, max_lines: int = MAX_LINE) -> str:
+    """The unit without #include lines and comments, each kept line prefixed by `<Ln>`.
+
+    Lines outside [1, max_lines] cannot be marked; if the entry function lies beyond,
+    the input is rejected (it would be silently mis-aligned otherwise)."""
+    funcs = {f.name: f for f in find_functions(src)}
+    if entry not in funcs:
+        raise SourceError(f"no definition of function '{entry}'")
+    f = funcs[entry]
+    if f.last_line > max_lines:
+        raise SourceError(f"function '{entry}' ends on line {f.last_line}; the model marks lines up to {max_lines}")
+    clean = _blank_comments(src)
+    parts = []
+    for n, line in enumerate(clean.split("\n"), start=1):
+        s = " ".join(line.split())
+        if not s or s.startswith("#include"):
+            continue
+        if n > max_lines:
+            break
+        parts.append(f"<L{n}>{s}\n")
+    return replace_name("".join(parts), entry, FN)

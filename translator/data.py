@@ -1,0 +1,133 @@
+"""Corpus records -> token-id samples.
+
+A sample is one (function, arch, opt). In "chunks" mode it holds two encoder inputs:
+  order:  <arch> <opt> <order>  C-with-<Ln>-markers        -> <L1> <L3> <L4> <L3> ... </s>
+  chunks: <arch> <opt> <chunks> C-with-markers <sep> <C0><L1><C1><L3>...  -> per chunk k: <Ck> asm-of-chunk </s>
+In "whole" mode (the baseline): <arch> <opt> <whole> C -> the whole function's asm </s>.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+from . import asmtext, tokenizer as T
+from .csource import encoder_text
+
+
+@dataclass
+class Sample:
+    uri: str
+    arch: str
+    opt: str
+    srcs: list[list[int]]  # encoder inputs
+    tgts: list[list[int]]  # decoder targets (with </s>)
+    tgt_src: list[int]  # which encoder input each target reads
+    tgt_weight: list[float] = field(default_factory=list)
+
+    @property
+    def n_tokens(self) -> int:
+        return sum(map(len, self.srcs)) + sum(map(len, self.tgts))
+
+
+def read_shards(path: str | Path) -> Iterator[dict]:
+    path = Path(path)
+    files = sorted(path.rglob("*.jsonl")) + sorted(path.rglob("*.jsonl.gz")) if path.is_dir() else [path]
+    for f in files:
+        opener = gzip.open if f.suffix == ".gz" else open
+        with opener(f, "rt") as fh:
+            for line in fh:
+                if line.strip():
+                    yield json.loads(line)
+
+
+def is_heldout(uri: str, percent: float = 2.0) -> bool:
+    h = int(hashlib.sha1(uri.encode()).hexdigest()[:8], 16)
+    return (h % 10000) < percent * 100
+
+
+def iter_records(path: str | Path, split: str) -> Iterator[dict]:
+    """Records of `split` ("train" or "valid"). Held-out = 2% by hash of uri, so the same
+    functions stay held out across runs and data refreshes."""
+    for rec in read_shards(path):
+        if is_heldout(rec.get("uri", rec["source"])) == (split != "train"):
+            yield rec
+
+
+def tags(arch: str, opt: str) -> str:
+    return f"<{arch}><{opt}>"
+
+
+def order_text(lines: list[int]) -> str:
+    return "".join(f"<L{min(n, asmtext.MAX_LINE)}>" for n in lines)
+
+
+def indexed_order(lines: list[int]) -> str:
+    return "".join(f"<C{k}><L{min(n, asmtext.MAX_LINE)}>" for k, n in enumerate(lines))
+
+
+def target_chunks(rec: dict, arch: str, opt: str) -> list[asmtext.Chunk]:
+    lines = (rec.get("lines") or {}).get(arch, {}).get(opt)
+    asm_lines, nums = asmtext.clean_lines(rec["asm"][arch][opt], lines)
+    asm_lines = [asmtext.replace_name(t, rec["entry"]) for t in asm_lines]
+    return asmtext.split_chunks(asm_lines, nums)
+
+
+def make_sample(tok, rec: dict, arch: str, opt: str, mode: str, max_src: int, max_tgt: int) -> Sample | None:
+    """None if the example does not fit the model (skipped in training, counted)."""
+    if not rec.get("asm", {}).get(arch, {}).get(opt):
+        return None
+    try:
+        c_text = encoder_text(rec["source"], rec["entry"])
+        chunks = target_chunks(rec, arch, opt)
+    except ValueError:
+        return None
+    head = tags(arch, opt)
+    if mode == "whole":
+        src = T.encode(tok, head + "<whole>" + c_text)
+        tgt = T.encode(tok, "".join(asmtext.chunk_text(c) for c in chunks)) + [tok.eos_token_id]
+        if len(src) > max_src or len(tgt) > max_tgt:
+            return None
+        return Sample(rec.get("uri", ""), arch, opt, [src], [tgt], [0], [1.0])
+    lines = [c.line for c in chunks]
+    order_src = T.encode(tok, head + "<order>" + c_text)
+    order_tgt = T.encode(tok, order_text(lines)) + [tok.eos_token_id]
+    chunk_src = T.encode(tok, head + "<chunks>" + c_text + "<sep>" + indexed_order(lines))
+    tgts = [T.encode(tok, f"<C{k}>" + asmtext.chunk_text(c)) + [tok.eos_token_id] for k, c in enumerate(chunks)]
+    if max(len(order_src), len(chunk_src)) > max_src or max(map(len, tgts + [order_tgt])) > max_tgt:
+        return None
+    return Sample(rec.get("uri", ""), arch, opt, [order_src, chunk_src], [order_tgt] + tgts,
+                  [0] + [1] * len(tgts), [1.0] * (1 + len(tgts)))
+
+
+@dataclass
+class Batch:
+    input_ids: "torch.Tensor"
+    attention_mask: "torch.Tensor"
+    decoder_labels: "torch.Tensor"  # -100 = ignore
+    tgt_src: "torch.Tensor"  # encoder row per decoder row
+    n_tokens: int
+
+
+def collate(samples: list[Sample], pad_id: int) -> Batch:
+    import torch
+
+    srcs, tgts, idx = [], [], []
+    for s in samples:
+        base = len(srcs)
+        srcs.extend(s.srcs)
+        tgts.extend(s.tgts)
+        idx.extend(base + i for i in s.tgt_src)
+    ls, lt = max(map(len, srcs)), max(map(len, tgts))
+    ids = torch.full((len(srcs), ls), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(srcs), ls), dtype=torch.long)
+    for i, s in enumerate(srcs):
+        ids[i, : len(s)] = torch.tensor(s)
+        mask[i, : len(s)] = 1
+    labels = torch.full((len(tgts), lt), -100, dtype=torch.long)
+    for i, t in enumerate(tgts):
+        labels[i, : len(t)] = torch.tensor(t)
+    return Batch(ids, mask, labels, torch.tensor(idx), sum(map(len, srcs)) + sum(map(len, tgts)))

@@ -1,0 +1,152 @@
+"""Translate one C function with a trained model: greedy, sampling (seeded) or beam."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from transformers.modeling_outputs import BaseModelOutput
+
+from . import asmtext, data, model as M, tokenizer as T
+from .csource import SourceError, encoder_text, find_functions
+
+DEFAULT_MODEL = Path(__file__).parent / "default_model"
+_LINE_TOK = re.compile(r"<L(\d+)>")
+
+
+@dataclass
+class Translation:
+    asm: str
+    truncated: list[str] = field(default_factory=list)  # what hit a length cap
+    new_tokens: int = 0
+
+
+@dataclass
+class DecodeOptions:
+    n: int = 1
+    temperature: float = 0.0  # 0 = greedy
+    seed: int = 0
+    beam: int = 1
+
+
+class Translator:
+    def __init__(self, model_dir: str | Path = DEFAULT_MODEL, model=None, tok=None, mode: str | None = None):
+        self.tok = tok if tok is not None else T.load(model_dir)
+        self.model = model if model is not None else M.load(model_dir)
+        self.model.eval()
+        self.cfg = M.neuralcc_config(self.model)
+        self.mode = mode or getattr(self.model.config, "neuralcc_mode", "chunks")
+
+    # -- input checks ------------------------------------------------------------------
+    def prepare(self, source: str, entry: str | None) -> tuple[str, str]:
+        funcs = find_functions(source)
+        if not funcs:
+            raise SourceError("no function definition found")
+        if entry is None:
+            entry = funcs[-1].name
+        elif entry not in {f.name for f in funcs}:
+            raise SourceError(f"no function '{entry}' (found: {', '.join(f.name for f in funcs)})")
+        c_text = encoder_text(source, entry)
+        bad = T.unrepresentable(self.tok, c_text)
+        if bad is not None:
+            raise SourceError(f"function '{entry}' contains {bad!r}, which the tokenizer cannot represent")
+        return entry, c_text
+
+    def _check_len(self, ids: list[int], entry: str) -> None:
+        if len(ids) > self.cfg.max_source_tokens:
+            raise SourceError(
+                f"function '{entry}' is too long for the model: {len(ids)} tokens > {self.cfg.max_source_tokens}"
+            )
+
+    # -- generation --------------------------------------------------------------------
+    @torch.no_grad()
+    def _generate(self, src: list[int], prefixes: list[list[int]], max_new: int, opt: DecodeOptions):
+        """Decode len(prefixes) continuations, all reading the same encoder input."""
+        ids = torch.tensor([src])
+        enc = self.model.get_encoder()(input_ids=ids, attention_mask=torch.ones_like(ids)).last_hidden_state
+        start = self.model.config.decoder_start_token_id
+        width = max(map(len, prefixes))
+        # Left-pad is not possible for the decoder; group prefixes by length instead.
+        out: list[list[int]] = [None] * len(prefixes)
+        groups: dict[int, list[int]] = {}
+        for i, p in enumerate(prefixes):
+            groups.setdefault(len(p), []).append(i)
+        for length, rows in sorted(groups.items()):
+            dec = torch.tensor([[start] + prefixes[i] for i in rows])
+            h = enc.expand(len(rows), -1, -1)
+            kw = dict(
+                encoder_outputs=BaseModelOutput(last_hidden_state=h),
+                attention_mask=torch.ones(h.shape[:2], dtype=torch.long),
+                decoder_input_ids=dec,
+                max_new_tokens=max_new,
+                eos_token_id=self.tok.eos_token_id,
+                pad_token_id=self.tok.pad_token_id,
+            )
+            if opt.beam > 1:
+                kw.update(num_beams=opt.beam, do_sample=False, early_stopping=True)
+            elif opt.temperature > 0:
+                kw.update(do_sample=True, temperature=opt.temperature, top_k=0, top_p=1.0)
+            else:
+                kw.update(do_sample=False, num_beams=1)
+            res = self.model.generate(**kw)
+            for r, i in zip(res.tolist(), rows):
+                out[i] = r[1 + length :]
+        del width
+        return out
+
+    def _strip(self, ids: list[int]) -> tuple[list[int], bool]:
+        """Cut at </s>; True if there was one (not truncated)."""
+        eos, pad = self.tok.eos_token_id, self.tok.pad_token_id
+        if eos in ids:
+            return ids[: ids.index(eos)], True
+        return [i for i in ids if i != pad], False
+
+    def translate_one(self, c_text: str, entry: str, arch: str, opt_level: str, opt: DecodeOptions) -> Translation:
+        head = data.tags(arch, opt_level)
+        tr = Translation(asm="")
+        if self.mode == "whole":
+            src = T.encode(self.tok, head + "<whole>" + c_text)
+            self._check_len(src, entry)
+            (ids,) = self._generate(src, [[]], self.cfg.max_order_tokens + self.cfg.max_chunk_tokens * 4, opt)
+            body, done = self._strip(ids)
+            tr.new_tokens = len(ids)
+            if not done:
+                tr.truncated.append("function")
+            tr.asm = asmtext.restore(T.decode(self.tok, body), entry)
+            return tr
+        src = T.encode(self.tok, head + "<order>" + c_text)
+        self._check_len(src, entry)
+        (ids,) = self._generate(src, [[]], self.cfg.max_order_tokens, opt)
+        body, done = self._strip(ids)
+        tr.new_tokens += len(ids)
+        if not done:
+            tr.truncated.append("chunk order")
+        lines = [int(x) for x in _LINE_TOK.findall(T.decode(self.tok, body))][: asmtext.MAX_CHUNKS]
+        if not lines:
+            return tr
+        src = T.encode(self.tok, head + "<chunks>" + c_text + "<sep>" + data.indexed_order(lines))
+        self._check_len(src, entry)
+        prefixes = [[self.tok.convert_tokens_to_ids(f"<C{k}>")] for k in range(len(lines))]
+        outs = self._generate(src, prefixes, self.cfg.max_chunk_tokens, opt)
+        chunks = []
+        for k, ids in enumerate(outs):
+            body, done = self._strip(ids)
+            tr.new_tokens += len(ids)
+            if not done:
+                tr.truncated.append(f"chunk {k}")
+            chunks.append(T.decode(self.tok, body))
+        tr.asm = asmtext.reassemble(chunks, entry)
+        return tr
+
+    def translate(self, source: str, arch: str, opt_level: str = "O0", entry: str | None = None,
+                  opt: DecodeOptions | None = None) -> list[Translation]:
+        opt = opt or DecodeOptions()
+        entry, c_text = self.prepare(source, entry)
+        if opt.temperature <= 0 or opt.beam > 1:
+            return [self.translate_one(c_text, entry, arch, opt_level, opt)]
+        outs = []
+        for i in range(opt.n):
+            torch.manual_seed(opt.seed + i)
+            outs.append(self.translate_one(c_text, entry, arch, opt_level, opt))
+        return outs

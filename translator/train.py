@@ -1,0 +1,265 @@
+"""Training, top to bottom: `neuralcc train --data DIR --out DIR [--init DIR] [--minutes M] [--steps N] [--resume]`.
+
+Checkpoint layout (OUT/checkpoint/): HF model (safetensors) + tokenizer + trainer.pt
+(optimizer, step, seconds trained, data position, RNG states). Validation lines go to OUT/log.jsonl.
+"""
+from __future__ import annotations
+
+import json
+import math
+import random
+import shutil
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+from transformers.modeling_outputs import BaseModelOutput
+
+from . import data as D, model as M, tokenizer as T
+from .decode import DecodeOptions, Translator
+from . import evaluate as E
+
+
+@dataclass
+class TrainConfig:
+    data: str
+    out: str
+    init: str | None = None
+    resume: bool = False
+    minutes: float = 0.0  # 0 = no time limit
+    steps: int = 0  # 0 = no step limit
+    mode: str = "chunks"  # "chunks" (statement by statement) or "whole" (baseline)
+    archs: tuple = ("x86-64", "aarch64")
+    opts: tuple = ("O0",)
+    batch_tokens: int = 6000
+    lr: float = 1e-3
+    warmup_steps: int = 200
+    weight_decay: float = 0.01
+    ckpt_minutes: float = 5.0
+    eval_minutes: float = 15.0
+    eval_functions: int = 24  # per arch, translated and verified
+    eval_samples: int = 200  # for validation loss
+    vocab_size: int = 2048
+    seed: int = 0
+    threads: int = 2
+    max_records: int = 0  # 0 = all
+
+
+def build_tokenizer(records: list[dict], vocab_size: int) -> "PreTrainedTokenizerFast":
+    from .csource import encoder_text
+    from . import asmtext
+
+    def texts():
+        for r in records[:5000]:
+            try:
+                yield encoder_text(r["source"], r["entry"])
+            except ValueError:
+                continue
+            for arch, per in r["asm"].items():
+                for opt, asm in per.items():
+                    lines, _ = asmtext.clean_lines(asm)
+                    yield "\n".join(asmtext.replace_name(t, r["entry"]) for t in lines) + "\n"
+
+    return T.train_tokenizer(texts(), vocab_size)
+
+
+def ensure_special_tokens(tok, model) -> None:
+    """--init from a foreign checkpoint: add our tags/markers and grow the embeddings."""
+    missing = [t for t in T.SPECIAL if t not in tok.get_vocab()]
+    if missing:
+        tok.add_special_tokens({"additional_special_tokens": missing})
+    if tok.pad_token is None:
+        tok.add_special_tokens({"pad_token": T.PAD})
+    if tok.eos_token is None:
+        tok.add_special_tokens({"eos_token": T.EOS})
+    if len(tok) > model.get_input_embeddings().weight.shape[0]:
+        model.resize_token_embeddings(len(tok))
+    if getattr(model.config, "decoder_start_token_id", None) is None:
+        model.config.decoder_start_token_id = tok.pad_token_id
+
+
+def loss_on(model, batch: D.Batch) -> torch.Tensor:
+    """Encode each source once, then decode every target against its source's states."""
+    enc = model.get_encoder()(input_ids=batch.input_ids, attention_mask=batch.attention_mask).last_hidden_state
+    h = enc.index_select(0, batch.tgt_src)
+    m = batch.attention_mask.index_select(0, batch.tgt_src)
+    out = model(encoder_outputs=BaseModelOutput(last_hidden_state=h), attention_mask=m, labels=batch.decoder_labels)
+    return out.loss
+
+
+def batches(samples_iter, batch_tokens: int, pad_id: int):
+    buf, n = [], 0
+    for s in samples_iter:
+        buf.append(s)
+        n += s.n_tokens
+        if n >= batch_tokens:
+            yield D.collate(buf, pad_id), len(buf)
+            buf, n = [], 0
+
+
+def sample_stream(tok, records, cfg: TrainConfig, mcfg: M.ModelConfig, epoch: int, skip: int, stats: dict):
+    """Samples in a seeded per-epoch order; `skip` samples already consumed (resume)."""
+    pos = 0
+    while True:
+        order = list(range(len(records)))
+        random.Random(cfg.seed * 1000 + epoch).shuffle(order)
+        for i in order:
+            for arch in cfg.archs:
+                for opt in cfg.opts:
+                    pos += 1
+                    if pos <= skip:
+                        continue
+                    s = D.make_sample(tok, records[i], arch, opt, cfg.mode, mcfg.max_source_tokens,
+                                      mcfg.max_chunk_tokens if cfg.mode == "chunks" else 2048)
+                    if s is None:
+                        stats["skipped"] += 1
+                        continue
+                    yield epoch, pos, s
+        epoch += 1
+        pos, skip = 0, 0
+
+
+def save_checkpoint(out: Path, model, tok, opt, state: dict) -> None:
+    tmp = out / "checkpoint.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp)
+    tok.save_pretrained(tmp)
+    torch.save({"optimizer": opt.state_dict(), "state": state,
+                "rng": {"torch": torch.get_rng_state(), "python": random.getstate()}}, tmp / "trainer.pt")
+    final = out / "checkpoint"
+    old = out / "checkpoint.old"
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        final.rename(old)
+    tmp.rename(final)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def lr_at(cfg: TrainConfig, step: int, seconds: float) -> float:
+    if step < cfg.warmup_steps:
+        return cfg.lr * (step + 1) / cfg.warmup_steps
+    fracs = []
+    if cfg.steps:
+        fracs.append(step / cfg.steps)
+    if cfg.minutes:
+        fracs.append(seconds / (cfg.minutes * 60))
+    frac = min(1.0, max(fracs)) if fracs else 0.0
+    return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
+
+
+def validate(model, tok, val_records, cfg: TrainConfig, mcfg) -> dict:
+    model.eval()
+    samples = []
+    for r in val_records:
+        for arch in cfg.archs:
+            s = D.make_sample(tok, r, arch, cfg.opts[0], cfg.mode, mcfg.max_source_tokens, 2048)
+            if s:
+                samples.append(s)
+        if len(samples) >= cfg.eval_samples:
+            break
+    tot, n = 0.0, 0
+    with torch.no_grad():
+        for i in range(0, len(samples), 8):
+            b = D.collate(samples[i : i + 8], tok.pad_token_id)
+            k = int((b.decoder_labels != -100).sum())
+            tot += float(loss_on(model, b)) * k
+            n += k
+    res = {"val_loss": tot / max(n, 1)}
+    tr = Translator(model=model, tok=tok, mode=cfg.mode)
+    for arch in cfg.archs:
+        r = E.evaluate(tr, val_records[: cfg.eval_functions], arch, cfg.opts[0], DecodeOptions())
+        res[f"{arch}/{cfg.opts[0]}"] = r.summary()
+    model.train()
+    return res
+
+
+def run(cfg: TrainConfig) -> int:
+    torch.set_num_threads(cfg.threads)
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    ck = out / "checkpoint"
+    records = [r for r in D.iter_records(cfg.data, "train")]
+    val_records = [r for r in D.iter_records(cfg.data, "valid")]
+    if cfg.max_records:
+        records = records[: cfg.max_records]
+    if not records:
+        print(f"neuralcc train: error: {cfg.data}: no training records", file=sys.stderr)
+        return 2
+    state = {"step": 0, "seconds": 0.0, "epoch": 0, "pos": 0, "tokens": 0, "config": asdict(cfg)}
+    trainer = None
+    if cfg.resume and ck.exists():
+        tok, model = T.load(ck), M.load(ck)
+        trainer = torch.load(ck / "trainer.pt", weights_only=False)
+        state.update({k: v for k, v in trainer["state"].items() if k != "config"})
+        print(f"resuming from {ck} at step {state['step']}", file=sys.stderr)
+    elif cfg.init:
+        tok, model = T.load(cfg.init), M.load(cfg.init)
+        ensure_special_tokens(tok, model)
+    else:
+        tok = build_tokenizer(records, cfg.vocab_size)
+        model = M.build(M.ModelConfig(), tok)
+    model.config.neuralcc_mode = cfg.mode
+    mcfg = M.neuralcc_config(model)
+    print(f"{len(records)} train / {len(val_records)} held-out records; model {M.n_params(model)/1e6:.1f}M params; "
+          f"vocab {len(tok)}", file=sys.stderr)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.98))
+    if trainer:
+        opt.load_state_dict(trainer["optimizer"])
+        torch.set_rng_state(trainer["rng"]["torch"])
+        random.setstate(trainer["rng"]["python"])
+    else:
+        torch.manual_seed(cfg.seed)
+    model.train()
+    stats = {"skipped": 0}
+    stream = sample_stream(tok, records, cfg, mcfg, state["epoch"], state["pos"], stats)
+    t_last_ck = t_last_eval = time.time()
+    seconds0, t0 = state["seconds"], time.time()
+    log = open(out / "log.jsonl", "a")
+    bar = tqdm(total=cfg.steps or None, initial=state["step"], dynamic_ncols=True, mininterval=5)
+    ema, tok_window = None, []
+    buf, ntok = [], 0
+    for epoch, pos, s in stream:
+        buf.append(s)
+        ntok += s.n_tokens
+        if ntok < cfg.batch_tokens:
+            continue
+        batch = D.collate(buf, tok.pad_token_id)
+        buf, ntok = [], 0
+        ts = time.time()
+        for g in opt.param_groups:
+            g["lr"] = lr_at(cfg, state["step"], state["seconds"])
+        loss = loss_on(model, batch)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        state["step"] += 1
+        state["epoch"], state["pos"] = epoch, pos
+        state["tokens"] += batch.n_tokens
+        state["seconds"] = seconds0 + time.time() - t0
+        ema = float(loss) if ema is None else 0.98 * ema + 0.02 * float(loss)
+        tok_window = (tok_window + [(batch.n_tokens, time.time() - ts)])[-20:]
+        tps = sum(a for a, _ in tok_window) / max(sum(b for _, b in tok_window), 1e-9)
+        bar.update(1)
+        bar.set_postfix(loss=f"{ema:.3f}", tok_s=f"{tps:.0f}", ep=epoch, lr=f"{opt.param_groups[0]['lr']:.1e}")
+        done = (cfg.steps and state["step"] >= cfg.steps) or (cfg.minutes and state["seconds"] >= cfg.minutes * 60)
+        if time.time() - t_last_ck >= cfg.ckpt_minutes * 60 or done:
+            save_checkpoint(out, model, tok, opt, state)
+            t_last_ck = time.time()
+        if cfg.eval_minutes and val_records and (time.time() - t_last_eval >= cfg.eval_minutes * 60 or done):
+            res = validate(model, tok, val_records, cfg, mcfg)
+            res.update(step=state["step"], seconds=round(state["seconds"]), train_loss=ema,
+                       tokens=state["tokens"], skipped=stats["skipped"])
+            log.write(json.dumps(res) + "\n")
+            log.flush()
+            tqdm.write(json.dumps(res), file=sys.stderr)
+            t_last_eval = time.time()
+            t0, seconds0 = time.time(), state["seconds"]  # validation time is not training time
+        if done:
+            break
+    bar.close()
+    log.close()
+    return 0

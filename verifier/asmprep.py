@@ -1,0 +1,311 @@
+"""Turn gcc-style assembly text into what keystone assembles correctly (see shared/notes/verifier-facts.md).
+
+keystone crashes or silently mis-assembles on several things gcc writes, so every line is sorted here:
+section switches become four lists (text, rodata, data, bss) assembled as one blob with page-aligned
+parts; bookkeeping directives are dropped; `.comm` becomes a label and zeros; `@PLT` goes; GOT loads of
+a symbol become loads from a small table we add. Symbols are checked here, because keystone's
+"symbol missing" error does not say which.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+ARCHES = ("x86-64", "aarch64")
+
+_DROP = re.compile(r"^\.(file|ident|globl|global|type|size|local|hidden|weak|protected|arch|cpu|cfi_\w+|loc|"
+                   r"loc_view|addrsig|addrsig_sym|variant_pcs|att_syntax|intel_syntax|code64|"
+                   r"build_version|subsections_via_symbols|uleb128|sleb128|ascii_string|LVL\w*)\b")
+_LABEL = re.compile(r"^([A-Za-z_.$][\w.$]*|\d+):")
+_IDENT = re.compile(r"(?<![\w.$%#:])([A-Za-z_.$][\w.$]*)")
+_DATA_DIRECTIVES = {".byte", ".short", ".value", ".hword", ".word", ".long", ".int", ".quad", ".xword",
+                    ".dword", ".8byte", ".4byte", ".2byte", ".single", ".float", ".double", ".zero",
+                    ".skip", ".space", ".string", ".asciz", ".ascii", ".p2align", ".align", ".balign",
+                    ".comm", ".lcomm", ".set", ".equ"}
+
+_AARCH64_REGISTER = re.compile(
+    r"^(?:[xwbhsdqv]\d+|[xw]zr|w?sp|lr|fp|ip[01]|v\d+\.\w+|nzcv|fpcr|fpsr|"
+    r"eq|ne|cs|hs|cc|lo|mi|pl|vs|vc|hi|ls|ge|lt|gt|le|al|nv|"
+    r"lsl|lsr|asr|ror|msl|[su]xt[bhwx]|mul|vl)$", re.I)
+
+_X86_PREFIXES = {"rep", "repe", "repz", "repne", "repnz", "lock", "notrack", "data16", "addr32"}
+
+# Mnemonics whose operands may name a code or data symbol.
+_AARCH64_SYMBOL_OPS = re.compile(r"^(b|bl|b\.?(eq|ne|cs|hs|cc|lo|mi|pl|vs|vc|hi|ls|ge|lt|gt|le|al|nv)|cbn?z|tbn?z|"
+                                 r"adrp?|ldr\w*|ldrsw|prfm)$")
+
+
+class AsmError(Exception):
+    """An assembly problem with its verdict category, line number and text."""
+
+    def __init__(self, category: str, message: str, line: int | None = None, text: str = "",
+                 symbol: str | None = None):
+        super().__init__(message)
+        self.category, self.message, self.line, self.text, self.symbol = category, message, line, text, symbol
+
+
+@dataclass
+class Line:
+    number: int  # 1-based line in the original text
+    text: str  # the prepared statement
+
+
+@dataclass
+class PreparedAsm:
+    arch: str
+    text: list[Line] = field(default_factory=list)
+    rodata: list[Line] = field(default_factory=list)
+    data: list[Line] = field(default_factory=list)
+    bss: list[Line] = field(default_factory=list)
+    labels: dict[str, int] = field(default_factory=dict)  # defined label -> line
+    references: dict[str, int] = field(default_factory=dict)  # symbol used -> first line using it
+    externals: list[str] = field(default_factory=list)  # symbols resolved by libc stubs
+    got: list[str] = field(default_factory=list)  # symbols loaded through the GOT
+    source_lines: list[str] = field(default_factory=list)  # the original text, for diagnostics
+
+
+def _strip_comment(line: str, arch: str) -> str:
+    out, quote, i = [], False, 0
+    while i < len(line):
+        c = line[i]
+        if quote:
+            out.append(c)
+            if c == "\\" and i + 1 < len(line):
+                out.append(line[i + 1])
+                i += 1
+            elif c == '"':
+                quote = False
+        elif c == '"':
+            quote = True
+            out.append(c)
+        elif line.startswith("/*", i):
+            end = line.find("*/", i + 2)
+            i = len(line) if end < 0 else end + 2
+            continue
+        elif line.startswith("//", i) or (arch == "x86-64" and c == "#"):
+            break
+        else:
+            out.append(c)
+        i += 1
+    return "".join(out).strip()
+
+
+def _section_of(args: str) -> str | None:
+    name = args.split(",")[0].strip().strip('"')
+    if name.startswith(".text"):
+        return "text"
+    if name.startswith((".rodata", ".data.rel.ro", ".srodata")):
+        return "rodata"
+    if name.startswith((".data", ".sdata")):
+        return "data"
+    if name.startswith((".bss", ".sbss", ".tbss")):
+        return "bss"
+    return None  # .note.GNU-stack, .comment, debug sections: contents dropped
+
+
+def split_statements(line: str) -> list[str]:
+    """`label: insn` -> ['label:', 'insn']; also splits on ';' outside strings (GNU as separator)."""
+    parts, current, quote = [], [], False
+    for c in line:
+        if c == '"':
+            quote = not quote
+        if c == ";" and not quote:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(c)
+    parts.append("".join(current))
+    out = []
+    for part in parts:
+        part = part.strip()
+        while part:
+            m = _LABEL.match(part)
+            if not m or part.startswith(('"',)):
+                out.append(part)
+                break
+            out.append(m.group(0))
+            part = part[m.end():].strip()
+    return out
+
+
+def prepare(text: str, arch: str) -> PreparedAsm:
+    if arch not in ARCHES:
+        raise ValueError(f"unknown arch {arch!r}")
+    if "\0" in text:
+        raise AsmError("asm.syntax", "assembly contains NUL bytes: not a text file", 1, "")
+    prep = PreparedAsm(arch, source_lines=text.splitlines())
+    section = "text"
+    stack: list[str] = []
+    for number, raw in enumerate(prep.source_lines, 1):
+        for stmt in split_statements(_strip_comment(raw, arch)):
+            if not stmt:
+                continue
+            word = stmt.split(None, 1)[0]
+            args = stmt[len(word):].strip()
+            lower = word.lower()
+            if lower in (".text",):
+                section = "text"
+                continue
+            if lower == ".data":
+                section = "data"
+                continue
+            if lower == ".bss":
+                section = "bss"
+                continue
+            if lower in (".section", ".pushsection"):
+                if lower == ".pushsection":
+                    stack.append(section)
+                section = _section_of(args) or "drop"
+                continue
+            if lower == ".popsection":
+                section = stack.pop() if stack else "text"
+                continue
+            if lower == ".previous":
+                continue
+            if _DROP.match(lower) or section == "drop":
+                continue
+            m = re.fullmatch(r"\.(?:set|equ)\s+([A-Za-z_.$][\w.$]*)\s*,\s*\.(?:\s*\+\s*0)?", stmt)
+            if m:  # `.set X, .` is a label in disguise
+                word = stmt = m.group(1) + ":"
+            if word.endswith(":") and stmt == word:
+                name = word[:-1]
+                if name in prep.labels:
+                    raise AsmError("symbol.duplicate", f"label '{name}' is defined twice "
+                                   f"(lines {prep.labels[name]} and {number})", number, raw.strip(), name)
+                prep.labels[name] = number
+                _target(prep, section).append(Line(number, stmt))
+                continue
+            if lower in (".comm", ".lcomm"):
+                _comm(prep, args, number, raw)
+                continue
+            stmt = _rewrite(stmt, word, args, arch, prep, number)
+            if stmt:
+                _target(prep, section).append(Line(number, stmt))
+                _note_references(prep, stmt, arch, number)
+    return prep
+
+
+def _target(prep: PreparedAsm, section: str) -> list[Line]:
+    return getattr(prep, section)
+
+
+def _comm(prep: PreparedAsm, args: str, number: int, raw: str) -> None:
+    parts = [p.strip() for p in args.split(",")]
+    try:
+        name, size = parts[0], int(parts[1], 0)
+        align = int(parts[2], 0) if len(parts) > 2 else 8
+    except (IndexError, ValueError):
+        raise AsmError("asm.syntax", f"cannot read .comm '{args}'", number, raw.strip()) from None
+    if name in prep.labels:
+        raise AsmError("symbol.duplicate", f"label '{name}' is defined twice", number, raw.strip(), name)
+    prep.labels[name] = number
+    prep.bss += [Line(number, f".p2align {max(align, 1).bit_length() - 1}"), Line(number, f"{name}:"),
+                 Line(number, f".zero {max(size, 1)}")]
+
+
+def _rewrite(stmt: str, word: str, args: str, arch: str, prep: PreparedAsm, number: int) -> str:
+    lower = word.lower()
+    if lower == ".p2align":
+        return f".p2align {args.split(',')[0].strip()}"
+    if lower == ".align":
+        n = int(args.split(",")[0], 0)
+        # GNU as: .align is a power of two on AArch64 and a byte count on x86.
+        return f".p2align {n if arch == 'aarch64' else max(n, 1).bit_length() - 1}"
+    if lower == ".balign":
+        n = int(args.split(",")[0], 0)
+        return f".p2align {max(n, 1).bit_length() - 1}"
+    if lower in (".skip", ".space"):
+        return f".zero {args}"
+    if lower == ".value":
+        return f".short {args}"
+    if lower in (".xword", ".dword", ".8byte"):
+        return f".quad {args}"
+    if lower == ".4byte":
+        return f".long {args}"
+    if lower == ".2byte":
+        return f".short {args}"
+    if lower == ".string":
+        return f".asciz {args}"
+    if arch == "x86-64":
+        stmt = stmt.replace("@PLT", "")
+        m = re.search(r"([A-Za-z_.$][\w.$]*)@GOTPCREL\(%rip\)", stmt)
+        if m:
+            sym = m.group(1)
+            if sym not in prep.got:
+                prep.got.append(sym)
+            stmt = stmt.replace(m.group(0), f".Lncc_got_{sym}(%rip)")
+        if "@" in stmt:
+            raise AsmError("asm.syntax", f"unsupported relocation in '{stmt}'", number, stmt)
+    else:
+        for kind in (":got:", ":got_lo12:"):
+            m = re.search(re.escape(kind) + r"([A-Za-z_.$][\w.$]*)", stmt)
+            if m:
+                sym = m.group(1)
+                if sym not in prep.got:
+                    prep.got.append(sym)
+                stmt = stmt.replace(m.group(0), (":lo12:" if kind == ":got_lo12:" else "") + f".Lncc_got_{sym}")
+    return stmt
+
+
+def _note_references(prep: PreparedAsm, stmt: str, arch: str, number: int) -> None:
+    parts = stmt.split(None, 1)
+    word, args = parts[0], (parts[1].strip() if len(parts) > 1 else "")
+    if not args:
+        return
+    if word.startswith("."):
+        if word.lower() not in _DATA_DIRECTIVES or word.lower() in (".ascii", ".asciz", ".string"):
+            if word.lower() not in _DATA_DIRECTIVES:
+                raise AsmError("asm.syntax", f"unsupported directive '{word}'", number, stmt)
+            return
+        if word.lower() in (".p2align", ".align", ".balign", ".zero"):
+            return
+        operands = args
+    elif arch == "x86-64":
+        if word.lower() in _X86_PREFIXES:  # `rep stosq`: the mnemonic is the second word
+            return
+        operands = re.sub(r"%\w+", " ", args).replace("$", " ")
+    else:
+        for m in re.finditer(r":lo12:([A-Za-z_.$][\w.$]*)", args):
+            prep.references.setdefault(m.group(1), number)
+        if not _AARCH64_SYMBOL_OPS.match(word.lower()):
+            return
+        operands = re.sub(r":lo12:[A-Za-z_.$][\w.$]*", " ", args)
+        operands = re.sub(r"#-?(0x[0-9a-fA-F]+|\d+)", " ", operands)
+        operands = operands.lstrip("=")
+    for m in _IDENT.finditer(operands):
+        name = m.group(1)
+        if arch == "aarch64" and _AARCH64_REGISTER.match(name):
+            continue
+        if name == "." or re.fullmatch(r"\d+[bf]", name):
+            continue
+        prep.references.setdefault(name, number)
+
+
+_CALLS = re.compile(r"^(call\w?|jmp\w?|bl|b)\s+([A-Za-z_.$][\w.$]*)\s*$")
+
+
+def resolve_symbols(prep: PreparedAsm, entry: str, served: set[str]) -> None:
+    """Check every symbol the code uses; those served by the harness's libc become stubs."""
+    if entry not in prep.labels:
+        raise AsmError("symbol.missing_entry", f"entry function '{entry}' is not defined", None, "", entry)
+    called = set()
+    for lines in (prep.text,):
+        for line in lines:
+            m = _CALLS.match(line.text)
+            if m:
+                called.add(m.group(2))
+    for name, number in prep.references.items():
+        if name in prep.labels:
+            continue
+        text = prep.source_lines[number - 1].strip() if number <= len(prep.source_lines) else ""
+        if name in served:
+            if name not in prep.externals:
+                prep.externals.append(name)
+        elif name in called and not name.startswith(".L"):
+            raise AsmError("symbol.unknown_external", f"call to '{name}', which is neither defined here "
+                           "nor a library function the harness serves", number, text, name)
+        else:
+            raise AsmError("symbol.undefined", f"symbol '{name}' is used but never defined", number, text, name)
+    for sym in prep.got:
+        if sym not in prep.labels and sym not in prep.externals:
+            raise AsmError("symbol.undefined", f"symbol '{sym}' (through the GOT) is never defined", None, "", sym)

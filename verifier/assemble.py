@@ -1,0 +1,225 @@
+"""Assemble prepared assembly with keystone into an Image: one blob, page-aligned parts, a symbol table.
+
+keystone has no symbol table API, so the blob ends with a `.quad` for every label we want to know
+(including a marker label before every instruction line, which maps addresses back to source lines).
+AArch64 `adrp`/`:lo12:` operands are mis-encoded by keystone away from address 0, so AArch64 is
+assembled twice: first with placeholders to learn the layout, then with numeric page/offset values.
+keystone can abort the process on bad input, so it always runs in a forked child.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import re
+import signal
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+from .asmprep import AsmError, Line, PreparedAsm
+
+PAGE = 0x1000
+CODE_BASE = 0x100000
+STUB_SIZE = 16
+
+_ADRP = re.compile(r"^(adrp\s+\w+\s*,\s*)#?([A-Za-z_.$][\w.$]*)\s*(?:([+-])\s*(\d+|0x[0-9a-fA-F]+))?\s*$", re.I)
+_LO12 = re.compile(r"#?:lo12:([A-Za-z_.$][\w.$]*)\s*(?:([+-])\s*(\d+|0x[0-9a-fA-F]+))?")
+
+
+@dataclass
+class Image:
+    arch: str
+    base: int
+    code: bytes
+    parts: dict[str, tuple[int, int]]  # text/stubs/rodata/data/bss/symtab -> [start, end)
+    symbols: dict[str, int]
+    stubs: dict[int, str]  # stub address -> external name
+    line_addresses: list[tuple[int, int]] = field(default_factory=list)  # sorted (address, source line)
+    source_lines: list[str] = field(default_factory=list)
+
+    def line_at(self, address: int) -> int | None:
+        """Source line of the instruction at `address` (None outside the code)."""
+        start, end = self.parts["text"]
+        if not (start <= address < end) or not self.line_addresses:
+            return None
+        i = bisect_right(self.line_addresses, (address, 1 << 30)) - 1
+        return self.line_addresses[i][1] if i >= 0 else None
+
+    def symbol_at(self, address: int) -> str | None:
+        best = None
+        for name, addr in self.symbols.items():
+            if addr <= address and (best is None or addr > self.symbols[best]) and not name.startswith(".L"):
+                best = name
+        return best
+
+
+def _is_instruction(line: Line) -> bool:
+    return not line.text.endswith(":") and not line.text.startswith(".")
+
+
+def _marker(index: int) -> str:
+    return f".Lncc_ln{index}"
+
+
+def _blob(prep: PreparedAsm, symbols_wanted: list[str], lines: dict[str, list[Line]]) -> tuple[str, list[str]]:
+    """Assembly text of the whole blob and the ordered names of its symbol table."""
+    out: list[str] = [".att_syntax"] if prep.arch == "x86-64" else []
+    markers: list[str] = []
+    for i, line in enumerate(lines["text"]):
+        if _is_instruction(line):
+            m = _marker(i)
+            markers.append(m)
+            out.append(f"{m}:")
+        out.append(line.text)
+    # A never-called first stub catches execution falling off the end of the code.
+    out += [".p2align 12", ".Lncc_stubs:", ".Lncc_fell_off:", f".zero {STUB_SIZE}"]
+    for name in prep.externals:
+        out += [f"{name}:", f".zero {STUB_SIZE}"]
+    out += [".p2align 12", ".Lncc_rodata:"] + [l.text for l in lines["rodata"]]
+    for sym in prep.got:
+        out += [".p2align 3", f".Lncc_got_{sym}:", f".quad {sym}"]
+    out += [".p2align 12", ".Lncc_data:"] + [l.text for l in lines["data"]]
+    out += [".p2align 12", ".Lncc_bss:"] + [l.text for l in lines["bss"]]
+    out += [".p2align 12", ".Lncc_symtab:"]
+    names = [".Lncc_stubs", ".Lncc_rodata", ".Lncc_data", ".Lncc_bss", ".Lncc_symtab"]
+    names += symbols_wanted + markers
+    out += [f".quad {n}" for n in names]
+    out += [".Lncc_end:", ".quad .Lncc_end"]
+    return "\n".join(out) + "\n", names
+
+
+def _keystone(arch: str, text: str, base: int) -> tuple[bytes | None, str | None]:
+    """Run keystone in a forked child; returns (bytes, None) or (None, error message)."""
+    read_fd, write_fd = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        try:
+            os.close(read_fd)
+            from keystone import KS_ARCH_ARM64, KS_ARCH_X86, KS_MODE_64, KS_MODE_LITTLE_ENDIAN, Ks, KsError
+            ks = Ks(KS_ARCH_X86, KS_MODE_64) if arch == "x86-64" else Ks(KS_ARCH_ARM64, KS_MODE_LITTLE_ENDIAN)
+            try:
+                encoding, _ = ks.asm(text, base)
+                result = (bytes(encoding or b""), None)
+            except KsError as err:
+                result = (None, str(err))
+            with os.fdopen(write_fd, "wb") as f:
+                f.write(pickle.dumps(result))
+        finally:
+            os._exit(0)
+    os.close(write_fd)
+    with os.fdopen(read_fd, "rb") as f:
+        payload = f.read()
+    _, status = os.waitpid(pid, 0)
+    if not payload:
+        sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
+        name = signal.Signals(sig).name if sig else f"exit {os.WEXITSTATUS(status)}"
+        return None, f"assembler crashed ({name})"
+    return pickle.loads(payload)
+
+
+def _numeric_aarch64(lines: list[Line], addresses: dict[str, int] | None) -> list[Line]:
+    """Replace adrp/:lo12: symbol operands by numbers (zeros in the layout pass)."""
+    def value(sym: str, sign: str | None, off: str | None) -> int:
+        if addresses is None:
+            return 0
+        v = addresses[sym]
+        if off:
+            v = v + int(off, 0) if sign == "+" else v - int(off, 0)
+        return v
+
+    out = []
+    for line in lines:
+        text = line.text
+        m = _ADRP.match(text)
+        if m:
+            text = f"{m.group(1)}#{value(m.group(2), m.group(3), m.group(4)) & ~0xfff:#x}"
+        else:
+            text = _LO12.sub(lambda mm: f"#{value(mm.group(1), mm.group(2), mm.group(3)) & 0xfff:#x}", text)
+        out.append(Line(line.number, text))
+    return out
+
+
+def _sections(prep: PreparedAsm) -> dict[str, list[Line]]:
+    return {"text": prep.text, "rodata": prep.rodata, "data": prep.data, "bss": prep.bss}
+
+
+def _decode(code: bytes, names: list[str], base: int) -> dict[str, int]:
+    """Read the symbol table back: `.quad` per name, then the address of the table's end."""
+    end = len(code) - 8
+    values = _quads(code, end - 8 * len(names), len(names))
+    return dict(zip(names, values)) | {".Lncc_end": _quads(code, end, 1)[0]}
+
+
+def _quads(code: bytes, offset: int, n: int) -> list[int]:
+    return [int.from_bytes(code[offset + 8 * i: offset + 8 * i + 8], "little") for i in range(n)]
+
+
+def assemble(prep: PreparedAsm, base: int = CODE_BASE) -> Image:
+    labels = list(prep.labels)
+    sections = _sections(prep)
+    if prep.arch == "aarch64":
+        layout_lines = {k: _numeric_aarch64(v, None) for k, v in sections.items()}
+        text, names = _blob(prep, labels + [f".Lncc_got_{s}" for s in prep.got] + prep.externals, layout_lines)
+        code, error = _keystone(prep.arch, text, base)
+        if code is None or len(code) < 16:
+            _raise_located(prep, layout_lines, error)
+        addresses = _decode(code, names, base)
+        final_lines = {k: _numeric_aarch64(v, addresses) for k, v in sections.items()}
+        text, names2 = _blob(prep, labels + [f".Lncc_got_{s}" for s in prep.got] + prep.externals, final_lines)
+        code, error = _keystone(prep.arch, text, base)
+        if code is None or len(code) < 16:
+            _raise_located(prep, final_lines, error)
+        symbols = _decode(code, names2, base)
+        if symbols != addresses:
+            raise AsmError("asm.syntax", "layout changed between the two AArch64 assembler passes")
+    else:
+        text, names = _blob(prep, labels + [f".Lncc_got_{s}" for s in prep.got] + prep.externals, sections)
+        code, error = _keystone(prep.arch, text, base)
+        if code is None or len(code) < 16:
+            _raise_located(prep, sections, error)
+        symbols = _decode(code, names, base)
+        final_lines = sections
+    if symbols[".Lncc_end"] != base + len(code) - 8:
+        raise AsmError("asm.syntax", "assembler output is inconsistent (symbol table not at the end)")
+    parts = {
+        "text": (base, symbols[".Lncc_stubs"]),
+        "stubs": (symbols[".Lncc_stubs"], symbols[".Lncc_rodata"]),
+        "rodata": (symbols[".Lncc_rodata"], symbols[".Lncc_data"]),
+        "data": (symbols[".Lncc_data"], symbols[".Lncc_bss"]),
+        "bss": (symbols[".Lncc_bss"], symbols[".Lncc_symtab"]),
+        "symtab": (symbols[".Lncc_symtab"], base + len(code)),
+    }
+    line_addresses = []
+    instruction_lines = [l for l in final_lines["text"] if _is_instruction(l)]
+    addrs = [symbols[_marker(i)] for i, l in enumerate(final_lines["text"]) if _is_instruction(l)]
+    text_end = parts["text"][1]
+    for i, (line, addr) in enumerate(zip(instruction_lines, addrs)):
+        nxt = addrs[i + 1] if i + 1 < len(addrs) else text_end
+        if nxt <= addr:  # keystone sometimes emits nothing for a line it did not understand
+            raise AsmError("asm.syntax", "the assembler produced no code for this line", line.number,
+                           _source(prep, line.number))
+        line_addresses.append((addr, line.number))
+    user_symbols = {k: v for k, v in symbols.items() if not k.startswith(".Lncc_")}
+    stubs = {symbols[name]: name for name in prep.externals}
+    stubs[symbols[".Lncc_stubs"]] = "<end of code>"
+    return Image(prep.arch, base, code, parts, user_symbols, stubs, line_addresses, prep.source_lines)
+
+
+def _source(prep: PreparedAsm, number: int) -> str:
+    return prep.source_lines[number - 1].strip() if 0 < number <= len(prep.source_lines) else ""
+
+
+def _raise_located(prep: PreparedAsm, lines: dict[str, list[Line]], error: str | None) -> None:
+    """keystone does not say which line failed: assemble statements one at a time to find it."""
+    labels = [f"{name}:" for name in prep.labels] + [f"{name}:" for name in prep.externals]
+    labels += [f".Lncc_got_{s}:" for s in prep.got]
+    for section in ("text", "rodata", "data", "bss"):
+        for line in lines[section]:
+            if line.text.endswith(":"):
+                continue
+            prefix = ".att_syntax\n" if prep.arch == "x86-64" else ""
+            probe = prefix + line.text + "\n" + "\n".join(labels) + "\n.quad 0\n"
+            code, err = _keystone(prep.arch, probe, CODE_BASE)
+            if code is None or len(code) < 8:
+                message = err or "the assembler produced no code for this line"
+                raise AsmError("asm.syntax", f"{message}", line.number, _source(prep, line.number))
+    raise AsmError("asm.syntax", f"assembler error: {error or 'no output'}", None, "")

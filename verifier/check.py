@@ -1,0 +1,470 @@
+"""The differential check: a candidate's assembly against gcc's, on the same inputs, in unicorn.
+
+    checker = Checker(c_source, arch="x86-64", opt="O0")   # builds gcc's references once
+    verdict = checker.check(candidate_asm)                  # as many candidates as you like
+
+A Checker compiles the C source twice with gcc (the requested level, and a second level that exposes
+undefined behaviour: inputs on which the two disagree or the reference faults are discarded, never
+blamed on the candidate). It draws `random_inputs` inputs from a seeded sampler and runs the
+references on them once; every candidate then costs one emulated call per input. Then hypothesis
+explores `examples` more inputs from the same types, and shrinks any failure it finds.
+"""
+from __future__ import annotations
+
+import struct
+import time
+from dataclasses import dataclass, field
+
+from capstone import CS_ARCH_ARM64, CS_ARCH_X86, CS_MODE_64, CS_MODE_ARM, Cs
+from hypothesis import HealthCheck, Phase, given, settings, seed as hyp_seed, Verbosity
+
+from .abi import ABIS
+from .asmprep import AsmError, prepare, resolve_symbols
+from .assemble import assemble
+from .ctype import FloatType, IntType, PointerType, VoidType
+from .errors import VerifierInputError
+from .inputs import Buffer, Plan, RandomSampler, Scalar, describe_value, input_strategy, make_plan
+from .layout import STACK_TOP, slot_guard, stack_guard
+from .libc import Libc
+from .machine import Fault, Machine, RunResult
+from .marshal import Marshalled, Marshaller, TooLarge
+from .observe import Observation, Observer, first_difference
+from .reference import compile_to_asm, other_opt
+from .signature import UnitSpec, parse_unit
+from .verdict import Counterexample, Verdict
+
+REFERENCE_BUDGET = 5_000_000
+MIN_BUDGET = 1_000_000
+MAX_BUDGET = 50_000_000
+BUDGET_FACTOR = 100
+POISON_SETS = 2
+UNINIT_PROBES = 16  # inputs on which a passing candidate is re-run with the second poison set
+
+
+def poison_gpr(set_: int, index: int) -> int:
+    """A distinct, unmapped, canonical (48-bit) value per register and poison set."""
+    return (0x5A5A << 32) | (set_ << 24) | (index << 12)
+
+
+def poison_vector(set_: int, index: int) -> bytes:
+    return struct.pack("<QQ", 0x7FF4DEAD00000000 | (set_ << 16) | index, 0x7FF4BEEF00000000 | (set_ << 16) | index)
+
+
+@dataclass
+class Program:
+    """An assembled image on its own machine, ready to call its entry function."""
+    image: object
+    machine: Machine
+    observer: Observer
+    entry: int
+
+
+@dataclass
+class Item:
+    value: dict
+    call: Marshalled
+    ref: Observation
+
+
+@dataclass
+class Failure:
+    category: str
+    message: str
+    details: dict = field(default_factory=dict)
+    observation: Observation | None = None
+    difference: str = ""
+
+
+class _Found(Exception):
+    pass
+
+
+class Checker:
+    def __init__(self, source: str, arch: str, opt: str = "O0", function: str | None = None,
+                 examples: int = 200, random_inputs: int = 1000, seed: int = 0, filename: str = "<source>",
+                 test_source: str | None = None, ulp: int = 0):
+        if arch not in ABIS:
+            raise VerifierInputError(f"unknown arch '{arch}' (use x86-64 or aarch64)")
+        self.arch, self.opt, self.filename = arch, opt, filename
+        self.examples, self.random_inputs, self.seed, self.ulp = examples, random_inputs, seed, ulp
+        self.source, self.test_source = source, test_source
+        self.abi = ABIS[arch]
+        self.unit: UnitSpec = parse_unit(source, filename, char_signed=(arch == "x86-64"))
+        self.spec = self.unit.entry(function)
+        self.function = self.spec.name
+        self.libc_names = Libc().served
+        self.unsupported: str | None = self.spec.unsupported
+        self.discarded: dict[str, int] = {}
+        self.items: list[Item] = []
+        self.budget = MIN_BUDGET
+        self.reference_asm = compile_to_asm(source, arch, opt, filename)
+        if self.unsupported:
+            return
+        self.plan: Plan = make_plan(self.spec)
+        self.marshaller = Marshaller(self.plan, len(self.abi.int_args), self.abi.float_args)
+        self._blocks = [self._poison_block(s) for s in range(POISON_SETS)]
+        try:
+            self.reference = self.build(self.reference_asm)
+            # No FMA contraction in the second reference, so only undefined behaviour makes them differ.
+            self.reference2 = self.build(compile_to_asm(source, arch, other_opt(opt), filename,
+                                                        extra=["-ffp-contract=off"]))
+        except AsmError as err:
+            self.unsupported = f"gcc's own assembly cannot be run: {err.category}: {err.message}"
+            return
+        sampler = RandomSampler(self.plan, seed)
+        for _ in range(random_inputs):
+            item = self.reference_item(sampler.draw())
+            if item is not None:
+                self.items.append(item)
+        self._calibrate()
+
+    # -- building and running programs -----------------------------------------------------------
+    def build(self, asm: str) -> Program:
+        prep = prepare(asm, self.arch)
+        resolve_symbols(prep, self.function, self.libc_names)
+        image = assemble(prep)
+        machine = Machine(image)
+        return Program(image, machine, Observer(machine, self.spec.ret, self.unit.globals),
+                       image.symbols[self.function])
+
+    def _poison_block(self, set_: int) -> bytes:
+        gprs = {name: poison_gpr(set_ + 1, i) for i, name in enumerate(self.abi.gprs)}
+        vectors = [poison_vector(set_ + 1, i) for i in range(self.abi.vector_count)]
+        return self.abi.pack_args(gprs, vectors, STACK_TOP, 0)
+
+    def entry_values(self, call: Marshalled, poison: int) -> tuple[int, bytes]:
+        """What the return registers held when the function was entered (to spot return_unset)."""
+        ret_reg = "rax" if self.arch == "x86-64" else "x0"
+        index = self.abi.gprs.index(ret_reg)
+        int0 = call.ints[0] if self.arch == "aarch64" and call.ints else poison_gpr(poison + 1, index)
+        vec0 = call.floats[0].ljust(16, b"\0") if call.floats else poison_vector(poison + 1, 0)
+        return int0, vec0
+
+    def run(self, program: Program, call: Marshalled, poison: int = 0, budget: int | None = None,
+            count: bool = False) -> RunResult:
+        abi = self.abi
+        block = bytearray(self._blocks[poison])
+        for i, v in enumerate(call.ints):
+            struct.pack_into("<Q", block, abi.args_gpr_offset + 8 * abi.gprs.index(abi.int_args[i]), v)
+        for i, raw in enumerate(call.floats):
+            block[abi.args_vec_offset + 16 * i: abi.args_vec_offset + 16 * i + 16] = raw.ljust(16, b"\0")
+        struct.pack_into("<Q", block, abi.args_fn_offset, program.entry)
+        writes = call.writes
+        if call.stack:
+            writes = writes + [(STACK_TOP, b"".join(struct.pack("<Q", v & (2**64 - 1)) for v in call.stack))]
+        return program.machine.run(bytes(block), writes, budget or self.budget, count)
+
+    # -- references ------------------------------------------------------------------------------
+    def _discard(self, why: str) -> None:
+        self.discarded[why] = self.discarded.get(why, 0) + 1
+
+    def reference_item(self, value: dict) -> Item | None:
+        try:
+            call = self.marshaller.lay_out(value)
+        except TooLarge:
+            self._discard("input-too-large")
+            return None
+        first = self.run(self.reference, call, budget=REFERENCE_BUDGET)
+        if first.fault is not None:
+            self._discard("reference-timeout" if first.fault.kind == "timeout" else "reference-fault")
+            return None
+        obs = self.reference.observer.observe(first, call)
+        second = self.run(self.reference2, call, budget=REFERENCE_BUDGET)
+        if second.fault is not None:
+            self._discard("reference-disagree")
+            return None
+        obs2 = self.reference2.observer.observe(second, call)
+        if first_difference(obs, obs2, rel_tol=1e-4) is not None:
+            self._discard("reference-disagree")
+            return None
+        return Item(value, call, obs)
+
+    def input_budget(self, item: Item) -> int:
+        count = self.run(self.reference, item.call, budget=REFERENCE_BUDGET, count=True).instructions or 0
+        return min(MAX_BUDGET, max(MIN_BUDGET, BUDGET_FACTOR * count))
+
+    def _calibrate(self) -> None:
+        """The candidate's instruction budget: a multiple of the most the reference needed."""
+        counts = [self.run(self.reference, item.call, budget=REFERENCE_BUDGET, count=True).instructions or 0
+                  for item in self.items[:8]]
+        self.budget = max(MIN_BUDGET, BUDGET_FACTOR * max(counts, default=0))
+
+    # -- judging a candidate on one input --------------------------------------------------------
+    def judge(self, cand: Program, item: Item) -> Failure | None:
+        run = self.run(cand, item.call, 0)
+        if run.fault is not None and run.fault.kind == "timeout":
+            budget = self.input_budget(item)
+            if budget > self.budget:  # a long-running input: give the candidate its own multiple
+                run = self.run(cand, item.call, 0, budget=budget)
+        if run.fault is not None:
+            return self.classify_fault(cand, run.fault)
+        res = run.results
+        if res.sp != STACK_TOP:
+            return Failure("register.stack_pointer", f"stack pointer is {res.sp:#x} after return, expected "
+                           f"{STACK_TOP:#x} ({res.sp - STACK_TOP:+d} bytes)", {"register": "sp"})
+        for i, reg in enumerate(self.abi.gprs):
+            if reg in res.saved and res.saved[reg] != poison_gpr(1, i):
+                return Failure("register.callee_saved", f"callee-saved register {reg} changed "
+                               f"({poison_gpr(1, i):#x} -> {res.saved[reg]:#x})", {"register": reg})
+        for reg, value in res.saved_fp.items():
+            index = int(reg[1:])
+            expected = int.from_bytes(poison_vector(1, index)[:8], "little")
+            if value != expected:
+                return Failure("register.callee_saved", f"callee-saved register {reg} changed", {"register": reg})
+        obs = cand.observer.observe(run, item.call)
+        if obs.redzone_hit:
+            return Failure("memory.out_of_bounds", f"a store before the start of buffer {obs.redzone_hit}",
+                           {}, obs)
+        diff = first_difference(item.ref, obs, ulp=self.ulp)
+        if diff is None:
+            return None
+        if diff.where == "return value" and not isinstance(self.spec.ret, VoidType):
+            int0, vec0 = self.entry_values(item.call, 0)
+            unset = res.vec0[:8] == vec0[:8] if isinstance(self.spec.ret, FloatType) else res.int0 == int0
+            if unset:
+                reg = ("xmm0" if self.arch == "x86-64" else "v0") if isinstance(self.spec.ret, FloatType) \
+                    else ("rax" if self.arch == "x86-64" else "x0")
+                return Failure("register.return_unset", f"the return register {reg} still holds its value "
+                               "from before the call", {"register": reg}, obs, str(diff))
+        other = self._uninitialized(cand, item, obs)
+        if other is not None:
+            return Failure("register.uninitialized_read", f"the result depends on registers that held no "
+                           f"argument: with other values in them, {other}", {}, obs, str(diff))
+        return Failure("semantic.wrong_output", str(diff), {}, obs, str(diff))
+
+    def _uninitialized(self, cand: Program, item: Item, obs: Observation):
+        run_b = self.run(cand, item.call, 1)
+        if run_b.fault is not None:
+            return f"the call faults ({run_b.fault.kind})"
+        diff = first_difference(obs, cand.observer.observe(run_b, item.call))
+        return None if diff is None else str(diff)
+
+    def classify_fault(self, cand: Program, fault: Fault) -> Failure:
+        image = cand.image
+        details = self._where(cand, fault.pc)
+        if fault.address is not None:
+            details["address"] = f"{fault.address:#x}"
+        kind = fault.kind
+        if kind == "fetch":
+            if image.stubs.get(fault.address) == "<end of code>":
+                return Failure("control.bad_return", "execution ran off the end of the code", details)
+            if fault.after_return:
+                expected = STACK_TOP  # after the return pops (x86) or just branches (AArch64)
+                if fault.sp != expected:
+                    return Failure("register.stack_pointer", f"returned to {fault.address:#x} with the stack "
+                                   f"pointer {fault.sp - expected:+d} bytes off", details)
+                return Failure("control.bad_return", f"returned to {fault.address:#x} instead of the caller",
+                               details)
+            return Failure("memory.unmapped_fetch", f"jump to unmapped address {fault.address:#x}", details)
+        if kind in ("read", "write"):
+            addr = fault.address or 0
+            reg = self._poison_register(addr)
+            if stack_guard(addr):
+                return Failure("memory.stack", f"{kind} at {addr:#x}, outside the stack", details)
+            if slot_guard(addr):
+                return Failure("memory.out_of_bounds", f"{kind} at {addr:#x}, outside an input buffer (guard page)",
+                               details)
+            if fault.access == "protected" and kind == "write":
+                return Failure("memory.readonly_write", f"store to read-only address {addr:#x}", details)
+            if reg is not None:
+                details["register"] = reg
+                return Failure("register.uninitialized_read", f"{kind} through {reg}, which held no argument "
+                               f"(address {addr:#x})", details)
+            return Failure(f"memory.unmapped_{kind}", f"{kind} of unmapped address {addr:#x}", details)
+        if kind == "timeout":
+            return Failure("control.timeout", f"no return within {self.budget} instructions "
+                           f"({BUDGET_FACTOR}x the reference's most)", details)
+        if kind == "divide_error":
+            return Failure("control.divide_error", "division fault", details)
+        if kind == "libc":
+            if fault.access == "control.timeout":
+                return Failure("control.timeout", fault.message, details)
+            return Failure("semantic.wrong_output", fault.message, details)
+        return Failure("control.invalid_instruction", fault.message or "invalid instruction", details)
+
+    def _poison_register(self, address: int) -> str | None:
+        for i, name in enumerate(self.abi.gprs):
+            for s in range(1, POISON_SETS + 1):
+                p = poison_gpr(s, i)
+                if abs(address - p) < 0x1000 or abs(address - (p & 0xFFFFFFFF)) < 0x1000:
+                    return name
+        return None
+
+    def _where(self, cand: Program, pc: int) -> dict:
+        image = cand.image
+        details: dict = {"pc": f"{pc:#x}"}
+        line = image.line_at(pc)
+        if line is not None:
+            details["line"] = line
+            details["text"] = image.source_lines[line - 1].strip()
+        try:
+            code = bytes(cand.machine.uc.mem_read(pc, 16))
+            cs = Cs(CS_ARCH_X86, CS_MODE_64) if self.arch == "x86-64" else Cs(CS_ARCH_ARM64, CS_MODE_ARM)
+            insn = next(cs.disasm(code, pc), None)
+            if insn is not None:
+                details["instruction"] = f"{insn.mnemonic} {insn.op_str}".strip()
+        except Exception:  # unmapped pc: nothing to disassemble
+            pass
+        return details
+
+    # -- the whole check -------------------------------------------------------------------------
+    def verdict(self, category: str, message: str, **kw) -> Verdict:
+        return Verdict(category, message, self.function, self.arch, self.opt,
+                       discarded=dict(self.discarded), **kw)
+
+    def check(self, candidate_asm: str) -> Verdict:
+        start = time.perf_counter()
+        verdict = self._check(candidate_asm)
+        if self.test_source and verdict.category not in ("unsupported",) and not verdict.family == "asm" \
+                and not verdict.category.startswith("symbol."):
+            from .ctest import run_test
+            verdict.test = run_test(self, candidate_asm)
+        verdict.seconds = round(time.perf_counter() - start, 4)
+        return verdict
+
+    def _check(self, candidate_asm: str) -> Verdict:
+        if self.unsupported:
+            return self.verdict("unsupported", self.unsupported)
+        if "\0" in candidate_asm:
+            return self.verdict("asm.syntax", "the candidate is not text (it contains NUL bytes)")
+        try:
+            cand = self.build(candidate_asm)
+        except AsmError as err:
+            return self.verdict(err.category, err.message, line=err.line, text=err.text, symbol=err.symbol)
+        if not self.items and self.random_inputs:
+            why = ", ".join(f"{k} {v}" for k, v in self.discarded.items()) or "no inputs"
+            return self.verdict("unsupported", f"the reference is undefined on every generated input ({why})")
+        checked = 0
+        for item in self.items:
+            checked += 1
+            failure = self.judge(cand, item)
+            if failure is not None:
+                value = self.shrink(cand, item, failure)
+                return self.failed(cand, value, checked, shrunk_by="greedy")
+        for item in self.items[:UNINIT_PROBES]:
+            other = self._uninitialized(cand, item, cand.observer.observe(self.run(cand, item.call), item.call))
+            if other is not None:
+                failure = Failure("register.uninitialized_read", f"the result depends on registers that held "
+                                  f"no argument: with other values in them, {other}")
+                return self.failed(cand, (item, failure), checked, shrunk_by="none")
+        found = self._hypothesis(cand)
+        checked += found[1]
+        if found[0] is not None:
+            return self.failed(cand, found[0], checked, shrunk_by="hypothesis")
+        if checked == 0 or (not self.items and found[1] == 0):
+            return self.verdict("unsupported", "no input on which the reference is defined", inputs_checked=0)
+        return self.verdict("pass", f"agreed with gcc -{self.opt} on {checked} inputs", inputs_checked=checked)
+
+    def _hypothesis(self, cand: Program) -> tuple[tuple[Item, Failure] | None, int]:
+        if self.examples <= 0:
+            return None, 0
+        state: dict = {"last": None, "locked": None, "count": 0}
+
+        @hyp_seed(self.seed)
+        @settings(max_examples=self.examples, database=None, deadline=None, verbosity=Verbosity.quiet,
+                  suppress_health_check=list(HealthCheck), phases=[Phase.generate, Phase.shrink],
+                  report_multiple_bugs=False)
+        @given(input_strategy(self.plan))
+        def prop(value):
+            item = self.reference_item(value)
+            if item is None:
+                return
+            state["count"] += 1
+            failure = self.judge(cand, item)
+            if failure is not None and state["locked"] in (None, failure.category):
+                state["locked"] = failure.category
+                state["last"] = (item, failure)
+                raise _Found()
+
+        try:
+            prop()
+        except _Found:
+            pass
+        return state["last"], state["count"]
+
+    def shrink(self, cand: Program, item: Item, failure: Failure, attempts: int = 300) -> tuple[Item, Failure]:
+        """Greedy shrinking of a failure found by the fast sampler (hypothesis shrinks its own)."""
+        best = (item, failure)
+        tried = 0
+        improved = True
+        while improved and tried < attempts:
+            improved = False
+            for value in _simpler(self.plan, best[0].value):
+                tried += 1
+                if tried > attempts:
+                    break
+                new = self.reference_item(value)
+                if new is None:
+                    continue
+                f = self.judge(cand, new)
+                if f is not None and f.category == failure.category:
+                    best = (new, f)
+                    improved = True
+                    break
+        return best
+
+    def failed(self, cand: Program, found: tuple[Item, Failure], checked: int, shrunk_by: str) -> Verdict:
+        item, failure = found
+        ref_count = self.run(self.reference, item.call, budget=REFERENCE_BUDGET, count=True).instructions
+        cand_run = self.run(cand, item.call, count=failure.category != "control.timeout")
+        cand_count = cand_run.instructions if failure.category != "control.timeout" else self.budget
+        example = Counterexample(
+            input={k: describe_value(v) for k, v in item.value.items()},
+            reference=_summary(item.ref),
+            candidate=_summary(failure.observation) if failure.observation else {"fault": failure.message},
+            difference=failure.difference or failure.message,
+            reference_instructions=ref_count, candidate_instructions=cand_count, shrunk_by=shrunk_by)
+        d = failure.details
+        return self.verdict(failure.category, failure.message, line=d.get("line"), text=d.get("text", ""),
+                            register=d.get("register"), address=d.get("address"), pc=d.get("pc"),
+                            instruction=d.get("instruction"), counterexample=example, inputs_checked=checked)
+
+
+def _summary(obs: Observation) -> dict:
+    return {name: describe_value(v) for name, v in obs.items()}
+
+
+def _simpler(plan: Plan, value: dict):
+    """Candidate inputs one step simpler than `value`: shorter buffers, smaller numbers."""
+    for size, buffers in plan.size_params.items():
+        n = value.get(size)
+        if isinstance(n, int) and n > 0:
+            for new_n in (0, n // 2, n - 1):
+                if new_n < n:
+                    v = dict(value)
+                    v[size] = new_n
+                    ok = True
+                    for b in buffers:
+                        if b in v and isinstance(v[b], list):
+                            v[b] = v[b][:new_n] if len(plan.param_plan(b).length.params) == 1 else None
+                            ok = ok and v[b] is not None
+                    if ok:
+                        yield v
+    for p in plan.params:
+        cur = value[p.name]
+        if isinstance(p, Scalar) and p.name not in plan.size_params:
+            for new in _smaller_numbers(cur, p):
+                v = dict(value)
+                v[p.name] = new
+                yield v
+        elif isinstance(p, Buffer) and isinstance(cur, bytes) and cur:
+            for new in (b"", cur[: len(cur) // 2], cur[:-1], cur[1:]):
+                v = dict(value)
+                v[p.name] = new
+                yield v
+        elif isinstance(p, Buffer) and isinstance(cur, list) and p.inner is None:
+            for i, x in enumerate(cur):
+                if isinstance(x, (int, float)) and x != 0:
+                    v = dict(value)
+                    v[p.name] = cur[:i] + [type(x)(0)] + cur[i + 1:]
+                    yield v
+
+
+def _smaller_numbers(cur, p: Scalar):
+    if isinstance(cur, float):
+        candidates = [0.0, float(int(cur)), cur / 2]
+    else:
+        candidates = [0, cur // 2 if cur > 0 else -((-cur) // 2), cur - 1 if cur > 0 else cur + 1]
+    for c in candidates:
+        if c != cur and abs(c) < abs(cur) and p.lo <= c <= p.hi:
+            yield c

@@ -1,0 +1,178 @@
+"""The C types the verifier understands, with their LP64 layout (same on x86-64 and AArch64)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class CType:
+    name: str
+
+    @property
+    def size(self) -> int:
+        raise NotImplementedError
+
+    @property
+    def align(self) -> int:
+        return self.size
+
+
+@dataclass(frozen=True)
+class VoidType(CType):
+    @property
+    def size(self) -> int:
+        return 1
+
+
+@dataclass(frozen=True)
+class IntType(CType):
+    bytes: int = 4
+    signed: bool = True
+    is_bool: bool = False
+    is_char: bool = False
+
+    @property
+    def size(self) -> int:
+        return self.bytes
+
+    @property
+    def bits(self) -> int:
+        return 8 * self.bytes
+
+    @property
+    def min(self) -> int:
+        return 0 if (not self.signed or self.is_bool) else -(1 << (self.bits - 1))
+
+    @property
+    def max(self) -> int:
+        if self.is_bool:
+            return 1
+        return (1 << (self.bits - 1)) - 1 if self.signed else (1 << self.bits) - 1
+
+    def wrap(self, value: int) -> int:
+        """Reduce an integer read from a register or memory to this type's range."""
+        value &= (1 << self.bits) - 1
+        if self.signed and value >> (self.bits - 1):
+            value -= 1 << self.bits
+        return value
+
+
+@dataclass(frozen=True)
+class FloatType(CType):
+    bytes: int = 8
+
+    @property
+    def size(self) -> int:
+        return self.bytes
+
+
+@dataclass(frozen=True)
+class PointerType(CType):
+    target: CType = field(default_factory=lambda: VoidType("void"))
+    const: bool = False  # the pointee is const
+
+    @property
+    def size(self) -> int:
+        return 8
+
+
+@dataclass(frozen=True)
+class ArrayType(CType):
+    elem: CType = field(default_factory=lambda: VoidType("void"))
+    length: int | None = None  # None: `T a[]`
+
+    @property
+    def size(self) -> int:
+        return self.elem.size * (self.length or 0)
+
+    @property
+    def align(self) -> int:
+        return self.elem.align
+
+
+@dataclass(frozen=True)
+class StructField:
+    name: str
+    type: CType
+    offset: int
+
+
+@dataclass(frozen=True)
+class StructType(CType):
+    fields: tuple[StructField, ...] = ()
+    total: int = 0
+    alignment: int = 1
+
+    @property
+    def size(self) -> int:
+        return self.total
+
+    @property
+    def align(self) -> int:
+        return self.alignment
+
+
+@dataclass(frozen=True)
+class UnsupportedType(CType):
+    """A type the harness cannot marshal (function pointers, unions, long double...)."""
+    reason: str = ""
+
+    @property
+    def size(self) -> int:
+        return 8
+
+
+def make_struct(name: str, members: list[tuple[str, CType]]) -> StructType:
+    offset, align = 0, 1
+    fields = []
+    for fname, ftype in members:
+        a = ftype.align
+        offset = (offset + a - 1) // a * a
+        fields.append(StructField(fname, ftype, offset))
+        offset += ftype.size
+        align = max(align, a)
+    total = (offset + align - 1) // align * align
+    return StructType(name, tuple(fields), total, align)
+
+
+_INT_BYTES = {"char": 1, "short": 2, "int": 4, "long": 8, "long long": 8}
+
+_TYPEDEFS = {
+    "int8_t": (1, True), "uint8_t": (1, False), "int16_t": (2, True), "uint16_t": (2, False),
+    "int32_t": (4, True), "uint32_t": (4, False), "int64_t": (8, True), "uint64_t": (8, False),
+    "size_t": (8, False), "ssize_t": (8, True), "ptrdiff_t": (8, True), "intptr_t": (8, True),
+    "uintptr_t": (8, False), "intmax_t": (8, True), "uintmax_t": (8, False),
+}
+
+
+def base_type(names: list[str], char_signed: bool) -> CType:
+    """Type from pycparser's IdentifierType names, e.g. ['unsigned', 'long', 'int']."""
+    words = list(names)
+    signed = None
+    if "unsigned" in words:
+        signed = False
+        words.remove("unsigned")
+    if "signed" in words:
+        signed = True
+        words.remove("signed")
+    if "int" in words and len(words) > 1:
+        words.remove("int")
+    key = " ".join(words) or "int"
+    if key in ("_Bool", "bool"):
+        return IntType(key, 1, False, is_bool=True)
+    if key in ("float", "double"):
+        return FloatType(key, 4 if key == "float" else 8)
+    if key == "long double":
+        return UnsupportedType(key, reason="long double is not supported")
+    if key == "void":
+        return VoidType("void")
+    if key in _TYPEDEFS:
+        b, s = _TYPEDEFS[key]
+        return IntType(key, b, s, is_char=(b == 1))
+    if key in _INT_BYTES:
+        b = _INT_BYTES[key]
+        if signed is None:
+            signed = char_signed if key == "char" else True
+        name = ("unsigned " if not signed else "") + key
+        return IntType(name, b, signed, is_char=(key == "char"))
+    return UnsupportedType(key, reason=f"unknown type '{key}'")

@@ -1,0 +1,39 @@
+"""gcc builds the reference: the C source compiled to assembly for the target at an optimisation level.
+
+The flags match the corpora's labelling flags (corpora/gcc.py), so the verifier's reference and the
+model's training targets are the same code.
+"""
+from __future__ import annotations
+
+import subprocess
+
+from .errors import VerifierInputError
+
+COMPILERS = {"x86-64": "gcc", "aarch64": "aarch64-linux-gnu-gcc"}
+OPT_LEVELS = ("O0", "O1", "O2", "O3", "Os")
+_COMMON = ["-fno-asynchronous-unwind-tables", "-fno-stack-protector", "-fno-ipa-icf",
+           "-fno-inline-functions-called-once"]
+_ARCH_FLAGS = {"x86-64": ["-fcf-protection=none"], "aarch64": ["-mno-outline-atomics"]}
+
+
+def gcc_command(arch: str, opt: str, extra: list[str] | None = None) -> list[str]:
+    if arch not in COMPILERS:
+        raise VerifierInputError(f"unknown arch '{arch}' (use x86-64 or aarch64)")
+    if opt not in OPT_LEVELS:
+        raise VerifierInputError(f"unknown optimisation level '{opt}' (use one of {', '.join(OPT_LEVELS)})")
+    return [COMPILERS[arch], "-S", f"-{opt}", *_COMMON, *_ARCH_FLAGS[arch], *(extra or []), "-x", "c", "-",
+            "-o", "-"]
+
+
+def compile_to_asm(source: str, arch: str, opt: str, filename: str = "<source>",
+                   extra: list[str] | None = None) -> str:
+    proc = subprocess.run(gcc_command(arch, opt, extra), input=source, capture_output=True, text=True)
+    if proc.returncode != 0:
+        lines = [l for l in proc.stderr.splitlines() if "error" in l] or proc.stderr.splitlines() or ["failed"]
+        raise VerifierInputError(f"{filename}: gcc ({arch}, -{opt}) failed: {lines[0].replace('<stdin>', filename)}")
+    return proc.stdout
+
+
+def other_opt(opt: str) -> str:
+    """The second reference that exposes undefined behaviour: -O2 for -O0, else -O0."""
+    return "O2" if opt == "O0" else "O0"

@@ -1,0 +1,238 @@
+"""Read a C translation unit with pycparser: the function under test, its parameters, the globals."""
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass, field
+
+import pycparser
+from pycparser import c_ast
+
+from .annotations import Annotations, find_annotations
+from .ctype import (ArrayType, CType, FloatType, IntType, PointerType, UnsupportedType, VoidType,
+                    base_type, make_struct)
+from .errors import VerifierInputError
+
+# pycparser cannot read GNU extensions in glibc's headers; these defines erase them (see shared notes).
+_CPP_DEFINES = [
+    "-D__attribute__(x)=", "-D__extension__=", "-D__restrict=", "-D__restrict__=", "-D__asm__(x)=",
+    "-D__builtin_va_list=void*", "-D_Float128=double", "-D__inline=", "-D__inline__=",
+    "-D__builtin_offsetof(t,m)=0", "-D__typeof__(x)=int", "-D__float128=double",
+    "-D__signed__=signed", "-D__const=const", "-D__volatile__=volatile",
+]
+
+
+@dataclass
+class Param:
+    name: str
+    type: CType
+
+
+@dataclass
+class FunctionSpec:
+    name: str
+    params: list[Param]
+    ret: CType
+    variadic: bool
+    line: int
+    annotations: Annotations = field(default_factory=Annotations)
+    unsupported: str | None = None  # why this function cannot be tested, if it cannot
+
+    def param(self, name: str) -> Param | None:
+        return next((p for p in self.params if p.name == name), None)
+
+
+@dataclass
+class UnitSpec:
+    """What the verifier knows about a C translation unit."""
+    filename: str
+    functions: dict[str, FunctionSpec]
+    globals: dict[str, CType]
+
+    def entry(self, name: str | None) -> FunctionSpec:
+        if name is not None:
+            if name not in self.functions:
+                known = ", ".join(self.functions) or "none"
+                raise VerifierInputError(f"{self.filename}: no function '{name}' (defined: {known})")
+            return self.functions[name]
+        candidates = [f for f in self.functions if f != "main"]
+        if len(candidates) == 1:
+            return self.functions[candidates[0]]
+        if not candidates:
+            raise VerifierInputError(f"{self.filename}: defines no function")
+        raise VerifierInputError(
+            f"{self.filename}: defines several functions ({', '.join(candidates)}); choose one with --function")
+
+
+def preprocess(source: str, filename: str) -> str:
+    proc = subprocess.run(["gcc", "-E", "-std=gnu11", *_CPP_DEFINES, "-x", "c", "-"],
+                          input=source, capture_output=True, text=True)
+    if proc.returncode != 0:
+        first = next((l for l in proc.stderr.splitlines() if "error" in l), proc.stderr.strip()[:200])
+        raise VerifierInputError(f"{filename}: preprocessor failed: {first.replace('<stdin>', filename)}")
+    return proc.stdout
+
+
+def parse_unit(source: str, filename: str = "<source>", char_signed: bool = True) -> UnitSpec:
+    if not source.strip():
+        raise VerifierInputError(f"{filename}: empty C file")
+    text = preprocess(source, filename)
+    try:
+        ast = pycparser.CParser().parse(text, filename="<stdin>")
+    except pycparser.c_parser.ParseError as err:
+        raise VerifierInputError(f"{filename}: C parse error: {str(err).replace('<stdin>', filename)}") from None
+    return _Reader(ast, filename, char_signed, find_annotations(source, filename)).read()
+
+
+class _Reader:
+    def __init__(self, ast, filename: str, char_signed: bool, notes: list[tuple[int, Annotations]]):
+        self.ast, self.filename, self.char_signed, self.notes = ast, filename, char_signed, notes
+        self.typedefs: dict[str, c_ast.Node] = {}
+        self.structs: dict[str, c_ast.Struct] = {}
+
+    def in_main_file(self, node) -> bool:
+        return node.coord is not None and node.coord.file in ("<stdin>", "-")
+
+    def read(self) -> UnitSpec:
+        functions: dict[str, FunctionSpec] = {}
+        globals_: dict[str, CType] = {}
+        prev_line = 0
+        for node in self.ast.ext:
+            if isinstance(node, c_ast.Typedef):
+                self.typedefs[node.name] = node.type
+            elif isinstance(node, c_ast.Decl):
+                self._note_structs(node.type)
+                if (self.in_main_file(node) and node.name and not isinstance(node.type, c_ast.FuncDecl)
+                        and "extern" not in node.storage and "typedef" not in node.storage):
+                    globals_[node.name] = self.ctype(node.type)
+            elif isinstance(node, c_ast.FuncDef) and self.in_main_file(node):
+                spec = self.function(node)
+                for line, notes in self.notes:
+                    if prev_line < line <= spec.line:
+                        spec.annotations.merge(notes)
+                prev_line = node.body.coord.line if node.body.coord else spec.line
+                prev_line = max(prev_line, _last_line(node))
+                functions[spec.name] = spec
+        return UnitSpec(self.filename, functions, globals_)
+
+    def _note_structs(self, node) -> None:
+        while isinstance(node, (c_ast.TypeDecl, c_ast.PtrDecl, c_ast.ArrayDecl)):
+            node = node.type
+        if isinstance(node, c_ast.Struct) and node.name and node.decls is not None:
+            self.structs[node.name] = node
+
+    def function(self, node: c_ast.FuncDef) -> FunctionSpec:
+        decl: c_ast.FuncDecl = node.decl.type
+        params: list[Param] = []
+        variadic = False
+        for i, p in enumerate(decl.args.params if decl.args else []):
+            if isinstance(p, c_ast.EllipsisParam):
+                variadic = True
+                continue
+            t = self.ctype(p.type)
+            if isinstance(t, VoidType) and p.name is None:
+                continue  # f(void)
+            if isinstance(t, ArrayType):  # parameters decay: int a[] is int *a
+                t = PointerType(f"{t.elem.name} *", t.elem, const=False)
+            params.append(Param(p.name or f"arg{i}", t))
+        spec = FunctionSpec(node.decl.name, params, self.ctype(decl.type), variadic, node.decl.coord.line)
+        spec.unsupported = self.why_unsupported(spec)
+        return spec
+
+    def why_unsupported(self, spec: FunctionSpec) -> str | None:
+        if spec.variadic:
+            return "variadic function"
+        for p in spec.params:
+            reason = _unsupported_reason(p.type)
+            if reason:
+                return f"parameter '{p.name}': {reason}"
+        return _unsupported_reason(spec.ret, top=True)
+
+    def ctype(self, node) -> CType:
+        if isinstance(node, c_ast.TypeDecl):
+            const = "const" in (node.quals or [])
+            inner = node.type
+            if isinstance(inner, c_ast.IdentifierType):
+                names = inner.names
+                if len(names) == 1 and names[0] in self.typedefs and names[0] not in _KNOWN_TYPEDEFS:
+                    return self.ctype(self.typedefs[names[0]])
+                t = base_type(names, self.char_signed)
+                return t
+            if isinstance(inner, c_ast.Struct):
+                return self.struct(inner)
+            if isinstance(inner, c_ast.Enum):
+                return IntType("enum", 4, True)
+            if isinstance(inner, c_ast.Union):
+                return UnsupportedType("union", reason="unions are not supported")
+            return UnsupportedType(type(inner).__name__, reason="unsupported declaration")
+        if isinstance(node, c_ast.PtrDecl):
+            target_node = node.type
+            target = self.ctype(target_node)
+            if isinstance(target_node, c_ast.FuncDecl):
+                return UnsupportedType("function pointer", reason="function pointers are not supported")
+            const = isinstance(target_node, c_ast.TypeDecl) and "const" in (target_node.quals or [])
+            return PointerType(f"{target.name} *", target, const)
+        if isinstance(node, c_ast.ArrayDecl):
+            elem = self.ctype(node.type)
+            length = None
+            if node.dim is not None:
+                try:
+                    length = int(_const_value(node.dim))
+                except (TypeError, ValueError):
+                    return UnsupportedType("array", reason="array dimension is not a constant")
+            return ArrayType(f"{elem.name}[{length or ''}]", elem, length)
+        if isinstance(node, c_ast.FuncDecl):
+            return UnsupportedType("function", reason="function type")
+        return UnsupportedType(type(node).__name__, reason="unsupported declaration")
+
+    def struct(self, node: c_ast.Struct) -> CType:
+        if node.decls is None:
+            node = self.structs.get(node.name, node)
+        if node.decls is None:
+            return UnsupportedType(f"struct {node.name}", reason=f"incomplete struct {node.name}")
+        members = [(d.name, self.ctype(d.type)) for d in node.decls]
+        return make_struct(f"struct {node.name or '<anon>'}", members)
+
+
+_KNOWN_TYPEDEFS = {"int8_t", "uint8_t", "int16_t", "uint16_t", "int32_t", "uint32_t", "int64_t", "uint64_t",
+                   "size_t", "ssize_t", "ptrdiff_t", "intptr_t", "uintptr_t", "intmax_t", "uintmax_t"}
+
+
+def _unsupported_reason(t: CType, top: bool = False, depth: int = 0) -> str | None:
+    if isinstance(t, UnsupportedType):
+        return t.reason
+    if isinstance(t, PointerType):
+        if depth > 3:
+            return "pointer nesting deeper than 3"
+        if isinstance(t.target, VoidType):
+            return None if top else "void * parameter (element type unknown)"
+        return _unsupported_reason(t.target, depth=depth + 1)
+    if isinstance(t, ArrayType):
+        return _unsupported_reason(t.elem, depth=depth + 1)
+    if hasattr(t, "fields"):
+        if depth == 0:
+            return "struct passed or returned by value"
+        for f in t.fields:
+            if isinstance(f.type, PointerType):
+                return f"struct field '{f.name}' is a pointer"
+            reason = _unsupported_reason(f.type, depth=depth + 1)
+            if reason:
+                return reason
+    return None
+
+
+def _const_value(node) -> int:
+    if isinstance(node, c_ast.Constant):
+        return int(node.value.rstrip("uUlL"), 0)
+    if isinstance(node, c_ast.BinaryOp):
+        a, b = _const_value(node.left), _const_value(node.right)
+        return {"+": a + b, "-": a - b, "*": a * b, "/": a // b if b else 0}[node.op]
+    raise ValueError("not constant")
+
+
+def _last_line(node) -> int:
+    last = 0
+    for _, child in node.children():
+        if child.coord is not None:
+            last = max(last, child.coord.line)
+        last = max(last, _last_line(child))
+    return last
