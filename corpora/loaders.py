@@ -191,13 +191,24 @@ def load_kernels(item: str | None = None) -> list[Benchmark]:
 
 
 def load_synthetic(seed: int, item: str | None, count: int | None, limit: int | None = None,
-                   start: int = 0) -> list[Benchmark]:
+                   start: int = 0, live_only: bool = False) -> list[Benchmark]:
+    """Functions of the seed's stream; live_only keeps those the build would keep (warning-free, no UB,
+    outcome depends on every input), with their original indices (so URIs stay the same)."""
     from .generator import generate_function
 
     indices = [int(item)] if item is not None else range(start, start + (count if count is not None else 1000))
+    gens = [generate_function(seed, i) for i in indices]
+    if live_only:
+        from .compile_check import filter_warnings
+        from .ubcheck import check_functions
+
+        gens, _ = filter_warnings(gens, progress=False)
+        rep = check_functions(gens, progress=False)
+        bad = set(rep.dropped) | set(rep.constant_output) | set(rep.return0_passes) | set(rep.dead_params)
+        gens = [g for g in gens if g.name not in bad]
     out = []
-    for i in indices:
-        g = generate_function(seed, i)
+    for g in gens:
+        i = g.index
         out.append(Benchmark(uri=synthetic_uri(seed, i), source=g.source, entry=g.name,
                              features=g.features, meta={"seed": seed, "index": i, "corpus": "synthetic-v1",
                                                         "annotations": g.annotations}))
@@ -261,7 +272,8 @@ def load_benchmarks(uri_or_path: str, shared_dir: str | Path | None = None,
             return load_kernels(u.item)[:limit]
         count = int(u.params["count"]) if "count" in u.params else None
         start = int(u.params.get("start", 0))
-        return load_synthetic(u.seed, u.item, count, limit, start)
+        live = u.params.get("filter") == "live"
+        return load_synthetic(u.seed, u.item, count, limit, start, live_only=live)
     path = Path(u.path)
     if u.scheme == "file" and (uri_or_path.endswith("/") or path.is_dir()):
         return load_c_dir(path, limit)

@@ -291,3 +291,24 @@ def check_functions(fns: list[GeneratedFunction], *, trials: int = 24, batch_siz
             bar.update(rep.checked)
     bar.close()
     return total
+
+
+def checkable(bm) -> GeneratedFunction:
+    """A Benchmark with `// ncc:` annotations as something check_batch can run (kernels, C files)."""
+    from .annotations import parse_annotations, parse_signature
+    from .generator import Param
+
+    ann = parse_annotations(bm.meta.get("annotations", []))
+    ret, sig = parse_signature(bm.source, bm.entry)
+    params = []
+    for name, ctype, pointer, const, tag in sig:
+        if pointer and name not in ann["len"] and name not in ann["string"]:
+            if ctype is CHAR and const:
+                ann["string"].append(name)
+            else:
+                ann["len"][name] = "1"
+        if not pointer and name not in ann["range"]:
+            ann["range"][name] = (-100.0, 100.0) if ctype.is_float else (max(ctype.lo, -1000), min(ctype.hi, 1000))
+        params.append(Param(name, ctype if ctype is not None else CHAR, pointer=pointer, const=const, struct=tag))
+    return GeneratedFunction(index=0, name=bm.entry, source=bm.source, features=list(bm.features), params=params,
+                             return_type=ret, annotations=ann, structs={})

@@ -4,6 +4,7 @@
   benchmark://humaneval-decompile-v0/12         task 12
   benchmark://synthetic-v1/seed=7/000123        function 123 of the seed-7 stream
   benchmark://synthetic-v1/seed=7?count=1000    functions 0..999 of the seed-7 stream
+  benchmark://synthetic-v1/seed=7?count=1000&filter=live   ... only those the build would keep
   benchmark://kernels-v0                        the hand-written kernels (corpora/kernels/*.c)
   benchmark://kernels-v0/dot_product            one of them
   file:///path/x.c#fn                           function fn of a C file (all functions without #fn)
@@ -49,8 +50,11 @@ def parse_uri(uri: str) -> ParsedURI:
             m = _SYN_ITEM.match(rest)
             if not m:
                 raise URIError(f"bad synthetic URI {uri!r}: expected benchmark://synthetic-v1/seed=N[/INDEX]")
-            if "count" in params and not params["count"].isdigit():
-                raise URIError(f"bad count in {uri!r}")
+            for key in ("count", "start"):
+                if key in params and not params[key].isdigit():
+                    raise URIError(f"bad {key} in {uri!r}: expected a non-negative integer")
+            if params.get("filter", "live") != "live":
+                raise URIError(f"bad filter in {uri!r}: only filter=live is known")
             return ParsedURI("benchmark", dataset, m.group(2), int(m.group(1)), params)
         if dataset == "humaneval-decompile-v0" and rest and not rest.isdigit():
             raise URIError(f"bad task id {rest!r} in {uri!r}: expected an integer")

@@ -161,3 +161,42 @@ def test_no_humaneval_function_in_synthetic_sample():
     assert idx.match(he[5].source.replace("func0", "k000001"))[0] == "exact"
     syn = load_benchmarks("benchmark://synthetic-v1/seed=1?count=200")
     assert not [b.uri for b in syn if idx.match(b.source)]
+
+
+def test_gcc_command_flags_are_the_documented_ones():
+    from neuralcc.corpora import gcc_command
+    assert gcc_command("x86-64", "O2") == ["gcc", "-S", "-O2", "-fno-asynchronous-unwind-tables",
+                                           "-fno-stack-protector", "-fno-ipa-icf",
+                                           "-fno-inline-functions-called-once", "-fcf-protection=none"]
+    assert gcc_command("aarch64", "Os") == ["aarch64-linux-gnu-gcc", "-S", "-Os", "-fno-asynchronous-unwind-tables",
+                                            "-fno-stack-protector", "-fno-ipa-icf",
+                                            "-fno-inline-functions-called-once", "-mno-outline-atomics"]
+    with pytest.raises(ValueError):
+        gcc_command("riscv", "O2")
+
+
+def test_live_filter_keeps_original_indices():
+    raw = load_benchmarks("benchmark://synthetic-v1/seed=7?count=40")
+    live = load_benchmarks("benchmark://synthetic-v1/seed=7?count=40&filter=live")
+    assert 0 < len(live) < len(raw)
+    by_uri = {b.uri: b.source for b in raw}
+    assert all(by_uri[b.uri] == b.source for b in live)
+    with pytest.raises(CorpusError):
+        load_benchmarks("benchmark://synthetic-v1/seed=7?count=40&filter=nope")
+
+
+BUILT = Path(__file__).resolve().parent.parent / "data" / "synthetic-v1"
+
+
+@pytest.mark.slow
+@needs_humaneval
+@pytest.mark.skipif(not (BUILT / "build-report.json").is_file(), reason=f"{BUILT} not built")
+def test_built_training_data_has_no_humaneval_function_or_near_duplicate():
+    he = load_benchmarks("benchmark://humaneval-decompile-v0", shared_dir=SHARED)
+    idx = EvalIndex.build([(b.uri, b.source) for b in he])
+    hits = []
+    for split in ("train", "valid"):
+        for rec in iter_pairs(BUILT, split):
+            if idx.match(rec["source"]) is not None:
+                hits.append(rec["uri"])
+    assert hits == []

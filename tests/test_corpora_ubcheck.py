@@ -44,3 +44,24 @@ def test_generated_sample_is_ub_free():
     rep = check_batch(fns, trials=8)
     assert rep.harness_errors == []
     assert rep.dropped == []
+
+
+def test_annotation_parser():
+    import pytest
+    from neuralcc.corpora.annotations import AnnotationError, parse_annotations
+    ann = parse_annotations(["// ncc: len(a)=n out(b) range(n)=0..64 string(s)", "// ncc: len(m)=rows*cols",
+                             "// ncc: range(x)=-1.5..2.5 len(t)=16"])
+    assert ann == {"len": {"a": "n", "m": "rows*cols", "t": "16"}, "out": ["b"],
+                   "range": {"n": (0, 64), "x": (-1.5, 2.5)}, "string": ["s"]}
+    for bad in ("len(a)", "range(n)=5", "size(a)=3", "len(a)=n+1"):
+        with pytest.raises(AnnotationError):
+            parse_annotations([bad])
+
+
+def test_kernels_are_ub_free_and_live():
+    from neuralcc.corpora import load_benchmarks
+    from neuralcc.corpora.ubcheck import checkable
+    fns = [checkable(b) for b in load_benchmarks("benchmark://kernels-v0")]
+    rep = check_batch(fns, trials=32)
+    assert rep.harness_errors == [] and rep.dropped == []
+    assert rep.constant_output == [] and rep.return0_passes == [] and rep.dead_params == {}

@@ -66,7 +66,6 @@ class Translator:
         ids = torch.tensor([src])
         enc = self.model.get_encoder()(input_ids=ids, attention_mask=torch.ones_like(ids)).last_hidden_state
         start = self.model.config.decoder_start_token_id
-        width = max(map(len, prefixes))
         # Left-pad is not possible for the decoder; group prefixes by length instead.
         out: list[list[int]] = [None] * len(prefixes)
         groups: dict[int, list[int]] = {}
@@ -92,7 +91,6 @@ class Translator:
             res = self.model.generate(**kw)
             for r, i in zip(res.tolist(), rows):
                 out[i] = r[1 + length :]
-        del width
         return out
 
     def _strip(self, ids: list[int]) -> tuple[list[int], bool]:
@@ -117,12 +115,14 @@ class Translator:
             return tr
         src = T.encode(self.tok, head + "<order>" + c_text)
         self._check_len(src, entry)
-        (ids,) = self._generate(src, [[]], self.cfg.max_order_tokens, opt)
+        # gcc -O0 makes at most ~3 chunks per C line (a for header: init, step, test)
+        max_chunks = min(asmtext.MAX_CHUNKS, 3 * c_text.count("<L") + 4)
+        (ids,) = self._generate(src, [[]], min(self.cfg.max_order_tokens, max_chunks + 1), opt)
         body, done = self._strip(ids)
         tr.new_tokens += len(ids)
         if not done:
             tr.truncated.append("chunk order")
-        lines = [int(x) for x in _LINE_TOK.findall(T.decode(self.tok, body))][: asmtext.MAX_CHUNKS]
+        lines = [int(x) for x in _LINE_TOK.findall(T.decode(self.tok, body))][:max_chunks]
         if not lines:
             return tr
         src = T.encode(self.tok, head + "<chunks>" + c_text + "<sep>" + data.indexed_order(lines))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import gzip
 import json
 import random
+import re
 import subprocess
 import tempfile
 from pathlib import Path
@@ -19,35 +20,149 @@ GCC = {
 COMMON = ["-S", "-g", "-fno-asynchronous-unwind-tables", "-fno-stack-protector", "-o", "-"]
 
 
+TYPES = ["int", "int", "int", "unsigned", "long", "unsigned long", "short", "char"]
+BINOPS = ["+", "-", "*", "&", "|", "^", "+", "-", "<<", ">>"]
+CMPS = ["<", ">", "<=", ">=", "==", "!="]
+
+
 def random_function(rng: random.Random, name: str) -> str:
-    params = ["a", "b", "c"][: rng.randint(1, 3)]
-    vars_ = list(params)
-    body = []
-    ops = ["+", "-", "*", "&", "|", "^"]
+    """A random int-ish function: scalars, an array (pointer + n), if/else, loops."""
+    ret = rng.choice(TYPES[:5])
+    scal = [(rng.choice(TYPES), p) for p in ["a", "b", "c", "d"][: rng.randint(1, 3)]]
+    arr = rng.random() < 0.4
+    params = [f"{t} {p}" for t, p in scal]
+    if arr:
+        params = [f"{rng.choice(TYPES[:5])} *arr", "int n"] + params
+    vars_ = [p for _, p in scal] + (["n"] if arr else [])
+    body: list[str] = []
+    depth = [1]
 
-    def expr() -> str:
-        x, y = rng.choice(vars_), rng.choice(vars_ + [str(rng.randint(1, 20))])
-        return f"{x} {rng.choice(ops)} {y}"
+    def atom() -> str:
+        r = rng.random()
+        if r < 0.2:
+            return str(rng.choice([0, 1, 2, 3, 4, 5, 7, 8, 10, 16, 31, 100, 255, 1000, rng.randint(0, 99999)]))
+        if arr and r < 0.3:
+            return f"arr[{rng.choice(vars_ + ['0', '1'])} % n]" if "i" not in vars_ else "arr[i]"
+        return rng.choice(vars_)
 
-    for i in range(rng.randint(1, 5)):
-        kind = rng.random()
-        if kind < 0.4 or len(vars_) < 2:
-            v = f"t{i}"
-            body.append(f"    int {v} = {expr()};")
+    def expr(d: int = 0) -> str:
+        r = rng.random()
+        if d > 1 or r < 0.3:
+            return atom()
+        if r < 0.85:
+            op = rng.choice(BINOPS)
+            right = str(rng.randint(1, 7)) if op in ("<<", ">>") else expr(d + 1)
+            return f"{expr(d + 1)} {op} {right}"
+        if r < 0.93:
+            return f"({expr(d + 1)}) {rng.choice(['/', '%'])} {rng.choice([2, 3, 4, 7, 10, 16])}"
+        return f"{atom()} {rng.choice(CMPS)} {atom()} ? {atom()} : {atom()}"
+
+    def cond() -> str:
+        return f"{atom()} {rng.choice(CMPS)} {atom()}"
+
+    def emit(line: str) -> None:
+        body.append("    " * depth[0] + line)
+
+    def stmt(level: int) -> None:
+        r = rng.random()
+        if level == 0 and (r < 0.3 or len(vars_) < 2):
+            v = f"v{len(body)}"
+            emit(f"{rng.choice(TYPES[:5])} {v} = {expr()};")
             vars_.append(v)
-        elif kind < 0.6:
-            body.append(f"    if ({rng.choice(vars_)} > {rng.randint(0, 9)})")
-            body.append(f"        {rng.choice(vars_)} = {expr()};")
-        elif kind < 0.8:
+        elif r < 0.5 or len(vars_) < 2:
+            emit(f"{rng.choice(vars_)} {rng.choice(['=', '+=', '-=', '^=', '|=', '*='])} {expr()};")
+        elif r < 0.65 and level < 2:
+            emit(f"if ({cond()}) {{")
+            depth[0] += 1
+            for _ in range(rng.randint(1, 2)):
+                stmt(level + 1)
+            depth[0] -= 1
+            if rng.random() < 0.4:
+                emit("} else {")
+                depth[0] += 1
+                stmt(level + 1)
+                depth[0] -= 1
+            emit("}")
+        elif r < 0.8 and level < 2 and "i" not in vars_:
+            bound = "n" if arr else str(rng.randint(2, 10))
+            emit(f"for (int i = 0; i < {bound}; i++) {{")
+            depth[0] += 1
+            vars_.append("i")
+            for _ in range(rng.randint(1, 2)):
+                stmt(level + 1)
+            vars_.remove("i")
+            depth[0] -= 1
+            emit("}")
+        elif r < 0.88 and level < 2:
             v = rng.choice(vars_)
-            body.append(f"    for (int i = 0; i < {rng.randint(2, 6)}; i++)")
-            body.append(f"        {v} = {v} {rng.choice(ops)} i;")
+            emit(f"while ({v} > {rng.randint(0, 50)}) {{")
+            depth[0] += 1
+            emit(f"{v} = {v} {rng.choice(['/', '>>', '-'])} {rng.randint(2, 4)};")
+            depth[0] -= 1
+            emit("}")
+        elif arr and r < 0.95:
+            emit(f"arr[{rng.choice(vars_)} % n] = {expr()};")
         else:
-            v = rng.choice(vars_)
-            body.append(f"    {v} = {expr()};")
-    body.append(f"    return {expr()};")
-    sig = ", ".join(f"int {p}" for p in params)
-    return f"int {name}({sig}) {{\n" + "\n".join(body) + "\n}\n"
+            emit(f"{rng.choice(vars_)}++;")
+
+    for _ in range(rng.randint(1, 6)):
+        stmt(0)
+    emit(f"return {expr()};")
+    return f"{ret} {name}({', '.join(params)}) {{\n" + "\n".join(body) + "\n}\n"
+
+
+def label_many(sources: list[str], names: list[str], arch: str, opt: str) -> list[tuple[str, list]]:
+    """Compile many functions in one unit (fast), split per function, line numbers made
+    relative to each function's own source."""
+    unit, starts, line = [], [], 1
+    for src in sources:
+        starts.append(line)
+        unit.append(src)
+        line += src.count("\n")
+    with tempfile.NamedTemporaryFile("w", suffix=".c", delete=False) as f:
+        f.write("".join(unit))
+    try:
+        asm = subprocess.run(
+            GCC[arch] + [f"-{opt}", "-fno-inline", "-fno-ipa-icf"] + COMMON + [f.name], check=True,
+            capture_output=True, text=True,
+        ).stdout
+    finally:
+        Path(f.name).unlink()
+    text, nums = lines_from_loc(asm)
+    rows = list(zip(text.split("\n"), nums))
+    out = []
+    for name, start in zip(names, starts):
+        i = next(k for k, (t, _) in enumerate(rows) if re.match(rf"\t\.globa?l\t{name}$", t))
+        while i > 0 and rows[i - 1][0].strip() in (".text", ".align\t2", ".arch armv8-a") or (
+                i > 0 and rows[i - 1][0].startswith("\t.p2align")):
+            i -= 1
+        j = next(k for k, (t, _) in enumerate(rows) if k > i and t.startswith(f"\t.size\t{name},"))
+        seg = rows[i : j + 1]
+        head = ["\t.text"] if arch == "x86-64" else ["\t.arch armv8-a", "\t.text"]
+        body = [t for t, _ in seg if t.strip() not in (".text", ".arch armv8-a")]
+        nl = [None] * len(head) + [None if n is None else n - start + 1 for t, n in seg
+                                    if t.strip() not in (".text", ".arch armv8-a")]
+        out.append(("\n".join(head + body) + "\n", nl + [None]))
+    return out
+
+
+def make_records_fast(n: int, seed: int = 0, opts=("O0",), per_unit: int = 200) -> list[dict]:
+    rng = random.Random(seed)
+    out = []
+    for base in range(0, n, per_unit):
+        k = min(per_unit, n - base)
+        names = [f"f{seed}_{base + i}" for i in range(k)]
+        shown = [rng.choice(["fn", "kernel", "calc", "sum", "mix", "step", "f", "g", "h", "compute"]) for _ in names]
+        srcs = [random_function(rng, nm) for nm in names]
+        recs = [{"uri": f"toy:{seed}:{base + i}", "entry": shown[i], "source": srcs[i].replace(names[i], shown[i]),
+                 "features": [], "asm": {a: {} for a in GCC}, "lines": {a: {} for a in GCC}} for i in range(k)]
+        for arch in GCC:
+            for opt in opts:
+                for rec, nm, (asm, nl) in zip(recs, names, label_many(srcs, names, arch, opt)):
+                    rec["asm"][arch][opt] = asm.replace(nm, rec["entry"])
+                    rec["lines"][arch][opt] = nl
+        out.extend(recs)
+    return out
 
 
 def label(source: str, arch: str, opt: str) -> tuple[str, list]:

@@ -82,12 +82,18 @@ def ensure_special_tokens(tok, model) -> None:
 
 
 def loss_on(model, batch: D.Batch) -> torch.Tensor:
-    """Encode each source once, then decode every target against its source's states."""
+    """Encode each source once, then decode every target against its source's states.
+    Mean cross-entropy per target token over all decoder groups."""
     enc = model.get_encoder()(input_ids=batch.input_ids, attention_mask=batch.attention_mask).last_hidden_state
-    h = enc.index_select(0, batch.tgt_src)
-    m = batch.attention_mask.index_select(0, batch.tgt_src)
-    out = model(encoder_outputs=BaseModelOutput(last_hidden_state=h), attention_mask=m, labels=batch.decoder_labels)
-    return out.loss
+    total, n = 0.0, 0
+    for labels, rows in batch.groups:
+        h = enc.index_select(0, rows)
+        m = batch.attention_mask.index_select(0, rows)
+        out = model(encoder_outputs=BaseModelOutput(last_hidden_state=h), attention_mask=m, labels=labels)
+        k = int((labels != -100).sum())
+        total = total + out.loss * k
+        n += k
+    return total / max(n, 1)
 
 
 def batches(samples_iter, batch_tokens: int, pad_id: int):
@@ -164,7 +170,7 @@ def validate(model, tok, val_records, cfg: TrainConfig, mcfg) -> dict:
     with torch.no_grad():
         for i in range(0, len(samples), 8):
             b = D.collate(samples[i : i + 8], tok.pad_token_id)
-            k = int((b.decoder_labels != -100).sum())
+            k = b.n_target_tokens
             tot += float(loss_on(model, b)) * k
             n += k
     res = {"val_loss": tot / max(n, 1)}
@@ -240,7 +246,8 @@ def run(cfg: TrainConfig) -> int:
         state["epoch"], state["pos"] = epoch, pos
         state["tokens"] += batch.n_tokens
         state["seconds"] = seconds0 + time.time() - t0
-        ema = float(loss) if ema is None else 0.98 * ema + 0.02 * float(loss)
+        lv = loss.item()
+        ema = lv if ema is None else 0.98 * ema + 0.02 * lv
         tok_window = (tok_window + [(batch.n_tokens, time.time() - ts)])[-20:]
         tps = sum(a for a, _ in tok_window) / max(sum(b for _, b in tok_window), 1e-9)
         bar.update(1)

@@ -120,6 +120,7 @@ class Libc:
     def __init__(self) -> None:
         self.heap = Heap()
         self.stdout = bytearray()
+        self.rand_state = 1
         self.calls: dict[str, Callable[[CallContext], tuple[str, int | float] | None]] = {
             name[3:]: getattr(self, name) for name in dir(self) if name.startswith("fn_")
         }
@@ -131,6 +132,7 @@ class Libc:
     def reset(self) -> None:
         self.heap.reset()
         self.stdout.clear()
+        self.rand_state = 1
 
     def call(self, name: str, ctx: CallContext) -> tuple[str, int | float] | None:
         """Run one library function; returns ('int', v) / ('float'|'double', v) for the return register."""
@@ -138,18 +140,23 @@ class Libc:
 
     # -- helpers ---------------------------------------------------------------------------------
     @staticmethod
-    def cstring(ctx: CallContext, address: int, limit: int = 1 << 20) -> bytes:
+    def cstring(ctx: CallContext, address: int, limit: int | None = None) -> bytes:
+        """The NUL-terminated string at `address`; with `limit`, at most that many bytes (strn*)."""
+        bounded = limit is not None
+        limit = limit if bounded else 1 << 20
         if address == 0:
             raise LibcFault("memory.unmapped_read", "NULL string passed to the C library", 0)
         out = bytearray()
         while len(out) < limit:
-            chunk_len = 64 - (address + len(out)) % 64
+            chunk_len = min(64 - (address + len(out)) % 64, limit - len(out))
             chunk = ctx.read(address + len(out), chunk_len)
             end = chunk.find(b"\0")
             if end >= 0:
                 out += chunk[:end]
                 return bytes(out)
             out += chunk
+        if bounded:
+            return bytes(out)
         raise LibcFault("control.timeout", "unterminated string")
 
     def _alloc(self, ctx: CallContext, size: int, fill: int | None = _FILL) -> int:
@@ -302,6 +309,21 @@ class Libc:
         if endp:
             ctx.write(endp, struct.pack("<Q", p + used))
         return "double", value
+
+    # -- pseudo-random numbers and time: deterministic, the same for both sides --------------------
+    def fn_srand(self, ctx):
+        self.rand_state = ctx.arg_int(0) & 0xFFFFFFFF
+        return None
+
+    def fn_rand(self, ctx):
+        self.rand_state = (self.rand_state * 1103515245 + 12345) & 0xFFFFFFFF
+        return "int", (self.rand_state >> 1) & 0x7FFFFFFF
+
+    def fn_time(self, ctx):
+        t = 0
+        if ctx.arg_int(0):
+            ctx.write(ctx.arg_int(0), t.to_bytes(8, "little"))
+        return "int", t
 
     # -- ctype -----------------------------------------------------------------------------------
     def fn___ctype_b_loc(self, ctx):

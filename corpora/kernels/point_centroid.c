@@ -1,4 +1,4 @@
-/* Centroid of integer points given as an array of structs; writes it to *c, returns the bounding-box area. */
+/* Centroid of integer points given as an array of structs; writes it to *c, returns the bounding-box area modulo 1000003. */
 struct point {
     int x;
     int y;
@@ -20,5 +20,7 @@ long point_centroid(const struct point *pts, int n, struct point *c)
     }
     c->x = (int)(sx / n);
     c->y = (int)(sy / n);
-    return ((long)maxx - minx) * ((long)maxy - miny) % 1000003;
+    unsigned long w = (unsigned long)((long)maxx - minx);
+    unsigned long h = (unsigned long)((long)maxy - miny);
+    return (long)(w * h % 1000003u);
 }

@@ -1,0 +1,3 @@
+from neuralcc.harness.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,261 @@
+"""Translator: tokenizer, chunking, a tiny model that overfits, decoding, fine-tuning, CLI errors."""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from neuralcc.translator import asmtext, data as D, model as M, tokenizer as T, toydata
+from neuralcc.translator.__main__ import main as cli_main
+from neuralcc.translator.decode import DecodeOptions, Translator
+from neuralcc.translator.evaluate import reference
+from neuralcc.translator.train import TrainConfig, build_tokenizer, loss_on, run
+
+TINY = M.ModelConfig(d_model=64, d_ff=128, num_heads=2, d_kv=32, encoder_layers=1, decoder_layers=1)
+
+SOURCES = [
+    "int add3(int a, int b) {\n    int t = a + b;\n    return t * 3;\n}\n",
+    "int clamp(int x) {\n    if (x > 9)\n        x = 9;\n    return x;\n}\n",
+    "int sum(int n) {\n    int s = 0;\n    for (int i = 0; i < n; i++)\n        s = s + i;\n    return s;\n}\n",
+]
+
+
+def _record(i: int, src: str) -> dict:
+    entry = src.split("(")[0].split()[-1]
+    rec = {"uri": f"test:{i}", "entry": entry, "source": src, "features": [], "asm": {}, "lines": {}}
+    for arch in ("x86-64", "aarch64"):
+        asm, lines = toydata.label(src, arch, "O0")
+        rec["asm"][arch] = {"O0": asm}
+        rec["lines"][arch] = {"O0": lines}
+    return rec
+
+
+@pytest.fixture(scope="module")
+def records() -> list[dict]:
+    return [_record(i, s) for i, s in enumerate(SOURCES)]
+
+
+@pytest.fixture(scope="module")
+def tok(records):
+    return build_tokenizer(records * 10, 600)
+
+
+def _train_tiny(tok, records, steps: int, mode: str = "chunks", model=None):
+    torch.manual_seed(0)
+    model = model or M.build(TINY, tok)
+    model.config.neuralcc_mode = mode
+    samples = [D.make_sample(tok, r, a, "O0", mode, 640, 2048) for r in records for a in ("x86-64", "aarch64")]
+    batch = D.collate([s for s in samples if s], tok.pad_token_id)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-2)
+    model.train()
+    for _ in range(steps):
+        loss = loss_on(model, batch)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    model.eval()
+    return model, float(loss)
+
+
+@pytest.fixture(scope="module")
+def overfit(tok, records):
+    model, loss = _train_tiny(tok, records, 250)
+    return Translator(model=model, tok=tok, mode="chunks"), loss
+
+
+# -- tokenizer ---------------------------------------------------------------------------
+def test_tokenizer_roundtrip_is_lossless(tok, records):
+    for r in records:
+        for arch in ("x86-64", "aarch64"):
+            text = r["asm"][arch]["O0"]
+            assert T.decode(tok, T.encode(tok, text)) == text
+            for c in D.target_chunks(r, arch, "O0"):
+                assert T.decode(tok, T.encode(tok, asmtext.chunk_text(c))) == asmtext.chunk_text(c)
+
+
+def test_tokenizer_splits_digits_and_keeps_tags(tok):
+    pieces = tok.convert_ids_to_tokens(T.encode(tok, "<x86-64><O0>\tmovl\t$1234, -20(%rbp)\n"))
+    assert pieces[:2] == ["<x86-64>", "<O0>"]
+    assert ["1", "2", "3", "4"] == [p for p in pieces if p.isdigit() and p in "1234"][:4]
+    assert "2" in pieces and "0" in pieces and "20" not in pieces
+
+
+def test_tokenizer_reports_unrepresentable(tok):
+    assert T.unrepresentable(tok, 'int f(void) { return "\u00e9"[0]; }') == "\u00e9"
+    assert T.unrepresentable(tok, "int f(int a) { return a; }") is None
+
+
+def test_tokenizer_save_load(tok, tmp_path):
+    tok.save_pretrained(tmp_path)
+    again = T.load(tmp_path)
+    text = "<aarch64><O0>\tstr\tw0, [sp, 12]\n"
+    assert T.encode(again, text) == T.encode(tok, text)
+
+
+# -- chunks ------------------------------------------------------------------------------
+def test_chunks_reassemble_to_gcc_output(records):
+    for r in records:
+        for arch in ("x86-64", "aarch64"):
+            chunks = D.target_chunks(r, arch, "O0")
+            assert len({c.line for c in chunks}) > 1
+            text = reference(r, arch, "O0")
+            cleaned, _ = asmtext.clean_lines(r["asm"][arch]["O0"])
+            # same instructions, labels renamed consistently
+            norm = lambda s: [l for l in asmtext._CODE_LABEL_REF.sub(".L", s).split("\n") if l.strip()]
+            assert norm(text) == norm("\n".join(cleaned))
+
+
+def test_labels_name_the_chunk_they_start(records):
+    chunks = D.target_chunks(records[2], "x86-64", "O0")  # has a loop
+    for k, c in enumerate(chunks):
+        for line in c.text[1:]:
+            assert not line.endswith(":") or line.startswith(asmtext.FN), line
+        if c.text[0].startswith("<C"):
+            assert c.text[0] == f"<C{k}>:"
+
+
+# -- the model ---------------------------------------------------------------------------
+def test_default_config_is_small():
+    tok_len = len(T.SPECIAL) + 2048
+    n = M.ModelConfig()
+    est = (n.d_model * tok_len + 3 * 4 * n.d_model**2 + 3 * 2 * n.d_model * n.d_ff) * 4
+    assert est < 50e6
+
+
+@pytest.mark.slow
+def test_tiny_model_overfits_and_decodes(overfit, records):
+    tr, loss = overfit
+    assert loss < 0.05
+    hits = 0
+    for r in records:
+        for arch in ("x86-64", "aarch64"):
+            (out,) = tr.translate(r["source"], arch, "O0")
+            hits += out.asm == reference(r, arch, "O0")
+            assert not out.truncated
+    assert hits >= 5
+
+
+@pytest.mark.slow
+def test_greedy_is_deterministic(overfit, records):
+    tr, _ = overfit
+    a = tr.translate(records[1]["source"], "aarch64")[0].asm
+    b = tr.translate(records[1]["source"], "aarch64")[0].asm
+    assert a == b and a
+
+
+@pytest.mark.slow
+def test_sampling_is_reproducible_from_seed(tok, records):
+    model, _ = _train_tiny(tok, records, 20)  # undertrained: sampling varies
+    tr = Translator(model=model, tok=tok, mode="chunks")
+    opt = DecodeOptions(n=3, temperature=1.0, seed=7)
+    a = [t.asm for t in tr.translate(records[0]["source"], "x86-64", opt=opt)]
+    b = [t.asm for t in tr.translate(records[0]["source"], "x86-64", opt=opt)]
+    c = [t.asm for t in tr.translate(records[0]["source"], "x86-64", opt=DecodeOptions(n=3, temperature=1.0, seed=8))]
+    assert a == b
+    assert a != c
+
+
+@pytest.mark.slow
+def test_beam_decodes(overfit, records):
+    tr, _ = overfit
+    (out,) = tr.translate(records[0]["source"], "x86-64", opt=DecodeOptions(beam=3))
+    assert out.asm == reference(records[0], "x86-64", "O0")
+
+
+# -- train CLI: from scratch, resume, --init ---------------------------------------------
+@pytest.fixture(scope="module")
+def shard(tmp_path_factory, records):
+    d = tmp_path_factory.mktemp("shards")
+    toydata.write_shard(records * 4 + toydata.make_records(20, seed=3), d / "s-000.jsonl.gz")
+    return d
+
+
+def _small_train(monkeypatch, data, out, steps, *extra):
+    monkeypatch.setattr(M, "ModelConfig", lambda: TINY)
+    argv = ["train", "--data", str(data), "--out", str(out), "--steps", str(steps), "--batch-tokens", "800",
+            "--eval-minutes", "0", "--warmup-steps", "2", *extra]
+    return cli_main(argv)
+
+
+@pytest.mark.slow
+def test_train_resume_and_init(monkeypatch, shard, tmp_path):
+    out = tmp_path / "run"
+    assert _small_train(monkeypatch, shard, out, 3) == 0
+    st = torch.load(out / "checkpoint" / "trainer.pt", weights_only=False)
+    assert st["state"]["step"] == 3
+    assert _small_train(monkeypatch, shard, out, 5, "--resume") == 0
+    st = torch.load(out / "checkpoint" / "trainer.pt", weights_only=False)
+    assert st["state"]["step"] == 5
+    ft = tmp_path / "ft"
+    assert _small_train(monkeypatch, shard, ft, 2, "--init", str(out / "checkpoint")) == 0
+    assert (ft / "checkpoint" / "model.safetensors").is_file()
+    assert T.load(ft / "checkpoint").get_vocab() == T.load(out / "checkpoint").get_vocab()
+
+
+@pytest.mark.slow
+def test_init_finetuning_lowers_heldout_loss(tok, records):
+    """--init's core: continuing from a checkpoint on new data lowers loss on that data's held-out part."""
+    base, _ = _train_tiny(tok, records[:1], 30)
+    new = [_record(10 + i, s) for i, s in enumerate(SOURCES[1:])]
+    held = D.collate([D.make_sample(tok, new[0], "x86-64", "O0", "chunks", 640, 2048)], tok.pad_token_id)
+    with torch.no_grad():
+        before = float(loss_on(base, held))
+    tuned, _ = _train_tiny(tok, new, 30, model=base)
+    with torch.no_grad():
+        after = float(loss_on(tuned, held))
+    assert after < before
+
+
+# -- translate CLI: bad input --------------------------------------------------------------
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory, tok, overfit):
+    d = tmp_path_factory.mktemp("model")
+    tr, _ = overfit
+    tr.model.save_pretrained(d)
+    tok.save_pretrained(d)
+    return d
+
+
+def _translate(capsys, *argv):
+    rc = cli_main(["translate", *map(str, argv)])
+    cap = capsys.readouterr()
+    return rc, cap.out, cap.err
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "text,flags,msg",
+    [
+        (None, [], "no such file"),
+        ("int x;\n", [], "no function definition"),
+        (SOURCES[0], ["--function", "nope"], "no function 'nope'"),
+        ('int f(void) {\n    return "\u00e9"[0];\n}\n', [], "cannot represent"),
+        ("int big(int a) {\n" + "    a = a + 1;\n" * 300 + "    return a;\n}\n", [], "line"),
+        ("int big(int a) {\n" + "    a = a + 1 + a + 2 + a + 3 + a + 4 + a;\n" * 40 + "    return a;\n}\n", [],
+         "too long"),
+    ],
+)
+def test_translate_bad_input(capsys, tmp_path, model_dir, text, flags, msg):
+    f = tmp_path / "k.c"
+    if text is not None:
+        f.write_text(text)
+    rc, out, err = _translate(capsys, f, "--model", model_dir, *flags)
+    assert rc == 2
+    assert out == ""
+    lines = err.strip().split("\n")
+    assert len(lines) == 1 and lines[0].startswith("neuralcc translate: error: ") and msg in lines[0], err
+    assert "Traceback" not in err
+
+
+@pytest.mark.slow
+def test_translate_cli_prints_assembly(capsys, tmp_path, model_dir, records):
+    f = tmp_path / "k.c"
+    f.write_text(SOURCES[0])
+    rc, out, err = _translate(capsys, f, "--model", model_dir, "--arch", "aarch64")
+    assert rc == 0, err
+    assert out == reference(records[0], "aarch64", "O0")
+    rc, out2, _ = _translate(capsys, f, "--model", model_dir, "--arch", "aarch64")
+    assert out2 == out
