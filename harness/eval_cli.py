@@ -1,5 +1,116 @@
-"""`neuralcc eval` and `neuralcc report` (being written)."""
+"""`neuralcc eval` and `neuralcc report`."""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+DEFAULT_SYNTHETIC = "benchmark://synthetic-v1/seed=1000?count=100"  # held out: training uses other seeds
 
 
-def register(sub) -> None:
-    pass
+def _csv(text: str) -> list[str]:
+    return [x.strip() for x in text.split(",") if x.strip()]
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "eval", help="evaluation run: translator x corpora x arches x opt levels -> verdicts and pass@k",
+        description="Translate every benchmark with TRANSLATOR, check every sample with the verifier, and "
+                    "write one JSONL line per sample to OUT/results.jsonl (resumable), then a report. "
+                    "Translators: gcc | mutant | model[:DIR] | file:PATH | http:URL.")
+    p.add_argument("--translator", default="model", help="gcc, mutant, model[:DIR], file:PATH or http:URL")
+    p.add_argument("--corpus", nargs="+", default=[], metavar="URI",
+                   help="benchmark URIs or paths, e.g. benchmark://kernels-v0 benchmark://humaneval-decompile-v0")
+    p.add_argument("--arch", default="x86-64,aarch64", help="comma-separated (default both)")
+    p.add_argument("--opt", default="O0", help="comma-separated opt levels (default O0)")
+    p.add_argument("-n", type=int, default=1, help="samples per benchmark (1 = greedy)")
+    p.add_argument("-k", default="1", help="comma-separated k for pass@k / verified@k")
+    p.add_argument("--out", help="run directory (default runs/<translator>)")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--limit", type=int, help="at most this many benchmarks per corpus")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--examples", type=int, default=100, help="hypothesis examples per sample")
+    p.add_argument("--random", type=int, default=300, dest="random_inputs", help="fast random inputs per benchmark")
+    p.add_argument("--temperature", type=float, default=0.8, help="sampling temperature when n > 1")
+    p.add_argument("--prompt", help="prompt template file for http translators ({source} {entry} {arch} {opt})")
+    p.add_argument("--model-name", default="default", help="model name sent to http translators")
+    p.add_argument("--shared", help="the shared/ folder holding corpora/ (default ../shared)")
+    p.add_argument("--default-run", action="store_true",
+                   help="the main job (make eval): shipped model on the project's kernels and a held-out "
+                        "synthetic set, both arches, -O0; adds humaneval-decompile when shared/ is present")
+    p.add_argument("--no-report", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=eval_command)
+
+    r = sub.add_parser("report", help="HTML + Markdown failure-mode report of a run directory",
+                       description="Write RUN/report.html (self-contained) and RUN/report.md; with --compare, "
+                                   "also what got fixed and what regressed against other runs.")
+    r.add_argument("run", help="run directory")
+    r.add_argument("--compare", nargs="*", default=[], help="other run directories")
+    r.add_argument("--max-pages", type=int, default=200, help="failing samples shown in detail")
+    r.set_defaults(func=report_command)
+
+
+def eval_command(args) -> int:
+    from neuralcc.corpora.loaders import CorpusError
+
+    from .evaluate import RunConfig, evaluate
+    from .report import write_report
+    from .translators import TranslatorError
+
+    corpora = list(args.corpus)
+    shared = args.shared
+    if args.default_run:
+        corpora = corpora or ["benchmark://kernels-v0", DEFAULT_SYNTHETIC]
+        he = Path(shared or Path.cwd().parent / "shared") / "corpora" / "humaneval-decompile.jsonl"
+        if he.exists():
+            corpora.append("benchmark://humaneval-decompile-v0")
+            print(f"neuralcc eval: humaneval-decompile found at {he}: included", file=sys.stderr)
+        else:
+            print(f"neuralcc eval: humaneval-decompile not found at {he}: skipped (give --shared DIR)",
+                  file=sys.stderr)
+    if not corpora:
+        print("neuralcc eval: error: give at least one --corpus (or --default-run)", file=sys.stderr)
+        return 2
+    try:
+        ks = [int(k) for k in _csv(args.k)]
+    except ValueError:
+        print(f"neuralcc eval: error: -k must be comma-separated integers, got '{args.k}'", file=sys.stderr)
+        return 2
+    if max(ks) > args.n:
+        print(f"neuralcc eval: error: pass@{max(ks)} needs -n >= {max(ks)}", file=sys.stderr)
+        return 2
+    cfg = RunConfig(translator=args.translator, corpora=corpora, arches=_csv(args.arch), opts=_csv(args.opt),
+                    n=args.n, ks=ks, seed=args.seed, examples=args.examples, random_inputs=args.random_inputs,
+                    limit=args.limit, temperature=args.temperature, prompt=args.prompt,
+                    model_name=args.model_name, shared=shared, workers=args.workers)
+    for a in cfg.arches:
+        if a not in ("x86-64", "aarch64"):
+            print(f"neuralcc eval: error: unknown arch '{a}' (x86-64, aarch64)", file=sys.stderr)
+            return 2
+    out = Path(args.out or f"runs/{args.translator.split(':')[0]}")
+    try:
+        results = evaluate(cfg, out, progress=not args.quiet)
+    except (CorpusError, TranslatorError, ValueError, FileNotFoundError) as err:
+        print(f"neuralcc eval: error: {err}", file=sys.stderr)
+        return 2
+    print(f"results: {results}")
+    if not args.no_report:
+        html_path, md_path = write_report(out)
+        print(md_path.read_text())
+        print(f"report: {html_path}")
+    return 0
+
+
+def report_command(args) -> int:
+    from .report import write_report
+
+    run = Path(args.run)
+    try:
+        html_path, md_path = write_report(run, [Path(c) for c in args.compare], args.max_pages)
+    except (FileNotFoundError, ValueError) as err:
+        print(f"neuralcc report: error: {err}", file=sys.stderr)
+        return 2
+    print(md_path.read_text())
+    print(f"report: {html_path}")
+    return 0

@@ -18,6 +18,9 @@ from unicorn.x86_const import UC_X86_REG_RIP, UC_X86_REG_RSP
 
 from .layout import ARGS, RESULTS, TRAMPOLINE
 
+DONE_OFFSET = 0x100  # in RESULTS: the trampoline's last store, so reaching it is one memory read away
+DONE_MAGIC = 0x600D
+
 
 @dataclass(frozen=True)
 class Abi:
@@ -56,6 +59,9 @@ class Abi:
     @property
     def result_size(self) -> int:
         return 8 * 2 + 16 * 2 + 8 * len(self.callee_saved) + 8 + 8 * len(self.callee_saved_fp)
+
+    def finished(self, raw: bytes) -> bool:
+        return int.from_bytes(raw[DONE_OFFSET:DONE_OFFSET + 8], "little") == DONE_MAGIC
 
     def unpack_results(self, raw: bytes) -> "Results":
         r0, r1 = struct.unpack_from("<QQ", raw, 0)
@@ -123,6 +129,7 @@ def _x86_trampoline() -> str:
     for i, reg in enumerate(abi.callee_saved):
         lines.append(f"movq %{reg}, results+{48 + 8 * i}(%rip)")
     lines.append(f"movq %rsp, results+{48 + 8 * len(abi.callee_saved)}(%rip)")
+    lines.append(f"movq ${DONE_MAGIC:#x}, results+{DONE_OFFSET}(%rip)")
     lines.append("stop: nop")  # the stop address: emulation ends before executing it
     assert ARGS == TRAMPOLINE + 0x1000 and RESULTS == ARGS + 0x1000
     lines += [".p2align 12", "args:", ".zero 0x1000", "results:", ".zero 0x1000", ".quad stop"]
@@ -153,6 +160,7 @@ def _aarch64_trampoline() -> str:
     lines += ["mov x10, sp", f"str x10, [x9, #{off}]"]
     for i, reg in enumerate(abi.callee_saved_fp):
         lines.append(f"str {reg}, [x9, #{off + 8 + 8 * i}]")
+    lines += [f"mov x10, #{DONE_MAGIC:#x}", f"str x10, [x9, #{DONE_OFFSET}]"]
     lines.append("nop")
     return "\n".join(lines) + "\n"
 

@@ -95,6 +95,10 @@ class Checker:
         self.source, self.test_source = source, test_source
         self.abi = ABIS[arch]
         self._blocks = [self._poison_block(s) for s in range(POISON_SETS)]
+        # what the callee-saved registers must hold after every call (poison set 1)
+        self._saved = {reg: poison_gpr(1, i) for i, reg in enumerate(self.abi.gprs) if reg in self.abi.callee_saved}
+        self._saved_fp = {reg: int.from_bytes(poison_vector(1, int(reg[1:]))[:8], "little")
+                          for reg in self.abi.callee_saved_fp}
         self.unit: UnitSpec = parse_unit(source, filename, char_signed=(arch == "x86-64"))
         self.spec = self.unit.entry(function)
         self.function = self.spec.name
@@ -174,9 +178,12 @@ class Checker:
         if first.fault is not None:
             self._discard("reference-timeout" if first.fault.kind == "timeout" else "reference-fault")
             return None
+        if self._abi_broken(first):  # e.g. a stack buffer overflow in the C source smashed a saved register
+            self._discard("reference-fault")
+            return None
         obs = self.reference.observer.observe(first, call)
         second = self.run(self.reference2, call, budget=REFERENCE_BUDGET)
-        if second.fault is not None:
+        if second.fault is not None or self._abi_broken(second):
             self._discard("reference-disagree")
             return None
         obs2 = self.reference2.observer.observe(second, call)
@@ -188,6 +195,10 @@ class Checker:
     def input_budget(self, item: Item) -> int:
         count = self.run(self.reference, item.call, budget=REFERENCE_BUDGET, count=True).instructions or 0
         return min(MAX_BUDGET, max(MIN_BUDGET, BUDGET_FACTOR * count))
+
+    def _abi_broken(self, run: RunResult) -> bool:
+        res = run.results
+        return res.sp != STACK_TOP or res.saved != self._saved
 
     def _calibrate(self) -> None:
         """The candidate's instruction budget: a multiple of the most the reference needed."""
@@ -208,15 +219,12 @@ class Checker:
         if res.sp != STACK_TOP:
             return Failure("register.stack_pointer", f"stack pointer is {res.sp:#x} after return, expected "
                            f"{STACK_TOP:#x} ({res.sp - STACK_TOP:+d} bytes)", {"register": "sp"})
-        for i, reg in enumerate(self.abi.gprs):
-            if reg in res.saved and res.saved[reg] != poison_gpr(1, i):
-                return Failure("register.callee_saved", f"callee-saved register {reg} changed "
-                               f"({poison_gpr(1, i):#x} -> {res.saved[reg]:#x})", {"register": reg})
-        for reg, value in res.saved_fp.items():
-            index = int(reg[1:])
-            expected = int.from_bytes(poison_vector(1, index)[:8], "little")
-            if value != expected:
-                return Failure("register.callee_saved", f"callee-saved register {reg} changed", {"register": reg})
+        if res.saved != self._saved or res.saved_fp != self._saved_fp:
+            for reg, value in {**res.saved, **res.saved_fp}.items():
+                expected = self._saved.get(reg, self._saved_fp.get(reg))
+                if value != expected:
+                    return Failure("register.callee_saved", f"callee-saved register {reg} changed "
+                                   f"({expected:#x} -> {value:#x})", {"register": reg})
         obs = cand.observer.observe(run, item.call)
         if obs.redzone_hit:
             return Failure("memory.out_of_bounds", f"a store before the start of buffer {obs.redzone_hit}",

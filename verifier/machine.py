@@ -16,7 +16,7 @@ from unicorn import (UC_ERR_FETCH_PROT, UC_ERR_FETCH_UNMAPPED, UC_HOOK_CODE, UC_
                      UC_PROT_WRITE, Uc, UcError)
 from unicorn import arm64_const, x86_const
 
-from .abi import ABIS, Results, trampoline_code
+from .abi import ABIS, DONE_OFFSET, Results, trampoline_code
 from .assemble import PAGE, Image
 from .layout import (ARGS, CALLER_AREA, HEAP, HEAP_SIZE, LIBC_DATA, LIBC_DATA_SIZE, RESULTS, SLOT_COUNT,
                      SLOT_SIZE, STACK_LOW, STACK_SIZE, TRAMPOLINE, slot_address)
@@ -69,6 +69,9 @@ class Machine:
         self._vec_regs = [_reg(self.arch, f"xmm{i}" if self.arch == "x86-64" else f"q{i}") for i in range(8)]
         self._map()
         self._invalid: tuple[str, str, int] | None = None
+        self._raw_results = b""
+        # ARGS and RESULTS are adjacent: one write sets the arguments and clears the done flag
+        self._results_reset = bytes(RESULTS - ARGS + DONE_OFFSET + 8)
         self._interrupt: int | None = None
         self.uc.hook_add(UC_HOOK_MEM_INVALID, self._on_invalid)
         self.uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
@@ -171,7 +174,7 @@ class Machine:
     def run(self, args_block: bytes, writes: list[tuple[int, bytes]], budget: int,
             count_instructions: bool = False) -> RunResult:
         uc = self.uc
-        uc.mem_write(ARGS, args_block)
+        uc.mem_write(ARGS, args_block + self._results_reset[len(args_block):])
         for address, data in writes:
             uc.mem_write(address, data)
         if self._data_init:
@@ -190,7 +193,7 @@ class Machine:
             if hook is not None:
                 uc.hook_del(hook)
                 uc.ctl_flush_tb()
-        results = None if fault else self.abi.unpack_results(bytes(uc.mem_read(RESULTS, self.abi.result_size)))
+        results = None if fault else self.abi.unpack_results(self._raw_results)
         return RunResult(results, fault, bytes(self.libc.stdout), dict(self.libc.heap.blocks), calls,
                          counter[0] if count_instructions else None)
 
@@ -202,6 +205,10 @@ class Machine:
             self._interrupt = None
             try:
                 uc.emu_start(pc, stop, count=budget)
+                raw = bytes(uc.mem_read(RESULTS, DONE_OFFSET + 8))
+                if self.abi.finished(raw):  # the trampoline's last store: the call came back
+                    self._raw_results = raw
+                    return None, calls
             except UcError as err:
                 pc_now = uc.reg_read(self.abi.pc)
                 sp = uc.reg_read(self.abi.sp)
@@ -219,8 +226,6 @@ class Machine:
                     continue
                 return self._fault(err, pc_now, sp), calls
             pc_now = uc.reg_read(self.abi.pc)
-            if pc_now == stop:
-                return None, calls
             sp = uc.reg_read(self.abi.sp)
             if self._interrupt is not None:
                 kind = "divide_error" if self.arch == "x86-64" and self._interrupt == 0 else "interrupt"

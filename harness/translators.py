@@ -1,0 +1,246 @@
+"""Translators are plug-ins behind one small interface: given a benchmark, write n assembly samples.
+
+    gcc            the oracle: gcc's own assembly (must score 100%: a check of the harness itself)
+    mutant         gcc's assembly with one injected fault per sample (the report must name it)
+    model[:DIR]    a local seq2seq checkpoint (default: the shipped model)
+    file:PATH      assembly produced elsewhere: a JSONL of {benchmark, arch, opt, sample, asm}
+                   or a directory laid out as ARCH/OPT/NAME/SAMPLE.s
+    http:URL       an OpenAI-compatible chat/completions endpoint (vLLM, llama.cpp server, hosted APIs)
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class Sample:
+    asm: str
+    seconds: float = 0.0
+    tokens_in: int | None = None
+    tokens_out: int | None = None
+    error: str | None = None  # the translator could not produce this sample
+    injected: str | None = None  # mutant translator: the fault put in
+    notes: list[str] = field(default_factory=list)  # e.g. truncation reports
+
+
+class TranslatorError(Exception):
+    """A translator cannot be set up (bad spec, missing model, unreadable file)."""
+
+
+class Translator:
+    name = "translator"
+
+    def describe(self) -> dict:
+        return {"name": self.name}
+
+    def translate(self, bench, arch: str, opt: str, n: int, seed: int) -> list[Sample]:
+        raise NotImplementedError
+
+
+class Gcc(Translator):
+    name = "gcc"
+
+    def translate(self, bench, arch, opt, n, seed):
+        from neuralcc.verifier.reference import compile_to_asm
+
+        start = time.perf_counter()
+        asm = compile_to_asm(bench.source, arch, opt, bench.uri)
+        return [Sample(asm, time.perf_counter() - start) for _ in range(n)]
+
+
+class Mutant(Translator):
+    """gcc plus one injected fault per sample, the category chosen deterministically per sample."""
+    name = "mutant"
+
+    def translate(self, bench, arch, opt, n, seed):
+        from neuralcc.verifier.mutate import MutationError, applicable, mutate, shape_of
+        from neuralcc.verifier.reference import compile_to_asm
+        from neuralcc.verifier.signature import parse_unit
+
+        asm = compile_to_asm(bench.source, arch, opt, bench.uri)
+        unit = parse_unit(bench.source, bench.uri, char_signed=arch == "x86-64")
+        shape = shape_of(unit.entry(bench.entry))
+        cats = applicable(asm, arch, bench.entry, shape)
+        out = []
+        for i in range(n):
+            key = hashlib.sha256(f"{bench.uri}|{arch}|{opt}|{seed + i}".encode()).digest()
+            cat = cats[int.from_bytes(key[:4], "little") % len(cats)] if cats else None
+            if cat is None:
+                out.append(Sample(asm, error="no fault applies to this function"))
+                continue
+            try:
+                out.append(Sample(mutate(asm, arch, cat, bench.entry, seed=seed + i, shape=shape), injected=cat))
+            except MutationError as err:
+                out.append(Sample(asm, error=str(err), injected=cat))
+        return out
+
+
+class Model(Translator):
+    name = "model"
+
+    def __init__(self, model_dir: str | None = None, temperature: float = 0.8, threads: int | None = None):
+        from neuralcc.translator.decode import DEFAULT_MODEL
+
+        self.model_dir = Path(model_dir) if model_dir else DEFAULT_MODEL
+        if not (self.model_dir / "config.json").exists():
+            raise TranslatorError(f"{self.model_dir}: no model here (config.json missing)")
+        self.temperature, self.threads = temperature, threads
+        self._translator = None
+
+    def describe(self) -> dict:
+        digest = hashlib.sha256()
+        for path in sorted(self.model_dir.glob("*")):
+            if path.is_file():
+                digest.update(path.name.encode())
+                digest.update(path.read_bytes())
+        return {"name": self.name, "model_dir": str(self.model_dir), "model_sha256": digest.hexdigest(),
+                "temperature": self.temperature}
+
+    def translate(self, bench, arch, opt, n, seed):
+        import torch
+        from neuralcc.translator.csource import SourceError
+        from neuralcc.translator.decode import DecodeOptions, Translator as Seq2Seq
+
+        if self._translator is None:
+            if self.threads:
+                torch.set_num_threads(self.threads)
+            self._translator = Seq2Seq(self.model_dir)
+        options = DecodeOptions(n=n, temperature=0.0 if n == 1 else self.temperature, seed=seed)
+        start = time.perf_counter()
+        try:
+            outs = self._translator.translate(bench.source, arch, opt, bench.entry, options)
+        except SourceError as err:
+            return [Sample("", error=str(err)) for _ in range(n)]
+        seconds = (time.perf_counter() - start) / max(len(outs), 1)
+        samples = [Sample(t.asm, seconds, tokens_out=t.new_tokens,
+                          notes=[f"truncated: {x}" for x in t.truncated]) for t in outs]
+        while len(samples) < n:  # greedy decoding yields one sample; the rest are copies
+            samples.append(samples[0])
+        return samples
+
+
+class File(Translator):
+    name = "file"
+
+    def __init__(self, path: str):
+        self.path = Path(path)
+        if not self.path.exists():
+            raise TranslatorError(f"{path}: no such file or directory")
+        self.table: dict[tuple[str, str, str, int], str] = {}
+        if self.path.is_file():
+            for lineno, line in enumerate(self.path.read_text().splitlines(), 1):
+                if not line.strip():
+                    continue
+                try:
+                    row = json.loads(line)
+                    self.table[row["benchmark"], row["arch"], row["opt"], int(row.get("sample", 0))] = row["asm"]
+                except (json.JSONDecodeError, KeyError, TypeError, ValueError) as err:
+                    raise TranslatorError(f"{path}:{lineno}: not a {{benchmark, arch, opt, sample, asm}} "
+                                          f"line ({err})") from None
+
+    def describe(self) -> dict:
+        return {"name": self.name, "path": str(self.path)}
+
+    def translate(self, bench, arch, opt, n, seed):
+        out = []
+        for i in range(n):
+            if self.path.is_file():
+                asm = self.table.get((bench.uri, arch, opt, i))
+            else:
+                f = self.path / arch / opt / safe_name(bench.uri) / f"{i}.s"
+                asm = f.read_text() if f.exists() else None
+            out.append(Sample(asm) if asm is not None else Sample("", error="no assembly for this sample"))
+        return out
+
+
+class Http(Translator):
+    """An OpenAI-compatible chat/completions endpoint; the prompt template is a file with
+    {source} {entry} {arch} {opt} placeholders. The first fenced code block of the reply is the answer."""
+    name = "http"
+
+    def __init__(self, url: str, prompt_file: str | None, model: str = "default", temperature: float = 0.8,
+                 timeout: float = 120.0, api_key: str | None = None):
+        self.url = url.rstrip("/")
+        if not self.url.endswith("/chat/completions"):
+            self.url += "/v1/chat/completions" if not self.url.endswith("/v1") else "/chat/completions"
+        if prompt_file is None:
+            self.template = DEFAULT_PROMPT
+        else:
+            p = Path(prompt_file)
+            if not p.exists():
+                raise TranslatorError(f"{prompt_file}: no such prompt template")
+            self.template = p.read_text()
+        self.model, self.temperature, self.timeout, self.api_key = model, temperature, timeout, api_key
+
+    def describe(self) -> dict:
+        return {"name": self.name, "url": self.url, "model": self.model, "temperature": self.temperature,
+                "prompt_sha256": hashlib.sha256(self.template.encode()).hexdigest()}
+
+    def translate(self, bench, arch, opt, n, seed):
+        prompt = self.template.format(source=bench.source, entry=bench.entry, arch=arch, opt=opt)
+        out = []
+        for i in range(n):
+            body = {"model": self.model, "messages": [{"role": "user", "content": prompt}],
+                    "temperature": 0.0 if n == 1 else self.temperature, "seed": seed + i}
+            start = time.perf_counter()
+            try:
+                reply = self._post(body)
+                text = reply["choices"][0]["message"]["content"]
+                usage = reply.get("usage", {})
+                out.append(Sample(extract_code(text), time.perf_counter() - start, usage.get("prompt_tokens"),
+                                  usage.get("completion_tokens")))
+            except (urllib.error.URLError, OSError, KeyError, IndexError, ValueError) as err:
+                out.append(Sample("", time.perf_counter() - start, error=f"http: {err}"))
+        return out
+
+    def _post(self, body: dict) -> dict:
+        headers = {"Content-Type": "application/json"}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        req = urllib.request.Request(self.url, json.dumps(body).encode(), headers)
+        with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+            return json.loads(resp.read())
+
+
+DEFAULT_PROMPT = """Translate this C function `{entry}` to {arch} assembly as gcc -{opt} would write it \
+(GNU assembler syntax{att}). Answer with one fenced code block containing only the assembly.
+
+```c
+{source}
+```
+""".replace("{att}", ", AT&T for x86-64")
+
+
+def extract_code(text: str) -> str:
+    m = re.search(r"```[\w+-]*\n(.*?)```", text, re.S)
+    return (m.group(1) if m else text).strip() + "\n"
+
+
+def safe_name(uri: str) -> str:
+    return re.sub(r"[^\w.=-]+", "_", uri.split("://", 1)[-1]).strip("_")
+
+
+def make_translator(spec: str, prompt: str | None = None, model_name: str = "default",
+                    temperature: float = 0.8, threads: int | None = None) -> Translator:
+    kind, _, arg = spec.partition(":")
+    if kind == "gcc":
+        return Gcc()
+    if kind == "mutant":
+        return Mutant()
+    if kind == "model":
+        return Model(arg or None, temperature, threads)
+    if kind == "file":
+        return File(arg)
+    if kind in ("http", "https"):
+        url = arg if arg.startswith(("http://", "https://")) else spec  # `http:http://host` or `http://host`
+        return Http(url, prompt, model_name, temperature)
+    if Path(spec).is_dir():
+        return Model(spec, temperature, threads)
+    raise TranslatorError(f"unknown translator '{spec}' (gcc, mutant, model[:DIR], file:PATH, http:URL)")
