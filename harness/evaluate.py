@@ -76,6 +76,14 @@ def load_units(cfg: RunConfig) -> list[Unit]:
     return units
 
 
+def repair(results: Path) -> None:
+    """Drop a last line cut short by an interruption, so appended lines start on a line of their own."""
+    if results.exists():
+        data = results.read_bytes()
+        if data and not data.endswith(b"\n"):
+            results.write_bytes(data[: data.rfind(b"\n") + 1])
+
+
 def done_keys(results: Path) -> set[tuple]:
     keys = set()
     if results.exists():
@@ -158,6 +166,7 @@ def evaluate(cfg: RunConfig, out: Path, progress: bool = True) -> Path:
                              "(or delete it to start again)")
     config_path.write_text(json.dumps(record, indent=2))
     results = out / "results.jsonl"
+    repair(results)
     done = done_keys(results)
     units = load_units(cfg)
     todo = []

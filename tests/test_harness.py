@@ -1,0 +1,158 @@
+"""The harness: the gcc oracle scores 100%, mutants are named, runs resume, plug-ins work, pass@k is right."""
+import json
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+
+import pytest
+
+from neuralcc.harness.evaluate import RunConfig, evaluate, read_results
+from neuralcc.harness.metrics import pass_at_k
+from neuralcc.harness.report import write_report
+from neuralcc.verifier.reference import compile_to_asm
+
+SRC = r"""
+// ncc: len(a)=n range(n)=0..16
+int sum(const int *a, int n) { int s = 0; for (int i = 0; i < n; i++) s += a[i] & 1023; return s; }
+"""
+SRC2 = "int twice(int x) { return 2 * (x & 0xffff); }\n"
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    d = tmp_path / "corpus"
+    d.mkdir()
+    (d / "sum.c").write_text(SRC)
+    (d / "twice.c").write_text(SRC2)
+    (d / "broken.c").write_text("int broken(int x) { return x +; }\n")
+    return d
+
+
+def _cfg(corpus, translator, **kw):
+    base = dict(translator=translator, corpora=[f"file://{corpus}/"], arches=["x86-64", "aarch64"], opts=["O0"],
+                n=1, ks=[1], examples=20, random_inputs=60, workers=1)
+    base.update(kw)
+    return RunConfig(**base)
+
+
+def test_pass_at_k_estimator():
+    assert pass_at_k(10, 0, 1) == 0.0
+    assert pass_at_k(10, 10, 5) == 1.0
+    assert pass_at_k(10, 3, 1) == pytest.approx(0.3)
+    assert pass_at_k(5, 1, 2) == pytest.approx(1 - (4 * 3) / (5 * 4))
+    assert pass_at_k(4, 2, 3) == 1.0  # any 3 of 4 include a correct one
+
+
+def test_gcc_oracle_scores_everything_and_broken_benchmarks_are_marked(corpus, tmp_path):
+    out = tmp_path / "run"
+    evaluate(_cfg(corpus, "gcc"), out, progress=False)
+    rows = read_results(out)
+    good = [r for r in rows if "broken" not in r["benchmark"]]
+    bad = [r for r in rows if "broken" in r["benchmark"]]
+    assert good and all(r["passed"] for r in good)
+    assert bad and all(r["category"] == "harness.error" for r in bad)
+    assert "broken.c" in bad[0]["message"]
+    html, md = write_report(out)
+    assert "100.0%" in md.read_text() and html.read_text().startswith("<!doctype html>")
+
+
+def test_run_resumes_without_redoing_work(corpus, tmp_path):
+    out = tmp_path / "run"
+    cfg = _cfg(corpus, "gcc", n=2, ks=[1, 2])
+    evaluate(cfg, out, progress=False)
+    lines = (out / "results.jsonl").read_text().splitlines()
+    # simulate an interruption: the last unit's lines are lost, one line is cut in half
+    kept = [l for l in lines if "twice" not in l]
+    (out / "results.jsonl").write_text("\n".join(kept) + "\n" + lines[-1][:20])
+    evaluate(cfg, out, progress=False)
+    rows = read_results(out)
+    keys = [(r["benchmark"], r["arch"], r["opt"], r["sample"]) for r in rows]
+    assert len(keys) == len(set(keys)) == len(lines)
+    with pytest.raises(ValueError):
+        evaluate(_cfg(corpus, "gcc", n=3), out, progress=False)  # another configuration, same directory
+
+
+def test_mutants_are_named_in_the_report(corpus, tmp_path):
+    out = tmp_path / "run"
+    evaluate(_cfg(corpus, "mutant", n=6, ks=[1]), out, progress=False)
+    rows = [r for r in read_results(out) if r.get("injected") and r["category"] != "pass"]
+    assert len(rows) >= 10
+    assert sum(r["category"] == r["injected"] for r in rows) / len(rows) >= 0.9
+    _, md = write_report(out)
+    assert "Mutant recovery" in md.read_text()
+
+
+def test_file_translator_reads_external_assembly(corpus, tmp_path):
+    table = tmp_path / "external.jsonl"
+    lines = []
+    for name, src in (("sum", SRC), ("twice", SRC2)):
+        for arch in ("x86-64", "aarch64"):
+            asm = compile_to_asm(src, arch, "O0")
+            if name == "twice" and arch == "aarch64":
+                asm = asm.replace("lsl", "lsr")  # a wrong translation
+            lines.append(json.dumps({"benchmark": f"file://{corpus}/{name}.c#{name}", "arch": arch, "opt": "O0",
+                                     "sample": 0, "asm": asm}))
+    table.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "run"
+    evaluate(_cfg(corpus, f"file:{table}"), out, progress=False)
+    by = {(r["benchmark"].rsplit("#")[-1], r["arch"]): r for r in read_results(out)}
+    assert by["sum", "x86-64"]["passed"] and by["sum", "aarch64"]["passed"] and by["twice", "x86-64"]["passed"]
+    assert by["twice", "aarch64"]["category"] == "semantic.wrong_output"
+
+
+class _FakeChat(BaseHTTPRequestHandler):
+    """An OpenAI-compatible endpoint on loopback that answers with gcc's assembly in a fenced block."""
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        prompt = body["messages"][0]["content"]
+        arch = "aarch64" if "aarch64" in prompt else "x86-64"
+        source = SRC2 if "twice" in prompt else SRC
+        reply = {"choices": [{"message": {"role": "assistant",
+                                          "content": "Here:\n```asm\n" + compile_to_asm(source, arch, "O0") + "```"}}],
+                 "usage": {"prompt_tokens": 11, "completion_tokens": 22}}
+        data = json.dumps(reply).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_http_translator_against_a_local_server(corpus, tmp_path):
+    server = HTTPServer(("127.0.0.1", 0), _FakeChat)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        prompt = tmp_path / "prompt.txt"
+        prompt.write_text("Translate {entry} for {arch} at -{opt}:\n{source}")
+        out = tmp_path / "run"
+        cfg = _cfg(corpus, f"http://127.0.0.1:{server.server_port}", prompt=str(prompt))
+        evaluate(cfg, out, progress=False)
+        rows = [r for r in read_results(out) if "broken" not in r["benchmark"]]
+        assert len(rows) == 4 and all(r["passed"] for r in rows)
+        assert all(r["tokens_in"] == 11 and r["tokens_out"] == 22 for r in rows)
+    finally:
+        server.shutdown()
+
+
+def test_report_compare_shows_fixed_and_regressed(corpus, tmp_path):
+    good, bad = tmp_path / "good", tmp_path / "bad"
+    evaluate(_cfg(corpus, "gcc", arches=["x86-64"]), good, progress=False)
+    evaluate(_cfg(corpus, "mutant", arches=["x86-64"]), bad, progress=False)
+    _, md = write_report(good, [bad])
+    text = md.read_text()
+    assert "Compared with" in text and "fixed: file://" in text
+
+
+def test_eval_cli_bad_input(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "neuralcc.harness.cli", "eval", "--translator", "nonsense",
+                        "--corpus", "benchmark://kernels-v0", "--out", str(tmp_path / "r")],
+                       capture_output=True, text=True)
+    assert r.returncode == 2 and r.stderr.strip().startswith("neuralcc eval: error:")
+    assert "Traceback" not in r.stderr
