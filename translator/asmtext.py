@@ -106,7 +106,8 @@ def chunk_text(chunk: Chunk) -> str:
 
 
 def replace_name(text: str, name: str, placeholder: str = FN) -> str:
-    return re.sub(rf"(?<![\w.$]){re.escape(name)}(?![\w$])", placeholder, text)
+    # also inside helper names (k000123_h0 -> <FN>_h0): `restore` undoes any replacement exactly
+    return re.sub(rf"(?<![\w.$]){re.escape(name)}(?![A-Za-z0-9$])", placeholder, text)
 
 
 def restore(text: str, name: str) -> str:

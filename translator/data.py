@@ -49,12 +49,16 @@ def is_heldout(uri: str, percent: float = 2.0) -> bool:
     return (h % 10000) < percent * 100
 
 
-def iter_records(path: str | Path, split: str) -> Iterator[dict]:
-    """Records of `split` ("train" or "valid"). Held-out = 2% by hash of uri, so the same
-    functions stay held out across runs and data refreshes."""
-    for rec in read_shards(path):
-        if is_heldout(rec.get("uri", rec["source"])) == (split != "train"):
-            yield rec
+def iter_records(paths, split: str) -> Iterator[dict]:
+    """Records of `split` ("train" or "valid") from one or more shard directories. The corpora's
+    own "split" field wins; records without one are held out 2% by a hash of their uri."""
+    for path in [paths] if isinstance(paths, (str, Path)) else paths:
+        for rec in read_shards(path):
+            if "split" in rec:
+                if rec["split"] == split:
+                    yield rec
+            elif is_heldout(rec.get("uri", rec["source"])) == (split != "train"):
+                yield rec
 
 
 def tags(arch: str, opt: str) -> str:

@@ -19,7 +19,7 @@ class ModelConfig:
     relative_attention_num_buckets: int = 32
     relative_attention_max_distance: int = 256
     max_source_tokens: int = 640  # encoder input (tags + C + chunk order)
-    max_chunk_tokens: int = 200  # one decoded chunk
+    max_chunk_tokens: int = 256  # one decoded chunk
     max_order_tokens: int = 256  # decoded chunk order
 
 

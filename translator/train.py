@@ -25,7 +25,7 @@ from . import evaluate as E
 
 @dataclass
 class TrainConfig:
-    data: str
+    data: list
     out: str
     init: str | None = None
     resume: bool = False
@@ -52,8 +52,12 @@ def build_tokenizer(records: list[dict], vocab_size: int) -> "PreTrainedTokenize
     from .csource import encoder_text
     from . import asmtext
 
+    rng = random.Random(0)
+    pick = rng.sample(records, min(4000, len(records)))
+    pick += [r for r in records if "aarch64" in r.get("asm", {})][:1000]  # both arches, whatever the mix
+
     def texts():
-        for r in records[:5000]:
+        for r in pick:
             try:
                 yield encoder_text(r["source"], r["entry"])
             except ValueError:

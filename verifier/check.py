@@ -434,7 +434,7 @@ class Checker:
 
 
 def _summary(obs: Observation) -> dict:
-    return {name: describe_value(v) for name, v in obs.items()}
+    return {name: describe_value(v) for name, v in obs.items() if not (name == "stdout" and not v)}
 
 
 def _simpler(plan: Plan, value: dict):
