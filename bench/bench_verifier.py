@@ -9,7 +9,6 @@ import collections
 import ctypes
 import json
 import subprocess
-import sys
 import tempfile
 import time
 from multiprocessing import Pool

@@ -63,6 +63,7 @@ def test_build_bad_count(capsys, tmp_path):
     _one_line_error(capsys, main(["corpus", "build", "--out", str(tmp_path), "--count", "0"]))
 
 
+@pytest.mark.slow
 def test_tiny_build_end_to_end(capsys, tmp_path):
     out = tmp_path / "shards"
     rc = main(["corpus", "build", "--out", str(out), "--count", "30", "--seed", "11", "--workers", "1",

@@ -66,7 +66,7 @@ def test_feature_coverage_over_a_sample():
 
 @pytest.mark.parametrize("arch", ["x86-64", "aarch64"])
 def test_generated_functions_compile_warning_free(arch, tmp_path):
-    fns = [generate_function(8, i) for i in range(150)]
+    fns = [generate_function(8, i) for i in range(100)]
     kept, dropped = filter_warnings(fns, workers=1, progress=False)
     assert len(dropped) <= 0.03 * len(fns)
     text, _ = build_batch_source([Unit(f.name, f.source) for f in kept])

@@ -20,7 +20,7 @@ def _check_batched_equals_single(n, n_check, seed):
 
 
 def test_batched_equals_single_small():
-    _check_batched_equals_single(40, 12, seed=31)
+    _check_batched_equals_single(30, 8, seed=31)
 
 
 @pytest.mark.slow

@@ -1,4 +1,6 @@
 """The sanitizer check drops functions with UB and flags functions whose outputs never change."""
+import pytest
+
 from neuralcc.corpora.ctypes_model import INT
 from neuralcc.corpora.generator import GeneratedFunction, Param, generate_function
 from neuralcc.corpora.ubcheck import check_batch
@@ -39,6 +41,7 @@ def test_dead_parameter_is_found():
     assert rep.dropped == [] and rep.dead_params == {"k900005": ["x"]}
 
 
+@pytest.mark.slow
 def test_generated_sample_is_ub_free():
     fns = [generate_function(50, i) for i in range(120)]
     rep = check_batch(fns, trials=8)

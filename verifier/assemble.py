@@ -153,31 +153,23 @@ def _quads(code: bytes, offset: int, n: int) -> list[int]:
     return [int.from_bytes(code[offset + 8 * i: offset + 8 * i + 8], "little") for i in range(n)]
 
 
+def _pass(prep: PreparedAsm, lines: dict[str, list[Line]], wanted: list[str], base: int) -> tuple[bytes, dict]:
+    text, names = _blob(prep, wanted, lines)
+    code, error = _keystone(prep.arch, text, base)
+    if code is None or len(code) < 16:
+        _raise_located(prep, lines, error)
+    return code, _decode(code, names, base)
+
+
 def assemble(prep: PreparedAsm, base: int = CODE_BASE) -> Image:
-    labels = list(prep.labels)
-    sections = _sections(prep)
+    wanted = list(prep.labels) + [f".Lncc_got_{s}" for s in prep.got] + prep.externals
+    final_lines = _sections(prep)
     if prep.arch == "aarch64":
-        layout_lines = {k: _numeric_aarch64(v, None) for k, v in sections.items()}
-        text, names = _blob(prep, labels + [f".Lncc_got_{s}" for s in prep.got] + prep.externals, layout_lines)
-        code, error = _keystone(prep.arch, text, base)
-        if code is None or len(code) < 16:
-            _raise_located(prep, layout_lines, error)
-        addresses = _decode(code, names, base)
-        final_lines = {k: _numeric_aarch64(v, addresses) for k, v in sections.items()}
-        text, names2 = _blob(prep, labels + [f".Lncc_got_{s}" for s in prep.got] + prep.externals, final_lines)
-        code, error = _keystone(prep.arch, text, base)
-        if code is None or len(code) < 16:
-            _raise_located(prep, final_lines, error)
-        symbols = _decode(code, names2, base)
-        if symbols != addresses:
-            raise AsmError("asm.syntax", "layout changed between the two AArch64 assembler passes")
-    else:
-        text, names = _blob(prep, labels + [f".Lncc_got_{s}" for s in prep.got] + prep.externals, sections)
-        code, error = _keystone(prep.arch, text, base)
-        if code is None or len(code) < 16:
-            _raise_located(prep, sections, error)
-        symbols = _decode(code, names, base)
-        final_lines = sections
+        _, layout = _pass(prep, {k: _numeric_aarch64(v, None) for k, v in final_lines.items()}, wanted, base)
+        final_lines = {k: _numeric_aarch64(v, layout) for k, v in final_lines.items()}
+    code, symbols = _pass(prep, final_lines, wanted, base)
+    if prep.arch == "aarch64" and symbols != layout:
+        raise AsmError("asm.syntax", "layout changed between the two AArch64 assembler passes")
     if symbols[".Lncc_end"] != base + len(code) - 8:
         raise AsmError("asm.syntax", "assembler output is inconsistent (symbol table not at the end)")
     parts = {

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, Phase, given, settings, seed as hyp_seed, Ve
 from .abi import ABIS
 from .asmprep import AsmError, prepare, resolve_symbols
 from .assemble import assemble
-from .ctype import FloatType, IntType, PointerType, VoidType
+from .ctype import FloatType, VoidType
 from .errors import VerifierInputError
 from .inputs import Buffer, Plan, RandomSampler, Scalar, describe_value, input_strategy, make_plan
 from .layout import STACK_TOP, slot_guard, stack_guard

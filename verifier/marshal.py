@@ -9,7 +9,7 @@ that allocate at different addresses but build the same data agree.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from .ctype import ArrayType, CType, FloatType, IntType, PointerType, StructType
 from .inputs import Buffer, Plan, Scalar, element_count

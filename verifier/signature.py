@@ -8,7 +8,7 @@ import pycparser
 from pycparser import c_ast
 
 from .annotations import Annotations, find_annotations
-from .ctype import (ArrayType, CType, FloatType, IntType, PointerType, UnsupportedType, VoidType,
+from .ctype import (ArrayType, CType, IntType, PointerType, UnsupportedType, VoidType,
                     base_type, make_struct)
 from .errors import VerifierInputError
 
@@ -149,14 +149,12 @@ class _Reader:
 
     def ctype(self, node) -> CType:
         if isinstance(node, c_ast.TypeDecl):
-            const = "const" in (node.quals or [])
             inner = node.type
             if isinstance(inner, c_ast.IdentifierType):
                 names = inner.names
                 if len(names) == 1 and names[0] in self.typedefs and names[0] not in _KNOWN_TYPEDEFS:
                     return self.ctype(self.typedefs[names[0]])
-                t = base_type(names, self.char_signed)
-                return t
+                return base_type(names, self.char_signed)
             if isinstance(inner, c_ast.Struct):
                 return self.struct(inner)
             if isinstance(inner, c_ast.Enum):
