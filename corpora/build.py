@@ -112,6 +112,37 @@ def _entry_text(source: str, entry: str) -> str:
     return "\n".join(line for line in source.splitlines() if not line.lstrip().startswith("#include"))
 
 
+def _checked(fns: list[GeneratedFunction], cfg: BuildConfig):
+    """Sanitizer + liveness verdicts, from the cache where possible (keyed by source hash)."""
+    from .label import LabelCache
+    from .ubcheck import UB_CHECK_VERSION, UBReport, check_functions
+
+    cache = LabelCache(cfg.cache_path)
+    keys = {f.name: Unit(f.name, f.source).key for f in fns}
+    known = cache.get_checks(keys.values(), UB_CHECK_VERSION)
+    todo = [f for f in fns if keys[f.name] not in known]
+    new = check_functions(todo, workers=cfg.workers, batch_size=cfg.batch_size, progress=cfg.progress) \
+        if todo else UBReport()
+    fresh = {}
+    for f in todo:
+        fresh[keys[f.name]] = {"ub": f.name in set(new.dropped), "constant": f.name in set(new.constant_output),
+                               "return0": f.name in set(new.return0_passes), "dead": new.dead_params.get(f.name, [])}
+    cache.put_checks(fresh, UB_CHECK_VERSION)
+    rep = UBReport(checked=len(fns), harness_errors=new.harness_errors)
+    verdicts = {**known, **fresh}
+    for f in fns:
+        v = verdicts[keys[f.name]]
+        if v["ub"]:
+            rep.dropped.append(f.name)
+        if v["constant"]:
+            rep.constant_output.append(f.name)
+        if v["return0"]:
+            rep.return0_passes.append(f.name)
+        if v["dead"]:
+            rep.dead_params[f.name] = v["dead"]
+    return rep
+
+
 def build_synthetic(cfg: BuildConfig) -> BuildReport:
     rep = BuildReport(seed=cfg.seed)
     t0 = time.time()
@@ -158,10 +189,8 @@ def build_synthetic(cfg: BuildConfig) -> BuildReport:
     rep.seconds["warnings"] = round(time.time() - t0, 1)
 
     if cfg.ub_check:
-        from .ubcheck import check_functions
-
         t0 = time.time()
-        ub = check_functions(clean, workers=cfg.workers, batch_size=cfg.batch_size, progress=cfg.progress)
+        ub = _checked(clean, cfg)
         rep.ub_checked = ub.checked
         rep.ub_dropped = len(ub.dropped)
         rep.ub_drop_rate = round(ub.drop_rate, 5)

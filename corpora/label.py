@@ -184,6 +184,28 @@ class LabelCache:
             self.db.execute("CREATE TABLE IF NOT EXISTS labels (key TEXT, arch TEXT, opt TEXT, version TEXT,"
                             " asm TEXT, lines TEXT, PRIMARY KEY (key, arch, opt, version))")
 
+    def get_checks(self, keys, version: str) -> dict[str, dict]:
+        """Cached sanitizer/liveness verdicts by unit key (see build.py)."""
+        if self.db is None:
+            return {}
+        self.db.execute("CREATE TABLE IF NOT EXISTS checks (key TEXT, version TEXT, verdict TEXT,"
+                        " PRIMARY KEY (key, version))")
+        out = {}
+        for key in keys:
+            row = self.db.execute("SELECT verdict FROM checks WHERE key=? AND version=?", (key, version)).fetchone()
+            if row is not None:
+                out[key] = json.loads(row[0])
+        return out
+
+    def put_checks(self, verdicts: dict[str, dict], version: str) -> None:
+        if self.db is None:
+            return
+        self.db.execute("CREATE TABLE IF NOT EXISTS checks (key TEXT, version TEXT, verdict TEXT,"
+                        " PRIMARY KEY (key, version))")
+        self.db.executemany("INSERT OR REPLACE INTO checks VALUES (?, ?, ?)",
+                            [(k, version, json.dumps(v)) for k, v in verdicts.items()])
+        self.db.commit()
+
     def get(self, key: str, arch: str, opt: str) -> Label | None:
         if self.db is None:
             return None

@@ -18,6 +18,7 @@ from pathlib import Path
 from .ctypes_model import CHAR
 from .generator import GeneratedFunction
 
+UB_CHECK_VERSION = "ub-v1-trials24"  # bump when the harness or the input drawing changes
 SANITIZE_FLAGS = ["-O0", "-fsanitize=undefined,address,float-cast-overflow",
                   "-fno-sanitize-recover=all", "-w"]
 

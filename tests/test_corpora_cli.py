@@ -84,3 +84,17 @@ def test_tiny_build_end_to_end(capsys, tmp_path):
     assert report["compile_failures"] == 0 and report["ub_checked"] > 0
     assert main(["corpus", "stats", str(out)]) == 0
     assert "feature coverage" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_rebuild_reuses_label_and_check_cache(capsys, tmp_path):
+    args = ["corpus", "build", "--count", "20", "--seed", "12", "--workers", "1", "--no-progress",
+            "--cache", str(tmp_path / "c.sqlite"), "--eval", "benchmark://kernels-v0", "--arch", "x86-64"]
+    assert main(args + ["--out", str(tmp_path / "a")]) == 0
+    assert main(args + ["--out", str(tmp_path / "b")]) == 0
+    ra = json.loads((tmp_path / "a" / "build-report.json").read_text())
+    rb = json.loads((tmp_path / "b" / "build-report.json").read_text())
+    assert rb["labels_cached"] == ra["labels_batched"] + ra["labels_single"] and rb["written"] == ra["written"]
+    for split in ("train", "valid", "test"):
+        for pa in sorted((tmp_path / "a").glob(f"{split}-*.jsonl.gz")):
+            assert gzip.open(pa).read() == gzip.open(tmp_path / "b" / pa.name).read()

@@ -1,0 +1,39 @@
+"""`make bench`: every benchmark in this folder, one after another (never two heavy jobs at once).
+
+    python bench/run.py [--shared ../shared] [--quick] [--only verifier,corpora,translator]
+"""
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--shared", default=str(HERE.parents[1] / "shared"))
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--only", default="verifier,corpora,translator")
+    args = ap.parse_args()
+    status = 0
+    for name in args.only.split(","):
+        script = HERE / f"bench_{name}.py"
+        if not script.exists():
+            print(f"(no {script.name})")
+            continue
+        cmd = [sys.executable, str(script)]
+        if name == "verifier":
+            cmd += ["--shared", args.shared] + (["--quick"] if args.quick else [])
+        start = time.perf_counter()
+        print(f"\n=== {script.name} ===", flush=True)
+        status |= subprocess.run(cmd).returncode
+        print(f"=== {script.name}: {time.perf_counter() - start:.0f} s ===", flush=True)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
