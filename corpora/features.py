@@ -43,7 +43,8 @@ def detect_features(source: str, entry: str | None = None) -> list[str]:
     depth_loops = re.findall(r"\b(for|while)\b", text)
     if len(depth_loops) >= 2:
         feats.add("nested_loops")
-    if re.search(r"^(?:static\s+)?(?:const\s+)?[\w\s]+\b\w+(\[[^\]]*\])?\s*(=|;)", text, flags=re.M):
+    if re.search(r"^(?!\s)(?!typedef\b|struct\s+\w+\s*\{)(?:static\s+)?(?:const\s+)?[\w ]+?\b\w+(\[[^\]]*\])?\s*(=|;)",
+                 text, flags=re.M):
         feats.add("globals")
     return sorted(feats)
 

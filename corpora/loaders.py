@@ -153,13 +153,23 @@ def load_c_file(path: Path, fn: str | None = None) -> list[Benchmark]:
     for f in funcs:
         out.append(Benchmark(uri=f"file://{path.resolve()}#{f.name}", source=text, entry=f.name,
                              features=detect_features(text), meta={"path": str(path), "line": f.line,
-                                                                    "annotations": annotations_of(text, f)}))
+                                                                    "annotations": annotations_of(text, f, path)}))
     return out
 
 
-def annotations_of(text: str, f: CFunction) -> list[str]:
+def annotation_lines(text: str, f: CFunction) -> list[str]:
     head = text[f.start:f.end].split("\n")
     return [ln.strip()[len("// ncc:"):].strip() for ln in head if ln.strip().startswith("// ncc:")]
+
+
+def annotations_of(text: str, f: CFunction, path) -> dict:
+    """The function's `// ncc:` annotations, parsed (same shape as the generator's)."""
+    from .annotations import AnnotationError, parse_annotations
+
+    try:
+        return parse_annotations(annotation_lines(text, f))
+    except AnnotationError as e:
+        raise CorpusError(f"{path}:{f.line}: {e}") from None
 
 
 def load_c_dir(path: Path, limit: int | None = None) -> list[Benchmark]:
@@ -184,7 +194,7 @@ def load_kernels(item: str | None = None) -> list[Benchmark]:
             raise CorpusError(f"{p}: no exported function")
         f = funcs[-1]
         out.append(Benchmark(uri=kernel_uri(p.stem), source=text, entry=f.name, features=detect_features(text),
-                             meta={"path": str(p), "annotations": annotations_of(text, f), "corpus": "kernels-v0"}))
+                             meta={"path": str(p), "annotations": annotations_of(text, f, p), "corpus": "kernels-v0"}))
     if item is not None and not out:
         raise CorpusError(f"kernels-v0: no kernel named {item!r}")
     return out

@@ -299,7 +299,11 @@ def checkable(bm) -> GeneratedFunction:
     from .annotations import parse_annotations, parse_signature
     from .generator import Param
 
-    ann = parse_annotations(bm.meta.get("annotations", []))
+    raw = bm.meta.get("annotations") or {}
+    ann = {k: (dict(v) if isinstance(v, dict) else list(v)) for k, v in raw.items()} if isinstance(raw, dict) \
+        else parse_annotations(raw)
+    for k, empty in (("len", {}), ("out", []), ("range", {}), ("string", [])):
+        ann.setdefault(k, empty)
     ret, sig = parse_signature(bm.source, bm.entry)
     params = []
     for name, ctype, pointer, const, tag in sig:

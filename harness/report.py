@@ -42,6 +42,7 @@ def charts(rows: list[dict], ks: list[int]) -> dict[str, str]:
         fig, ax = plt.subplots(figsize=(6, 3))
         ax.bar(order, [100 * pass_at(buckets[b], 1).value for b in order], color="#4f81bd")
         ax.set_ylabel("pass@1 (%)")
+        ax.set_ylim(0, 100)
         ax.set_title("Accuracy by C source length")
         out["length"] = _png(fig)
     fig, ax = plt.subplots(figsize=(6, 3))
@@ -53,6 +54,7 @@ def charts(rows: list[dict], ks: list[int]) -> dict[str, str]:
     for name, rs in sorted(by_target.items()):
         ax.plot(kk, [100 * pass_at(rs, k).value for k in kk], marker="o", label=name)
     ax.set_xlabel("k")
+    ax.set_ylim(0, 100)
     ax.set_ylabel("pass@k (%)")
     ax.set_title("pass@k")
     ax.legend(fontsize=7)
@@ -117,7 +119,8 @@ def _asm_block(text: str, hit: int | None) -> str:
 
 
 def _anchor(r: dict) -> str:
-    return html.escape(f"{r['benchmark']}|{r['arch']}|{r['opt']}|{r['sample']}")
+    import re
+    return re.sub(r"[^A-Za-z0-9_-]+", "_", f"{r['benchmark'].split('://')[-1]}-{r['arch']}-{r['opt']}-{r['sample']}")
 
 
 def failure_page(r: dict, bench_source: str, gcc_asm: str) -> str:
@@ -196,6 +199,11 @@ def write_report(run: Path, compare: list[Path] | None = None, max_pages: int = 
     return html_path, md_path
 
 
+def _inline(text: str) -> str:
+    import re
+    return re.sub(r"`([^`]*)`", r"<code>\1</code>", html.escape(text))
+
+
 def _md_table_to_html(md: str) -> str:
     """The Markdown summary, rendered simply: tables, headings, bullets and paragraphs."""
     out, in_table, in_list = [], False, False
@@ -218,7 +226,7 @@ def _md_table_to_html(md: str) -> str:
             if not in_list:
                 out.append("<ul>")
                 in_list = True
-            out.append(f"<li>{html.escape(line[2:])}</li>")
+            out.append(f"<li>{_inline(line[2:])}</li>")
             continue
         if in_list:
             out.append("</ul>")
@@ -228,7 +236,7 @@ def _md_table_to_html(md: str) -> str:
             if level > 1:
                 out.append(f"<h{level}>{html.escape(line.lstrip('#').strip())}</h{level}>")
         elif line.strip():
-            out.append(f"<p>{html.escape(line)}</p>")
+            out.append(f"<p>{_inline(line)}</p>")
     if in_table:
         out.append("</table>")
     if in_list:

@@ -120,7 +120,8 @@ def test_c_file_and_directory_loaders(tmp_path):
     bms = load_benchmarks(f"file://{tmp_path}/")
     assert [b.entry for b in bms] == ["first", "second", "third"]
     one = load_benchmarks(f"file://{tmp_path}/a.c#second")
-    assert one[0].entry == "second" and one[0].meta["annotations"] == ["len(p)=n"]
+    assert one[0].entry == "second"
+    assert one[0].meta["annotations"] == {"len": {"p": "n"}, "out": [], "range": {}, "string": []}
     assert one[0].uri.endswith("a.c#second")
     with pytest.raises(CorpusError, match="no function named"):
         load_benchmarks(f"file://{tmp_path}/a.c#nope")
