@@ -158,3 +158,24 @@ def test_cli_bad_input_is_one_line(tmp_path, case):
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("neuralcc verify: error:"), r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_mutate_cli_lists_and_injects(tmp_path):
+    checker = Checker(KERNELS, "x86-64", "O0", "dot")
+    asm = tmp_path / "dot.s"
+    asm.write_text(checker.reference_asm)
+    listed = _cli("mutate", str(asm), "--function", "dot", "--list")
+    assert listed.returncode == 0 and "control.timeout" in listed.stdout.split()
+    r = _cli("mutate", str(asm), "--function", "dot", "--category", "control.timeout")
+    assert r.returncode == 0
+    assert checker.check(r.stdout).category == "control.timeout"
+    bad = _cli("mutate", str(asm), "--category", "no.such")
+    assert bad.returncode == 2 and bad.stderr.startswith("neuralcc mutate: error:")
+
+
+def test_verdict_json_round_trip():
+    checker = Checker(KERNELS, "aarch64", "O0", "is_big", examples=300, random_inputs=0)
+    v = checker.check(checker.reference_asm.replace("w0, 10\n", "w0, 12\n"))
+    again = type(v).from_dict(json.loads(v.to_json()))
+    assert again.category == v.category == "semantic.wrong_output"
+    assert again.counterexample.input == v.counterexample.input
