@@ -126,6 +126,8 @@ def split_batch(asm: str, arch: str, units: list[Unit], offsets: list[int]) -> d
             defined |= it.labels_defined()
             refs |= it.local_refs()
         anchored = uses_anchors and any(_is_data(it) for it in its)
+        # a constant gcc expressed as part of another (`.set .LC3,.LC4+4`) depends on the whole batch
+        anchored = anchored or any(it.is_alias for it in its)
         if anchored or not refs <= defined or u.entry not in defined:
             out[u.entry] = None
             continue

@@ -49,11 +49,18 @@ class Item:
                 out.add(m.group(m.lastindex))
         return out
 
+    @property
+    def is_alias(self) -> bool:
+        return any(_SET_RE.match(line) for line, _ in self.body)
+
     def local_refs(self) -> set[str]:
         refs = set()
         for line, _ in self.body:
             if _LABEL_RE.match(line):
                 continue
+            m = _SET_RE.match(line)
+            if m:
+                line = line[m.end():]
             refs.update(m.group(0) for m in _LOCAL_LABEL_TOKEN.finditer(line))
         return refs
 
@@ -134,6 +141,14 @@ def parse_items(asm: str, arch: str) -> list[Item]:
         m = _DECL_RE.match(line)
         if m:
             decls.setdefault(m.group(2), []).append(line)
+            continue
+        m = _SET_RE.match(line)
+        if m and _ITEM_LOCAL_LABEL.match(m.group(1)):
+            # `.set .LC3,.LC4+4`: gcc reuses part of one pooled constant as another; an item of its own
+            it = start(m.group(1))
+            it.body.append((line, None))
+            it.end_section = section_line
+            cur = None
             continue
         if _ALIGN_RE.match(line) or _SET_RE.match(line):
             pending.append(line)

@@ -17,8 +17,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "eval", help="evaluation run: translator x corpora x arches x opt levels -> verdicts and pass@k",
         description="Translate every benchmark with TRANSLATOR, check every sample with the verifier, and "
                     "write one JSONL line per sample to OUT/results.jsonl (resumable), then a report. "
-                    "Translators: gcc | mutant | model[:DIR] | file:PATH | http:URL.")
-    p.add_argument("--translator", default="model", help="gcc, mutant, model[:DIR], file:PATH or http:URL")
+                    "Translators: gcc | mutant | return0 | arg0 | model[:DIR] | file:PATH | http:URL.")
+    p.add_argument("--translator", default="model", help="gcc, mutant, return0, arg0, model[:DIR], file:PATH or http:URL")
     p.add_argument("--corpus", nargs="+", default=[], metavar="URI",
                    help="benchmark URIs or paths, e.g. benchmark://kernels-v0 benchmark://humaneval-decompile-v0")
     p.add_argument("--arch", default="x86-64,aarch64", help="comma-separated (default both)")
@@ -89,14 +89,22 @@ def eval_command(args) -> int:
             print(f"neuralcc eval: error: unknown arch '{a}' (x86-64, aarch64)", file=sys.stderr)
             return 2
     out = Path(args.out or f"runs/{args.translator.split(':')[0]}")
+    runs = [(out, cfg)]
+    if args.default_run:  # every figure beside the trivial baselines, on the same benchmarks
+        from dataclasses import replace
+        runs = [(out / name, replace(cfg, translator=t)) for name, t in
+                (("model", args.translator), ("return0", "return0"), ("arg0", "arg0"))]
     try:
-        results = evaluate(cfg, out, progress=not args.quiet)
+        for run_dir, run_cfg in runs:
+            print(f"neuralcc eval: {run_cfg.translator} -> {run_dir}", file=sys.stderr)
+            evaluate(run_cfg, run_dir, progress=not args.quiet)
     except (CorpusError, TranslatorError, ValueError, FileNotFoundError) as err:
         print(f"neuralcc eval: error: {err}", file=sys.stderr)
         return 2
-    print(f"results: {results}")
+    main_run = runs[0][0]
+    print(f"results: {main_run / 'results.jsonl'}")
     if not args.no_report:
-        html_path, md_path = write_report(out)
+        html_path, md_path = write_report(main_run, baselines=[r for r, _ in runs[1:]])
         print(md_path.read_text())
         print(f"report: {html_path}")
     return 0

@@ -62,7 +62,23 @@ def charts(rows: list[dict], ks: list[int]) -> dict[str, str]:
     return out
 
 
-def markdown(run: Path, rows: list[dict], summary: dict, ks: list[int], compare: list[tuple[str, dict]]) -> str:
+def _target(r: dict) -> str:
+    return f"{r['corpus']} {r['arch']} -{r['opt']}"
+
+
+def baseline_table(rows: list[dict], baselines: list[tuple[str, list[dict]]]) -> list[str]:
+    """pass@1 of this run beside trivial translators on the same benchmarks."""
+    names = [n for n, _ in baselines]
+    lines = ["", "## Beside trivial baselines (pass@1 on the same set)", "",
+             "| corpus / target | this run | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
+    for key in sorted({_target(r) for r in rows}):
+        cells = [pass_at([r for r in rs if _target(r) == key], 1) for rs in [rows] + [b for _, b in baselines]]
+        lines.append(f"| {key} | " + " | ".join(f"{100 * e.value:.1f}%" if e.count else "-" for e in cells) + " |")
+    return lines
+
+
+def markdown(run: Path, rows: list[dict], summary: dict, ks: list[int], compare: list[tuple[str, dict]],
+             baselines: list[tuple[str, list[dict]]] = ()) -> str:
     lines = [f"# neuralcc evaluation report: {run.name}", "",
              f"{summary['samples']} samples over {summary['benchmarks']} benchmarks. "
              "A translation counts only when the verifier passed it.", "",
@@ -74,6 +90,8 @@ def markdown(run: Path, rows: list[dict], summary: dict, ks: list[int], compare:
                  f"{100 * t[f'pass@{k}']['high']:.1f}]" if t[f'pass@{k}']['count'] else "-" for k in ks]
         cells += [f"{100 * t[f'verified@{k}']['value']:.1f}%" if t[f'verified@{k}']['count'] else "-" for k in ks]
         lines.append(f"| {name} | {t['benchmarks']} | " + " | ".join(cells) + " |")
+    if baselines:
+        lines += baseline_table(rows, list(baselines))
     lines += ["", "## Verdict categories (share of samples)", ""]
     lines += [f"- `{c}`: {100 * v:.1f}%" for c, v in summary["categories"].items()]
     if "mutant_recovery" in summary:
@@ -150,7 +168,8 @@ def failure_page(r: dict, bench_source: str, gcc_asm: str) -> str:
     return "\n".join(parts)
 
 
-def write_report(run: Path, compare: list[Path] | None = None, max_pages: int = 200) -> tuple[Path, Path]:
+def write_report(run: Path, compare: list[Path] | None = None, max_pages: int = 200,
+                 baselines: list[Path] | None = None) -> tuple[Path, Path]:
     rows = read_results(run)
     if not rows:
         raise ValueError(f"{run}: results.jsonl is empty")
@@ -159,7 +178,8 @@ def write_report(run: Path, compare: list[Path] | None = None, max_pages: int = 
     summary = summarize(rows, ks)
     (run / "summary.json").write_text(json.dumps(summary, indent=2))
     diffs = [(str(other), diff_runs(rows, read_results(other))) for other in (compare or [])]
-    md = markdown(run, rows, summary, ks, diffs)
+    base = [(p.name, read_results(p)) for p in (baselines or [])]
+    md = markdown(run, rows, summary, ks, diffs, base)
     md_path = run / "report.md"
     md_path.write_text(md)
 

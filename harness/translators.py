@@ -1,6 +1,8 @@
 """Translators are plug-ins behind one small interface: given a benchmark, write n assembly samples.
 
     gcc            the oracle: gcc's own assembly (must score 100%: a check of the harness itself)
+    return0        a trivial baseline: returns 0 (0.0 for floats) and writes nothing
+    arg0           a trivial baseline: returns its first argument
     mutant         gcc's assembly with one injected fault per sample (the report must name it)
     model[:DIR]    a local seq2seq checkpoint (default: the shipped model)
     file:PATH      assembly produced elsewhere: a JSONL of {benchmark, arch, opt, sample, asm}
@@ -53,6 +55,25 @@ class Gcc(Translator):
         start = time.perf_counter()
         asm = compile_to_asm(bench.source, arch, opt, bench.uri)
         return [Sample(asm, time.perf_counter() - start) for _ in range(n)]
+
+
+BASELINES = {
+    ("return0", "x86-64"): ["xorl %eax, %eax", "pxor %xmm0, %xmm0", "ret"],
+    ("return0", "aarch64"): ["mov x0, #0", "fmov d0, xzr", "ret"],
+    ("arg0", "x86-64"): ["movq %rdi, %rax", "ret"],  # a float first argument is already in xmm0
+    ("arg0", "aarch64"): ["ret"],  # x0 and d0 already hold the first arguments
+}
+
+
+class Baseline(Translator):
+    """Trivial translators, printed beside every accuracy figure so an inflated one is visible."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def translate(self, bench, arch, opt, n, seed):
+        body = "".join(f"\t{line}\n" for line in BASELINES[self.name, arch])
+        return [Sample(f"\t.text\n\t.globl {bench.entry}\n{bench.entry}:\n{body}") for _ in range(n)]
 
 
 class Mutant(Translator):
@@ -234,6 +255,8 @@ def make_translator(spec: str, prompt: str | None = None, model_name: str = "def
         return Gcc()
     if kind == "mutant":
         return Mutant()
+    if kind in ("return0", "arg0"):
+        return Baseline(kind)
     if kind == "model":
         return Model(arg or None, temperature, threads)
     if kind == "file":
@@ -243,4 +266,4 @@ def make_translator(spec: str, prompt: str | None = None, model_name: str = "def
         return Http(url, prompt, model_name, temperature)
     if Path(spec).is_dir():
         return Model(spec, temperature, threads)
-    raise TranslatorError(f"unknown translator '{spec}' (gcc, mutant, model[:DIR], file:PATH, http:URL)")
+    raise TranslatorError(f"unknown translator '{spec}' (gcc, mutant, return0, arg0, model[:DIR], file:PATH, http:URL)")

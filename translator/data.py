@@ -26,7 +26,7 @@ class Sample:
     srcs: list[list[int]]  # encoder inputs
     tgts: list[list[int]]  # decoder targets (with </s>)
     tgt_src: list[int]  # which encoder input each target reads
-    tgt_weight: list[float] = field(default_factory=list)
+    tgt_prefix: list[int] = field(default_factory=list)  # leading tokens given, not predicted
 
     @property
     def n_tokens(self) -> int:
@@ -95,7 +95,7 @@ def make_sample(tok, rec: dict, arch: str, opt: str, mode: str, max_src: int, ma
         tgt = T.encode(tok, "".join(asmtext.chunk_text(c) for c in chunks)) + [tok.eos_token_id]
         if len(src) > max_src or len(tgt) > max_tgt:
             return None
-        return Sample(rec.get("uri", ""), arch, opt, [src], [tgt], [0], [1.0])
+        return Sample(rec.get("uri", ""), arch, opt, [src], [tgt], [0], [0])
     lines = [c.line for c in chunks]
     order_src = T.encode(tok, head + "<order>" + c_text)
     order_tgt = T.encode(tok, order_text(lines)) + [tok.eos_token_id]
@@ -104,7 +104,7 @@ def make_sample(tok, rec: dict, arch: str, opt: str, mode: str, max_src: int, ma
     if max(len(order_src), len(chunk_src)) > max_src or max(map(len, tgts + [order_tgt])) > max_tgt:
         return None
     return Sample(rec.get("uri", ""), arch, opt, [order_src, chunk_src], [order_tgt] + tgts,
-                  [0] + [1] * len(tgts), [1.0] * (1 + len(tgts)))
+                  [0] + [1] * len(tgts), [0] + [1] * len(tgts))
 
 
 @dataclass
@@ -124,12 +124,13 @@ def collate(samples: list[Sample], pad_id: int, rows_per_group: int = 48) -> Bat
     and one padded block wasted ~75% of the decoder's work."""
     import torch
 
-    srcs, tgts, idx = [], [], []
+    srcs, tgts, idx, given = [], [], [], []
     for s in samples:
         base = len(srcs)
         srcs.extend(s.srcs)
         tgts.extend(s.tgts)
         idx.extend(base + i for i in s.tgt_src)
+        given.extend(s.tgt_prefix or [0] * len(s.tgts))
     ls = max(map(len, srcs))
     ids = torch.full((len(srcs), ls), pad_id, dtype=torch.long)
     mask = torch.zeros((len(srcs), ls), dtype=torch.long)
@@ -152,5 +153,6 @@ def collate(samples: list[Sample], pad_id: int, rows_per_group: int = 48) -> Bat
         labels = torch.full((len(g), lt), -100, dtype=torch.long)
         for r, i in enumerate(g):
             labels[r, : len(tgts[i])] = torch.tensor(tgts[i])
+            labels[r, : given[i]] = -100  # the chunk index <Ck> is given when decoding
         out.append((labels, torch.tensor([idx[i] for i in g])))
     return Batch(ids, mask, out, sum(map(len, srcs)) + sum(map(len, tgts)))

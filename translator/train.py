@@ -46,6 +46,7 @@ class TrainConfig:
     seed: int = 0
     threads: int = 2
     max_records: int = 0  # 0 = all
+    max_chunks: int = 0  # train only on functions with at most this many chunks (0 = all)
 
 
 def build_tokenizer(records: list[dict], vocab_size: int) -> "PreTrainedTokenizerFast":
@@ -124,7 +125,7 @@ def sample_stream(tok, records, cfg: TrainConfig, mcfg: M.ModelConfig, epoch: in
                         continue
                     s = D.make_sample(tok, records[i], arch, opt, cfg.mode, mcfg.max_source_tokens,
                                       mcfg.max_chunk_tokens if cfg.mode == "chunks" else 2048)
-                    if s is None:
+                    if s is None or (cfg.max_chunks and len(s.tgts) - 1 > cfg.max_chunks):
                         stats["skipped"] += 1
                         continue
                     yield epoch, pos, s
@@ -165,7 +166,7 @@ def validate(model, tok, val_records, cfg: TrainConfig, mcfg) -> dict:
     samples = []
     for r in val_records:
         for arch in cfg.archs:
-            s = D.make_sample(tok, r, arch, cfg.opts[0], cfg.mode, mcfg.max_source_tokens, 2048)
+            s = D.make_sample(tok, r, arch, cfg.opts[0], cfg.mode, mcfg.max_source_tokens, mcfg.max_chunk_tokens)
             if s:
                 samples.append(s)
         if len(samples) >= cfg.eval_samples:
@@ -180,7 +181,8 @@ def validate(model, tok, val_records, cfg: TrainConfig, mcfg) -> dict:
     res = {"val_loss": tot / max(n, 1)}
     tr = Translator(model=model, tok=tok, mode=cfg.mode)
     for arch in cfg.archs:
-        r = E.evaluate(tr, val_records[: cfg.eval_functions], arch, cfg.opts[0], DecodeOptions())
+        recs = [r for r in val_records if r.get("asm", {}).get(arch, {}).get(cfg.opts[0])][: cfg.eval_functions]
+        r = E.evaluate(tr, recs, arch, cfg.opts[0], DecodeOptions())
         res[f"{arch}/{cfg.opts[0]}"] = r.summary()
     model.train()
     return res

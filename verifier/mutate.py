@@ -294,3 +294,50 @@ def shape_of(spec) -> Shape:
             pointer_args.append(position)
         position += 1
     return Shape(returns, tuple(pointer_args), position)
+
+
+_X86_SWAPS = {"add": "sub", "sub": "add", "imul": "add", "and": "or", "or": "and", "xor": "and", "shl": "shr",
+              "shr": "shl", "sal": "sar", "sar": "shl", "jl": "jle", "jle": "jl", "jg": "jge", "jge": "jg",
+              "jb": "jbe", "jbe": "jb", "ja": "jae", "jae": "ja", "je": "jne", "jne": "je", "setl": "setle",
+              "setle": "setl", "setg": "setge", "setge": "setg", "sete": "setne", "setne": "sete"}
+_ARM_SWAPS = {"add": "sub", "sub": "add", "mul": "add", "and": "orr", "orr": "and", "eor": "orr", "lsl": "lsr",
+              "lsr": "lsl", "asr": "lsl", "b.lt": "b.le", "b.le": "b.lt", "b.gt": "b.ge", "b.ge": "b.gt",
+              "b.eq": "b.ne", "b.ne": "b.eq", "b.hi": "b.cs", "b.cs": "b.hi", "b.ls": "b.cc", "b.cc": "b.ls",
+              "fadd": "fsub", "fsub": "fadd", "fmul": "fadd", "sdiv": "udiv"}
+_X86_SUFFIX = re.compile(r"^(add|sub|imul|and|or|xor|shl|shr|sal|sar)([bwlq]?)$")
+
+
+def perturb(text: str, arch: str, seed: int = 0) -> tuple[str, str]:
+    """One random small change to a constant or an operator: (mutant, what changed).
+
+    The verifier's liveness measure: gcc's assembly with one such change should almost always be caught.
+    """
+    rng = random.Random(seed)
+    lines = text.splitlines()
+    sites = []  # (line index, new statement)
+    for i, raw in enumerate(lines):
+        stmt = _strip_comment(raw, arch)
+        if not stmt or stmt.startswith(".") or stmt.endswith(":"):
+            continue
+        word = stmt.split(None, 1)[0]
+        rest = stmt[len(word):]
+        if arch == "x86-64":
+            m = _X86_SUFFIX.match(word)
+            base, suffix = (m.group(1), m.group(2)) if m else (word, "")
+            if base in _X86_SWAPS:
+                sites.append((i, _X86_SWAPS[base] + suffix + rest))
+            constants = re.finditer(r"\$(-?\d+)\b", rest)
+        else:
+            if word in _ARM_SWAPS:
+                sites.append((i, _ARM_SWAPS[word] + rest))
+            memory = rest.find("[")
+            constants = [c for c in re.finditer(r"(?<![\w.])#?(-?\d+)\b", rest) if memory < 0 or c.start() < memory]
+        for c in constants:
+            value = str(int(c.group(1)) + 1)
+            sites.append((i, word + rest[:c.start(1)] + value + rest[c.end(1):]))
+    if not sites:
+        raise MutationError("no constant or operator to change")
+    i, new = rng.choice(sites)
+    old = lines[i].strip()
+    lines[i] = "\t" + new
+    return "\n".join(lines) + "\n", f"line {i + 1}: {old} -> {new}"
