@@ -24,14 +24,12 @@ ROOT = Path(__file__).resolve().parents[1]
 def load_functions(data: str | None, n: int, arch: str) -> list[dict]:
     from neuralcc.translator import data as D, toydata
 
-    candidates = [data] if data else [ROOT / "data" / "synthetic-v1", ROOT / "data" / "synthetic-v1-x86"]
+    candidates = [Path(data)] if data else [ROOT / "data" / "synthetic-v1", ROOT / "data" / "synthetic-v1-x86"]
     for c in candidates:
-        if c and Path(c).exists() and (Path(c) / "build-report.json").exists() or (c and data):
+        if c.exists():
             recs = [r for r in itertools.islice(D.iter_records([c], "valid"), 4 * n) if arch in r.get("asm", {})]
             if recs:
                 return recs[:n]
-    if Path(candidates[-1]).exists():
-        return list(itertools.islice(D.iter_records([candidates[-1]], "valid"), n))
     return toydata.make_records_fast(n, seed=99)
 
 

@@ -146,6 +146,88 @@ def humaneval(path: Path, workers: int, limit: int | None) -> None:
             print(f"- task {r[0]} [{r[1]} -{r[2]}]: {r[3]}: {r[4][:160]}")
 
 
+def _pair_job(job):
+    uri, source, entry, asm, arch, opt = job
+    try:
+        checker = Checker(source, arch, opt, entry, examples=20, random_inputs=100, seed=0)
+        return uri, arch, opt, checker.check(asm).summary()
+    except Exception as err:
+        return uri, arch, opt, f"crash: {err!r}"
+
+
+def pairs(data: Path, count: int, workers: int) -> None:
+    """Issue 3: every labelled pair in a sample passes the verifier (the data is what the verifier accepts)."""
+    from neuralcc.corpora import iter_pairs
+
+    if not data.exists():
+        print(f"\n(labelled pairs not found at {data}: run `neuralcc corpus build` first; skipped)")
+        return
+    records = []
+    for split in ("test", "valid"):
+        for r in iter_pairs(data, split):
+            records.append(r)
+            if len(records) >= count:
+                break
+    jobs = [(r["uri"], r["source"], r["entry"], r["asm"][a][o], a, o) for r in records
+            for a in r["asm"] for o in r["asm"][a]]
+    start = time.perf_counter()
+    with Pool(workers) as pool:
+        results = list(pool.imap_unordered(_pair_job, jobs))
+    bad = [r for r in results if not r[3].startswith("pass")]
+    print(f"\n## Labelled pairs: {len(records)} functions, {len(jobs)} (arch, opt) pairs from {data} "
+          f"({time.perf_counter() - start:.0f} s)\n")
+    print(f"{len(jobs) - len(bad)} of {len(jobs)} pass ({100 * (len(jobs) - len(bad)) / max(len(jobs), 1):.2f}%).")
+    for uri, a, o, summary in bad[:20]:
+        print(f"- {uri} [{a} -{o}]: {summary[:200]}")
+
+
+def _liveness_job(job):
+    from neuralcc.verifier.mutate import perturb
+
+    uri, source, entry, arch, seed = job
+    try:
+        checker = Checker(source, arch, "O0", entry, examples=30, random_inputs=150, seed=0)
+    except Exception as err:
+        return uri, arch, None, None, None, f"checker: {err!r}"
+    zero = {"x86-64": "xorl %eax, %eax\n\tpxor %xmm0, %xmm0\n\tret", "aarch64": "mov x0, #0\n\tfmov d0, xzr\n\tret"}
+    first = {"x86-64": "movq %rdi, %rax\n\tret", "aarch64": "ret"}
+    r0 = checker.check(f"\t.globl {entry}\n{entry}:\n\t{zero[arch]}\n").category
+    a0 = checker.check(f"\t.globl {entry}\n{entry}:\n\t{first[arch]}\n").category
+    try:
+        mutant, change = perturb(checker.reference_asm, arch, seed)
+        caught = checker.check(mutant).category
+    except MutationError as err:
+        caught, change = None, str(err)
+    return uri, arch, r0, a0, caught, change
+
+
+def liveness(count: int, workers: int) -> None:
+    """Issue 3: trivial translators almost never pass; one changed constant or operator is almost always caught."""
+    from neuralcc.corpora import load_benchmarks
+
+    benches = load_benchmarks(f"benchmark://synthetic-v1/seed=7?count={count}&filter=live")[:count]
+    jobs = [(b.uri, b.source, b.entry, arch, i) for i, b in enumerate(benches) for arch in ("x86-64", "aarch64")]
+    start = time.perf_counter()
+    with Pool(workers) as pool:
+        rows = list(pool.imap_unordered(_liveness_job, jobs))
+    print(f"\n## Liveness: {len(benches)} held-out synthetic functions (seed 7, filter=live), both arches, -O0 "
+          f"({time.perf_counter() - start:.0f} s)\n")
+    print("| arch | return 0 passes | return first argument passes | one constant/operator changed: caught |")
+    print("|---|---|---|---|")
+    for arch in ("x86-64", "aarch64"):
+        sel = [r for r in rows if r[1] == arch and r[2] is not None]
+        n = max(len(sel), 1)
+        r0 = sum(r[2] == "pass" for r in sel)
+        a0 = sum(r[3] == "pass" for r in sel)
+        mutated = [r for r in sel if r[4] is not None]
+        caught = sum(r[4] != "pass" for r in mutated)
+        print(f"| {arch} | {r0}/{len(sel)} ({100 * r0 / n:.1f}%) | {a0}/{len(sel)} ({100 * a0 / n:.1f}%) | "
+              f"{caught}/{len(mutated)} ({100 * caught / max(len(mutated), 1):.1f}%) |")
+    missed = [r for r in rows if r[4] == "pass"]
+    for uri, arch, _, _, _, change in missed[:10]:
+        print(f"- not caught: {uri} [{arch}] {change}")
+
+
 def project_kernels():
     kernels = Path(__file__).resolve().parents[1] / "corpora" / "kernels"
     out = []
@@ -161,7 +243,9 @@ def project_kernels():
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--shared", default=str(Path(__file__).resolve().parents[2] / "shared"))
-    ap.add_argument("--part", default="speed,mutants,humaneval")
+    ap.add_argument("--part", default="speed,mutants,humaneval,pairs,liveness")
+    ap.add_argument("--data", default=str(Path(__file__).resolve().parents[1] / "data" / "synthetic-v1"),
+                    help="labelled pairs for the `pairs` part")
     ap.add_argument("--quick", action="store_true", help="fewer inputs and a humaneval sample")
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args(argv)
@@ -176,6 +260,10 @@ def main(argv=None) -> None:
             rows = [json.loads(l) for l in he.read_text().splitlines()]
             bench += [(f"humaneval/{r['task_id']}", r["c_func"], "func0") for r in rows[:: 8 if args.quick else 4]]
         mutants(bench, args.workers)
+    if "pairs" in parts:
+        pairs(Path(args.data), 50 if args.quick else 500, args.workers)
+    if "liveness" in parts:
+        liveness(100 if args.quick else 1000, args.workers)
     if "humaneval" in parts:
         if he.exists():
             humaneval(he, args.workers, 20 if args.quick else None)

@@ -23,7 +23,8 @@ from .asmprep import AsmError, prepare, resolve_symbols
 from .assemble import assemble
 from .ctype import FloatType, VoidType
 from .errors import VerifierInputError
-from .inputs import Buffer, Plan, RandomSampler, Scalar, describe_value, input_strategy, make_plan
+from .inputs import (Buffer, Plan, RandomSampler, Scalar, describe_value, input_strategy, make_plan,
+                     mine_constants)
 from .layout import STACK_TOP, slot_guard, stack_guard
 from .libc import Libc
 from .machine import Fault, Machine, RunResult
@@ -111,7 +112,7 @@ class Checker:
         self.reference_asm = compile_to_asm(source, arch, opt, filename)
         if self.unsupported:
             return
-        self.plan: Plan = make_plan(self.spec)
+        self.plan: Plan = make_plan(self.spec, mine_constants(source))
         self.marshaller = Marshaller(self.plan, len(self.abi.int_args), self.abi.float_args)
         try:
             self.reference = self.build(self.reference_asm)

@@ -59,6 +59,7 @@ class Plan:
     spec: FunctionSpec
     params: list[Scalar | Buffer]
     size_params: dict[str, list[str]] = field(default_factory=dict)  # size param -> buffers it measures
+    constants: tuple[int, ...] = ()  # integer literals of the source: boundaries worth hitting exactly
 
     def param_plan(self, name: str) -> Scalar | Buffer:
         return next(p for p in self.params if p.name == name)
@@ -71,7 +72,29 @@ def _int_limits(t: IntType, notes_range) -> tuple[int, int, bool]:
     return t.min, t.max, True
 
 
-def make_plan(spec: FunctionSpec) -> Plan:
+def mine_constants(source: str, limit: int = 48) -> tuple[int, ...]:
+    """Integer and character literals of the C source, and their neighbours (c-1, c, c+1, and negated):
+    a comparison `x <= 37` differs from `x < 37` only at 37, which random numbers almost never hit."""
+    text = re.sub(r"/\*.*?\*/|//[^\n]*", " ", source, flags=re.S)
+    text = re.sub(r'"(\\.|[^"\\])*"', " ", text)
+    found: list[int] = []
+    for m in re.finditer(r"'(\\?.)'|(?<![\w.])(0[xX][0-9a-fA-F]+|\d+)(?![\w.])", text):
+        if m.group(1):
+            ch = m.group(1)
+            value = {"\\n": 10, "\\t": 9, "\\0": 0, "\\\\": 92, "\\'": 39}.get(ch, ord(ch[-1]))
+        else:
+            value = int(m.group(2), 0)
+        if value not in found:
+            found.append(value)
+    out: list[int] = []
+    for c in found[:limit]:
+        for v in (c - 1, c, c + 1, -c):
+            if v not in out:
+                out.append(v)
+    return tuple(out)
+
+
+def make_plan(spec: FunctionSpec, constants: tuple[int, ...] = ()) -> Plan:
     notes = spec.annotations
     size_params: dict[str, list[str]] = {}
     plans: list[Scalar | Buffer] = []
@@ -103,7 +126,7 @@ def make_plan(spec: FunctionSpec) -> Plan:
             plans.append(Scalar(p.name, t, float(lo), float(hi), p.name not in notes.ranges))
     order = {p.name: i for i, p in enumerate(spec.params)}
     plans.sort(key=lambda q: order[q.name])
-    return Plan(spec, plans, size_params)
+    return Plan(spec, plans, size_params, constants)
 
 
 def _length_from(expr: str, spec: FunctionSpec) -> Length:
@@ -164,8 +187,8 @@ def _buffer_plan(name, t: PointerType, index, spec, claim, size_params) -> Buffe
 # An input is a dict: scalar name -> int/float; buffer name -> list of element values (or bytes for a
 # string); a buffer of pointers holds a list of inner values.
 
-def edge_ints(t: IntType) -> list[int]:
-    vals = [0, 1, -1, 2, t.min, t.max, t.min + 1, t.max - 1, 7, 100, -100, 255, 256]
+def edge_ints(t: IntType, constants: tuple[int, ...] = ()) -> list[int]:
+    vals = [0, 1, -1, 2, t.min, t.max, t.min + 1, t.max - 1, 7, 100, -100, 255, 256, *constants]
     return sorted({v for v in vals if t.min <= v <= t.max})
 
 
@@ -185,14 +208,18 @@ class RandomSampler:
             x = r.choice([0.0, 1.0, -1.0, 0.5]) if r.random() < 0.1 else r.uniform(s.lo, s.hi)
             return _float_round(s.type, x)
         if not s.default_range:
-            if r.random() < 0.1:
+            u = r.random()
+            if u < 0.1:
                 return r.choice([s.lo, s.hi])
+            inside = [c for c in self.plan.constants if s.lo <= c <= s.hi]
+            if u < 0.25 and inside:
+                return r.choice(inside)
             return r.randint(s.lo, s.hi)
         u = r.random()
-        if u < 0.7:
+        if u < 0.6:
             return r.randint(max(s.lo, -16), min(s.hi, 64))
         if u < 0.85:
-            return r.choice(edge_ints(s.type))
+            return r.choice(edge_ints(s.type, self.plan.constants))
         return r.randint(s.lo, s.hi)
 
     def element(self, t: CType):
@@ -203,10 +230,10 @@ class RandomSampler:
             if t.is_char:
                 return ord(r.choice(ALPHABET)) if r.random() < 0.8 else r.randint(t.min, t.max)
             u = r.random()
-            if u < 0.75:
+            if u < 0.7:
                 return r.randint(max(t.min, -50), min(t.max, 100))
-            if u < 0.85:
-                return r.choice(edge_ints(t))
+            if u < 0.88:
+                return r.choice(edge_ints(t, self.plan.constants))
             return r.randint(t.min, t.max)
         if isinstance(t, FloatType):
             return _float_round(t, r.uniform(-100, 100))
@@ -217,8 +244,10 @@ class RandomSampler:
         return 0
 
     def string(self, max_len: int = MAX_LEN) -> bytes:
-        n = self.rng.randint(0, max_len)
-        return "".join(self.rng.choice(ALPHABET) for _ in range(n)).encode()
+        r = self.rng
+        extra = string_bytes(self.plan.constants)
+        n = r.randint(0, max_len)
+        return bytes(r.choice(extra) if extra and r.random() < 0.15 else ord(r.choice(ALPHABET)) for _ in range(n))
 
     def buffer(self, b: Buffer, n: int, value: dict):
         if b.string:
@@ -272,35 +301,46 @@ def element_count(length: Length, value: dict) -> int:
 
 
 # -- hypothesis strategies -------------------------------------------------------------------------
-def scalar_strategy(s: Scalar) -> st.SearchStrategy:
+def scalar_strategy(s: Scalar, constants: tuple[int, ...] = ()) -> st.SearchStrategy:
     if isinstance(s.type, FloatType):
         width = 32 if s.type.bytes == 4 else 64
         return st.floats(s.lo, s.hi, width=width, allow_nan=False, allow_infinity=False)
     if not s.default_range:
-        return st.integers(s.lo, s.hi)
-    return st.one_of(st.integers(max(s.lo, -16), min(s.hi, 64)), st.sampled_from(edge_ints(s.type)),
+        inside = [c for c in constants if s.lo <= c <= s.hi]
+        whole = st.integers(s.lo, s.hi)
+        return st.one_of(whole, st.sampled_from(inside)) if inside else whole
+    return st.one_of(st.integers(max(s.lo, -16), min(s.hi, 64)), st.sampled_from(edge_ints(s.type, constants)),
                      st.integers(s.lo, s.hi))
 
 
-def element_strategy(t: CType) -> st.SearchStrategy:
+def element_strategy(t: CType, constants: tuple[int, ...] = ()) -> st.SearchStrategy:
     if isinstance(t, IntType):
         if t.is_bool:
             return st.integers(0, 1)
         if t.is_char:
             return st.one_of(st.sampled_from([ord(c) for c in ALPHABET]), st.integers(t.min, t.max))
-        return st.one_of(st.integers(max(t.min, -50), min(t.max, 100)), st.sampled_from(edge_ints(t)),
+        return st.one_of(st.integers(max(t.min, -50), min(t.max, 100)), st.sampled_from(edge_ints(t, constants)),
                          st.integers(t.min, t.max))
     if isinstance(t, FloatType):
         return st.floats(-100, 100, width=32 if t.bytes == 4 else 64, allow_nan=False)
     if isinstance(t, StructType):
-        return st.fixed_dictionaries({f.name: element_strategy(f.type) for f in t.fields})
+        return st.fixed_dictionaries({f.name: element_strategy(f.type, constants) for f in t.fields})
     if isinstance(t, ArrayType):
-        return st.lists(element_strategy(t.elem), min_size=t.length or 0, max_size=t.length or 0)
+        return st.lists(element_strategy(t.elem, constants), min_size=t.length or 0, max_size=t.length or 0)
     return st.just(0)
 
 
-def _string_strategy(max_len: int) -> st.SearchStrategy:
-    return st.text(alphabet=ALPHABET, max_size=max_len).map(str.encode)
+def string_bytes(constants: tuple[int, ...]) -> list[int]:
+    """Bytes worth putting in strings besides the alphabet: the source's character constants and neighbours."""
+    return sorted({c for c in constants if 1 <= c <= 255})
+
+
+def _string_strategy(max_len: int, constants: tuple[int, ...] = ()) -> st.SearchStrategy:
+    chars = st.sampled_from([ord(c) for c in ALPHABET])
+    extra = string_bytes(constants)
+    if extra:
+        chars = st.one_of(chars, st.sampled_from(extra))
+    return st.lists(chars, max_size=max_len).map(bytes)
 
 
 def input_strategy(plan: Plan) -> st.SearchStrategy:
@@ -308,14 +348,14 @@ def input_strategy(plan: Plan) -> st.SearchStrategy:
     def build(draw):
         def buffer(b: Buffer, n: int, value: dict):
             if b.string:
-                return draw(_string_strategy(MAX_LEN))
+                return draw(_string_strategy(MAX_LEN, plan.constants))
             if b.inner is not None:
                 return [draw(inner_strategy(b.inner, value)) for _ in range(n)]
             if b.output:
                 return None
-            return draw(st.lists(element_strategy(b.elem), min_size=n, max_size=n))
+            return draw(st.lists(element_strategy(b.elem, plan.constants), min_size=n, max_size=n))
 
-        return _assemble_input(plan, lambda s: draw(scalar_strategy(s)),
+        return _assemble_input(plan, lambda s: draw(scalar_strategy(s, plan.constants)),
                                lambda b: draw(st.integers(0, b.length.max)), buffer)
 
     return build()

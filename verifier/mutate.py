@@ -326,12 +326,11 @@ def perturb(text: str, arch: str, seed: int = 0) -> tuple[str, str]:
             base, suffix = (m.group(1), m.group(2)) if m else (word, "")
             if base in _X86_SWAPS:
                 sites.append((i, _X86_SWAPS[base] + suffix + rest))
-            constants = re.finditer(r"\$(-?\d+)\b", rest)
+            constants = re.finditer(r"(?<![\w.])\$?(-?\d+)\b", rest)  # immediates and displacements
         else:
             if word in _ARM_SWAPS:
                 sites.append((i, _ARM_SWAPS[word] + rest))
-            memory = rest.find("[")
-            constants = [c for c in re.finditer(r"(?<![\w.])#?(-?\d+)\b", rest) if memory < 0 or c.start() < memory]
+            constants = re.finditer(r"(?<![\w.])#?(-?\d+)\b", rest)
         for c in constants:
             value = str(int(c.group(1)) + 1)
             sites.append((i, word + rest[:c.start(1)] + value + rest[c.end(1):]))
