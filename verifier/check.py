@@ -443,8 +443,9 @@ def _simpler(plan: Plan, value: dict):
     for size, buffers in plan.size_params.items():
         n = value.get(size)
         if isinstance(n, int) and n > 0:
-            for new_n in (0, n // 2, n - 1):
-                if new_n < n:
+            lowest = plan.size_ranges.get(size, (0, 0))[0]
+            for new_n in (lowest, n // 2, n - 1):
+                if lowest <= new_n < n:
                     v = dict(value)
                     v[size] = new_n
                     ok = True

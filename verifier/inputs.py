@@ -60,6 +60,7 @@ class Plan:
     params: list[Scalar | Buffer]
     size_params: dict[str, list[str]] = field(default_factory=dict)  # size param -> buffers it measures
     constants: tuple[int, ...] = ()  # integer literals of the source: boundaries worth hitting exactly
+    size_ranges: dict[str, tuple[int, int]] = field(default_factory=dict)  # size param -> lengths to draw
 
     def param_plan(self, name: str) -> Scalar | Buffer:
         return next(p for p in self.params if p.name == name)
@@ -126,7 +127,24 @@ def make_plan(spec: FunctionSpec, constants: tuple[int, ...] = ()) -> Plan:
             plans.append(Scalar(p.name, t, float(lo), float(hi), p.name not in notes.ranges))
     order = {p.name: i for i, p in enumerate(spec.params)}
     plans.sort(key=lambda q: order[q.name])
-    return Plan(spec, plans, size_params, constants)
+    return Plan(spec, plans, size_params, constants, _size_ranges(plans, size_params, notes))
+
+
+MAX_ANNOTATED_LEN = 1024
+
+
+def _size_ranges(plans, size_params, notes) -> dict[str, tuple[int, int]]:
+    """Lengths are drawn from the size parameter's annotated range, else small (smaller for products)."""
+    in_product = {n for p in plans if isinstance(p, Buffer) for b in (p, p.inner) if b is not None
+                  for n in b.length.params if len(b.length.params) > 1}
+    ranges = {}
+    for name in size_params:
+        if name in notes.ranges:
+            lo, hi = notes.ranges[name]
+            ranges[name] = (max(int(lo), 0), max(min(int(hi), MAX_ANNOTATED_LEN), max(int(lo), 0)))
+        else:
+            ranges[name] = (0, 6 if name in in_product else MAX_LEN)
+    return ranges
 
 
 def _length_from(expr: str, spec: FunctionSpec) -> Length:
@@ -137,7 +155,7 @@ def _length_from(expr: str, spec: FunctionSpec) -> Length:
         if not n.isdigit() and spec.param(n) is None:
             from .errors import VerifierInputError
             raise VerifierInputError(f"{spec.name}: len(...)={expr}: no parameter '{n}'")
-    return Length(params=names, max=MAX_LEN if len(names) == 1 else 6)
+    return Length(params=names)
 
 
 def _buffer_plan(name, t: PointerType, index, spec, claim, size_params) -> Buffer:
@@ -266,22 +284,22 @@ class RandomSampler:
         return None if b.output else [self.element(b.elem) for _ in range(n)]
 
     def draw(self) -> dict:
-        return _assemble_input(self.plan, self.scalar, lambda b: self.rng.randint(0, b.length.max),
+        return _assemble_input(self.plan, self.scalar, lambda n: self.rng.randint(*self.plan.size_ranges[n]),
                                self.buffer)
 
 
-def _assemble_input(plan: Plan, scalar, draw_len, buffer) -> dict:
+def _assemble_input(plan: Plan, scalar, draw_size, buffer) -> dict:
     value: dict = {}
     lengths: dict[str, int] = {}
     for p in plan.params:
         if isinstance(p, Buffer):
             for n in p.length.params:
                 if n not in lengths and not n.isdigit():
-                    lengths[n] = draw_len(p)
+                    lengths[n] = draw_size(n)
             if p.inner is not None and p.inner.length.params:
                 for n in p.inner.length.params:
                     if n not in lengths:
-                        lengths[n] = draw_len(p.inner)
+                        lengths[n] = draw_size(n)
     for p in plan.params:
         if isinstance(p, Scalar):
             value[p.name] = lengths[p.name] if p.name in lengths else scalar(p)
@@ -356,7 +374,7 @@ def input_strategy(plan: Plan) -> st.SearchStrategy:
             return draw(st.lists(element_strategy(b.elem, plan.constants), min_size=n, max_size=n))
 
         return _assemble_input(plan, lambda s: draw(scalar_strategy(s, plan.constants)),
-                               lambda b: draw(st.integers(0, b.length.max)), buffer)
+                               lambda n: draw(st.integers(*plan.size_ranges[n])), buffer)
 
     return build()
 
