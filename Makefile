@@ -23,11 +23,11 @@ $(VENV)/.installed: pyproject.toml | system-packages
 
 # The fast suite (what CI runs): everything not marked slow.
 test: setup
-	$(PY) -m pytest -q -m "not slow" --shared $(SHARED)
+	NEURALCC_SHARED=$(SHARED) $(PY) -m pytest -q -m "not slow"
 
 # Everything, including the slow end-to-end checks.
 test-all: setup
-	$(PY) -m pytest -q --shared $(SHARED)
+	NEURALCC_SHARED=$(SHARED) $(PY) -m pytest -q
 
 # The main job: the shipped model on the shipped kernels and a held-out synthetic set, both arches;
 # adds humaneval-decompile when $(SHARED)/corpora is present.
