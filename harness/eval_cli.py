@@ -56,7 +56,7 @@ def eval_command(args) -> int:
 
     from .evaluate import RunConfig, evaluate
     from .report import write_report
-    from .translators import TranslatorError
+    from .translators import TranslatorError, make_translator
 
     corpora = list(args.corpus)
     shared = args.shared
@@ -95,8 +95,10 @@ def eval_command(args) -> int:
         runs = [(out / name, replace(cfg, translator=t)) for name, t in
                 (("model", args.translator), ("return0", "return0"), ("arg0", "arg0"))]
     try:
+        make_translator(cfg.translator, cfg.prompt, cfg.model_name, cfg.temperature)  # fail fast on a bad spec
         for run_dir, run_cfg in runs:
-            print(f"neuralcc eval: {run_cfg.translator} -> {run_dir}", file=sys.stderr)
+            if len(runs) > 1:
+                print(f"neuralcc eval: {run_cfg.translator} -> {run_dir}", file=sys.stderr)
             evaluate(run_cfg, run_dir, progress=not args.quiet)
     except (CorpusError, TranslatorError, ValueError, FileNotFoundError) as err:
         print(f"neuralcc eval: error: {err}", file=sys.stderr)

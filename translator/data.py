@@ -111,12 +111,12 @@ def make_sample(tok, rec: dict, arch: str, opt: str, mode: str, max_src: int, ma
 class Batch:
     input_ids: "torch.Tensor"
     attention_mask: "torch.Tensor"
-    groups: list  # [(decoder_labels with -100 = ignore, encoder row per decoder row)]
+    groups: list  # [(labels, -100 = ignore; encoder row per decoder row; unmasked targets)]
     n_tokens: int
 
     @property
     def n_target_tokens(self) -> int:
-        return sum(int((lab != -100).sum()) for lab, _ in self.groups)
+        return sum(int((g[0] != -100).sum()) for g in self.groups)
 
 
 def collate(samples: list[Sample], pad_id: int, rows_per_group: int = 48) -> Batch:
@@ -150,9 +150,12 @@ def collate(samples: list[Sample], pad_id: int, rows_per_group: int = 48) -> Bat
     out = []
     for g in groups:
         lt = max(len(tgts[i]) for i in g)
-        labels = torch.full((len(g), lt), -100, dtype=torch.long)
+        full = torch.full((len(g), lt), -100, dtype=torch.long)
         for r, i in enumerate(g):
-            labels[r, : len(tgts[i])] = torch.tensor(tgts[i])
-            labels[r, : given[i]] = -100  # the chunk index <Ck> is given when decoding
-        out.append((labels, torch.tensor([idx[i] for i in g])))
+            full[r, : len(tgts[i])] = torch.tensor(tgts[i])
+        labels = full.clone()
+        for r, i in enumerate(g):
+            labels[r, : given[i]] = -100  # the chunk index <Ck> is given when decoding, not predicted
+        # decoder inputs come from `full`: deriving them from `labels` would hide <Ck> from the decoder
+        out.append((labels, torch.tensor([idx[i] for i in g]), full))
     return Batch(ids, mask, out, sum(map(len, srcs)) + sum(map(len, tgts)))

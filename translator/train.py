@@ -91,10 +91,15 @@ def loss_on(model, batch: D.Batch) -> torch.Tensor:
     Mean cross-entropy per target token over all decoder groups."""
     enc = model.get_encoder()(input_ids=batch.input_ids, attention_mask=batch.attention_mask).last_hidden_state
     total, n = 0.0, 0
-    for labels, rows in batch.groups:
+    start = model.config.decoder_start_token_id
+    pad = model.config.pad_token_id
+    for labels, rows, full in batch.groups:
         h = enc.index_select(0, rows)
         m = batch.attention_mask.index_select(0, rows)
-        out = model(encoder_outputs=BaseModelOutput(last_hidden_state=h), attention_mask=m, labels=labels)
+        dec_in = torch.cat([torch.full_like(full[:, :1], start), full[:, :-1]], dim=1)
+        dec_in = dec_in.masked_fill(dec_in == -100, pad)
+        out = model(encoder_outputs=BaseModelOutput(last_hidden_state=h), attention_mask=m,
+                    decoder_input_ids=dec_in, labels=labels)
         k = int((labels != -100).sum())
         total = total + out.loss * k
         n += k
