@@ -94,7 +94,7 @@ def mutants(benchmarks, workers: int) -> None:
     for _, _, injected, got in rows:
         if injected != "-":
             matrix[injected][got] += 1
-    changed = [(i, g) for _, _, i, g in rows if i != "-" and g != "pass"]
+    changed = [(i, g) for _, _, i, g in rows if i != "-" and g not in ("pass", "unsupported")]
     right = sum(i == g for i, g in changed)
     print(f"\n## Fault injection: {len(rows)} mutants of {len(benchmarks)} functions x 2 arches, -O0\n")
     print(f"Behaviour changed in {len(changed)}; the verdict named the injected category in {right} "
@@ -105,7 +105,7 @@ def mutants(benchmarks, workers: int) -> None:
     for injected in INJECTABLE:
         if injected in matrix:
             print(f"| {injected} | " + " | ".join(str(matrix[injected].get(c, "")) for c in cols) + " |")
-    wrong = [(n, a, i, g) for n, a, i, g in rows if i != g and g != "pass"]
+    wrong = [(n, a, i, g) for n, a, i, g in rows if i != g and g not in ("pass", "unsupported")]
     for n, a, i, g in wrong[:20]:
         print(f"- {n} [{a}]: injected {i}, verdict {g}")
 
