@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass, field
 
 from .ctypes_model import (
-    ALL_INTS, CHAR, CHAR_HI, CHAR_LO, DOUBLE, FLOAT, INT, LLONG, LONG, SHORT, SIZE_T, UCHAR, UINT, ULONG,
+    CHAR, CHAR_HI, CHAR_LO, DOUBLE, FLOAT, INT, LLONG, LONG, SHORT, SIZE_T, UCHAR, UINT, ULONG,
     CType, PLAIN_INTS, STDINT_INTS, promoted, unsigned_of, width_family,
 )
 

@@ -1,12 +1,12 @@
 """Benchmarks from every corpus, addressed by URI (see uris.py)."""
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .features import detect_features
+from .jsonl import iter_jsonl
 from .uris import URIError, humaneval_uri, kernel_uri, parse_uri, synthetic_uri
 
 KERNELS_DIR = Path(__file__).resolve().parent / "kernels"
@@ -114,24 +114,15 @@ def load_humaneval(path: Path, item: str | None = None, limit: int | None = None
     if not path.is_file():
         raise CorpusMissing(f"{path}: humaneval-decompile corpus not found (pass shared_dir= or --shared-dir)")
     out = []
-    with path.open(encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise CorpusError(f"{path}:{lineno}: malformed JSON ({e.msg})") from None
-            if not isinstance(rec, dict) or "c_func" not in rec or "task_id" not in rec:
-                raise CorpusError(f"{path}:{lineno}: expected fields task_id and c_func")
-            if item is not None and str(rec["task_id"]) != item:
-                continue
-            src = rec["c_func"]
-            out.append(Benchmark(uri=humaneval_uri(rec["task_id"]), source=src, entry="func0",
-                                 test_source=rec.get("c_test"), features=detect_features(src),
-                                 meta={"task_id": rec["task_id"], "corpus": "humaneval-decompile-v0"}))
-            if limit is not None and len(out) >= limit:
-                break
+    for lineno, rec in iter_jsonl(path, ("task_id", "c_func"), CorpusError):
+        if item is not None and str(rec["task_id"]) != item:
+            continue
+        src = rec["c_func"]
+        out.append(Benchmark(uri=humaneval_uri(rec["task_id"]), source=src, entry="func0",
+                             test_source=rec.get("c_test"), features=detect_features(src),
+                             meta={"task_id": rec["task_id"], "corpus": "humaneval-decompile-v0"}))
+        if limit is not None and len(out) >= limit:
+            break
     if item is not None and not out:
         raise CorpusError(f"{path}: no task {item}")
     return out
@@ -232,35 +223,26 @@ def load_exebench(path: Path, line_no: int | None = None, limit: int | None = No
     if not path.is_file():
         raise CorpusError(f"{path}: no such file")
     out = []
-    with path.open(encoding="utf-8") as f:
-        for lineno, line in enumerate(f, 1):
-            if line_no is not None and lineno != line_no:
-                continue
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise CorpusError(f"{path}:{lineno}: malformed JSON ({e.msg})") from None
-            if not isinstance(rec, dict) or "func_def" not in rec:
-                raise CorpusError(f"{path}:{lineno}: expected field func_def")
-            func_def = rec["func_def"]
-            name = rec.get("fname")
-            if not name:
-                fs = find_functions(func_def)
-                if not fs:
-                    raise CorpusError(f"{path}:{lineno}: no function definition in func_def")
-                name = fs[-1].name
-            deps = rec.get("synth_deps") or rec.get("real_deps") or ""
-            includes = "#include <stddef.h>\n#include <stdint.h>\n#include <string.h>\n#include <stdlib.h>\n"
-            src = includes + (deps + "\n" if deps else "") + func_def + "\n"
-            meta = {"path": str(path), "line": lineno, "func_head": rec.get("func_head"),
-                    "io_pairs": rec.get("synth_io_pairs") or rec.get("real_io_pairs"),
-                    "corpus": "exebench"}
-            out.append(Benchmark(uri=f"file://{path.resolve()}#{lineno}", source=src, entry=name,
-                                 features=detect_features(src), meta=meta))
-            if limit is not None and len(out) >= limit:
-                break
+    for lineno, rec in iter_jsonl(path, ("func_def",), CorpusError):
+        if line_no is not None and lineno != line_no:
+            continue
+        func_def = rec["func_def"]
+        name = rec.get("fname")
+        if not name:
+            fs = find_functions(func_def)
+            if not fs:
+                raise CorpusError(f"{path}:{lineno}: no function definition in func_def")
+            name = fs[-1].name
+        deps = rec.get("synth_deps") or rec.get("real_deps") or ""
+        includes = "#include <stddef.h>\n#include <stdint.h>\n#include <string.h>\n#include <stdlib.h>\n"
+        src = includes + (deps + "\n" if deps else "") + func_def + "\n"
+        meta = {"path": str(path), "line": lineno, "func_head": rec.get("func_head"),
+                "io_pairs": rec.get("synth_io_pairs") or rec.get("real_io_pairs"),
+                "corpus": "exebench"}
+        out.append(Benchmark(uri=f"file://{path.resolve()}#{lineno}", source=src, entry=name,
+                             features=detect_features(src), meta=meta))
+        if limit is not None and len(out) >= limit:
+            break
     if line_no is not None and not out:
         raise CorpusError(f"{path}: no line {line_no}")
     return out

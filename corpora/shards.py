@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from .jsonl import iter_jsonl
 from .splits import SPLITS
 
 
@@ -67,18 +68,8 @@ def shard_paths(path_or_dir: str | Path, split: str | None = "train") -> list[Pa
 def iter_pairs(path_or_dir: str | Path, split: str | None = "train") -> Iterator[dict]:
     """Records of one split (all splits with split=None) from a shard directory or a single shard."""
     for path in shard_paths(path_or_dir, split):
-        opener = gzip.open if path.suffix == ".gz" else open
-        with opener(path, "rt", encoding="utf-8") as f:
-            for lineno, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                try:
-                    rec = json.loads(line)
-                except json.JSONDecodeError as e:
-                    raise ShardError(f"{path}:{lineno}: malformed JSON ({e.msg})") from None
-                if not isinstance(rec, dict) or "source" not in rec or "asm" not in rec:
-                    raise ShardError(f"{path}:{lineno}: record lacks 'source' or 'asm'")
-                yield rec
+        for _, rec in iter_jsonl(path, ("source", "asm"), ShardError):
+            yield rec
 
 
 def write_records(records: Iterable[dict], out_dir: str | Path, records_per_shard: int = 10000) -> dict:
