@@ -64,12 +64,17 @@ def versions() -> dict:
     return out
 
 
+def corpora_dir(shared: str | None) -> Path | None:
+    """Where the real corpora are: `shared/corpora` (None: the corpora package's default, ../shared/corpora)."""
+    return Path(shared) / "corpora" if shared else None
+
+
 def load_units(cfg: RunConfig) -> list[Unit]:
     from neuralcc.corpora import load_benchmarks
 
     units = []
     for corpus in cfg.corpora:
-        for bench in load_benchmarks(corpus, shared_dir=cfg.shared, limit=cfg.limit):
+        for bench in load_benchmarks(corpus, shared_dir=corpora_dir(cfg.shared), limit=cfg.limit):
             for arch in cfg.arches:
                 for opt in cfg.opts:
                     units.append(Unit(bench, corpus, arch, opt))

@@ -8,7 +8,7 @@ import io
 import json
 from pathlib import Path
 
-from .evaluate import read_results
+from .evaluate import corpora_dir, read_results
 from .metrics import group_units, length_bucket, pass_at, summarize
 
 
@@ -192,8 +192,8 @@ def write_report(run: Path, compare: list[Path] | None = None, max_pages: int = 
     for r in failing[:max_pages]:
         if r["benchmark"] not in sources:
             try:
-                sources[r["benchmark"]] = load_benchmarks(r["benchmark"], shared_dir=config.get("config", {}).get(
-                    "shared"))[0].source
+                shared = corpora_dir(config.get("config", {}).get("shared"))
+                sources[r["benchmark"]] = load_benchmarks(r["benchmark"], shared_dir=shared)[0].source
             except Exception as err:
                 sources[r["benchmark"]] = f"(source unavailable: {err})"
         try:

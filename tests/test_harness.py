@@ -167,3 +167,14 @@ def test_baselines_beside_the_run(corpus, tmp_path):
     text = md.read_text()
     assert "Beside trivial baselines" in text
     assert "| 66.7% | 0.0% |" in text  # sum and twice pass, broken.c counts as a failure
+
+
+def test_default_run_says_whether_humaneval_is_included(tmp_path, shared_dir):
+    r = subprocess.run([sys.executable, "-m", "neuralcc.harness.cli", "eval", "--default-run", "--translator", "gcc",
+                        "--limit", "1", "--arch", "x86-64", "--out", str(tmp_path / "run"), "--quiet",
+                        "--shared", str(shared_dir)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    present = (shared_dir / "corpora" / "humaneval-decompile.jsonl").exists()
+    assert ("included" if present else "skipped") in r.stderr
+    assert "Beside trivial baselines" in r.stdout and "report: " in r.stdout
+    assert (tmp_path / "run" / "model" / "report.html").exists()
