@@ -103,6 +103,8 @@ def cmd_translate(args: argparse.Namespace) -> int:
         if out.truncated:
             print(f"neuralcc translate: warning: {args.file}: output truncated at the length cap "
                   f"({', '.join(out.truncated)})", file=sys.stderr)
+        if not out.asm:
+            print(f"neuralcc translate: warning: {args.file}: the model produced no assembly", file=sys.stderr)
         if len(outs) > 1:
             print(f"# sample {i}")
         sys.stdout.write(out.asm)
