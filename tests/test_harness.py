@@ -178,3 +178,22 @@ def test_default_run_says_whether_humaneval_is_included(tmp_path, shared_dir):
     assert ("included" if present else "skipped") in r.stderr
     assert "Beside trivial baselines" in r.stdout and "report: " in r.stdout
     assert (tmp_path / "run" / "model" / "report.html").exists()
+
+
+def test_model_translator_plugin(tmp_path):
+    """The shipped model behind the harness: every sample gets a real verdict, timings and token counts."""
+    from neuralcc.translator.decode import DEFAULT_MODEL
+
+    if not (DEFAULT_MODEL / "model.safetensors").exists():
+        pytest.skip(f"no trained model in {DEFAULT_MODEL}")
+    out = tmp_path / "run"
+    cfg = RunConfig(translator="model", corpora=["benchmark://kernels-v0/gcd"], arches=["x86-64", "aarch64"],
+                    opts=["O0"], n=1, ks=[1], examples=10, random_inputs=30, workers=1)
+    evaluate(cfg, out, progress=False)
+    rows = read_results(out)
+    assert len(rows) == 2
+    for r in rows:
+        assert r["category"] not in ("harness.error",), r.get("message")
+        assert r["asm"] and r["tokens_out"] and r["translate_seconds"] > 0
+    config = json.loads((out / "config.json").read_text())
+    assert len(config["translator"]["model_sha256"]) == 64
