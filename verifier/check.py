@@ -39,7 +39,9 @@ MIN_BUDGET = 1_000_000
 MAX_BUDGET = 50_000_000
 BUDGET_FACTOR = 100
 POISON_SETS = 2
-UNINIT_PROBES = 16  # inputs on which a passing candidate is re-run with the second poison set
+UNINIT_PROBES = 16
+SHRINK_SECONDS = 10.0
+HYPOTHESIS_SECONDS = 30.0  # hypothesis stops generating (and shrinks what it has) after this long  # inputs on which a passing candidate is re-run with the second poison set
 
 
 def poison_gpr(set_: int, index: int) -> int:
@@ -373,6 +375,7 @@ class Checker:
         if self.examples <= 0:
             return None, 0
         state: dict = {"last": None, "locked": None, "count": 0}
+        deadline = time.perf_counter() + HYPOTHESIS_SECONDS
 
         @hyp_seed(self.seed)
         @settings(max_examples=self.examples, database=None, deadline=None, verbosity=Verbosity.quiet,
@@ -380,6 +383,8 @@ class Checker:
                   report_multiple_bugs=False)
         @given(input_strategy(self.plan))
         def prop(value):
+            if state["last"] is None and time.perf_counter() > deadline:
+                return  # out of time before any failure: let hypothesis finish without more runs
             item = self.reference_item(value)
             if item is None:
                 return
@@ -396,16 +401,20 @@ class Checker:
             pass
         return state["last"], state["count"]
 
-    def shrink(self, cand: Program, item: Item, failure: Failure, attempts: int = 300) -> tuple[Item, Failure]:
-        """Greedy shrinking of a failure found by the fast sampler (hypothesis shrinks its own)."""
+    def shrink(self, cand: Program, item: Item, failure: Failure, attempts: int = 300,
+               seconds: float = SHRINK_SECONDS) -> tuple[Item, Failure]:
+        """Greedy shrinking of a failure found by the fast sampler (hypothesis shrinks its own).
+        Bounded in attempts and time: a candidate that times out costs its whole budget per attempt."""
         best = (item, failure)
         tried = 0
         improved = True
+        stop = time.perf_counter() + seconds
         while improved and tried < attempts:
             improved = False
             for value in _simpler(self.plan, best[0].value):
                 tried += 1
-                if tried > attempts:
+                if tried > attempts or time.perf_counter() > stop:
+                    tried = attempts
                     break
                 new = self.reference_item(value)
                 if new is None:

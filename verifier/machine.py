@@ -27,7 +27,7 @@ _ACCESS = {
     UC_MEM_FETCH_UNMAPPED: ("fetch", "unmapped"), UC_MEM_READ_PROT: ("read", "protected"),
     UC_MEM_WRITE_PROT: ("write", "protected"), UC_MEM_FETCH_PROT: ("fetch", "protected"),
 }
-MAX_LIBC_CALLS = 200_000
+MAX_LIBC_CALLS = 20_000  # per call of the function: each library call is a Python round trip
 
 
 @dataclass
