@@ -96,7 +96,6 @@ def parse_items(asm: str, arch: str) -> list[Item]:
     items: list[Item] = []
     pending: list[str] = []  # alignments, .set: go to the next item if one starts, else to the current
     decls: dict[str, list[str]] = {}  # .globl X lines, attached to the item that defines X
-    section: str | None = None
     section_line: str | None = None
     dropping = False
     main_file = "1"
@@ -120,7 +119,7 @@ def parse_items(asm: str, arch: str) -> list[Item]:
         if sec is not None:
             dropping = sec.startswith(DROPPED_SECTION_PREFIXES)
             if not dropping:
-                section, section_line = sec, line
+                section_line = line
                 all_sections.append(line)
                 if cur is not None and cur.body:
                     # a switch inside a function (jump table) stays with it; otherwise it is state only

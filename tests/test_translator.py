@@ -1,9 +1,6 @@
 """Translator: tokenizer, chunking, a tiny model that overfits, decoding, fine-tuning, CLI errors."""
 from __future__ import annotations
 
-import json
-import shutil
-from pathlib import Path
 
 import pytest
 import torch
@@ -12,7 +9,7 @@ from neuralcc.translator import asmtext, data as D, model as M, tokenizer as T, 
 from neuralcc.translator.__main__ import main as cli_main
 from neuralcc.translator.decode import DecodeOptions, Translator
 from neuralcc.translator.evaluate import reference
-from neuralcc.translator.train import TrainConfig, build_tokenizer, loss_on, run
+from neuralcc.translator.train import build_tokenizer, loss_on
 
 TINY = M.ModelConfig(d_model=128, d_ff=256, num_heads=4, d_kv=32, encoder_layers=2, decoder_layers=2)
 torch.set_num_threads(1)
