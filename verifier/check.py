@@ -210,12 +210,16 @@ class Checker:
         self.budget = max(MIN_BUDGET, BUDGET_FACTOR * max(counts, default=0))
 
     # -- judging a candidate on one input --------------------------------------------------------
-    def judge(self, cand: Program, item: Item) -> Failure | None:
-        run = self.run(cand, item.call, 0)
+    def run_candidate(self, cand: Program, item: Item, poison: int = 0) -> RunResult:
+        run = self.run(cand, item.call, poison)
         if run.fault is not None and run.fault.kind == "timeout":
             budget = self.input_budget(item)
             if budget > self.budget:  # a long-running input: give the candidate its own multiple
-                run = self.run(cand, item.call, 0, budget=budget)
+                run = self.run(cand, item.call, poison, budget=budget)
+        return run
+
+    def judge(self, cand: Program, item: Item) -> Failure | None:
+        run = self.run_candidate(cand, item)
         if run.fault is not None:
             return self.classify_fault(cand, run.fault)
         res = run.results
@@ -250,7 +254,7 @@ class Checker:
         return Failure("semantic.wrong_output", str(diff), {}, obs, str(diff))
 
     def _uninitialized(self, cand: Program, item: Item, obs: Observation):
-        run_b = self.run(cand, item.call, 1)
+        run_b = self.run_candidate(cand, item, 1)
         if run_b.fault is not None:
             return f"the call faults ({run_b.fault.kind})"
         diff = first_difference(obs, cand.observer.observe(run_b, item.call))
@@ -358,7 +362,10 @@ class Checker:
                 value = self.shrink(cand, item, failure)
                 return self.failed(cand, value, checked, shrunk_by="greedy")
         for item in self.items[:UNINIT_PROBES]:
-            other = self._uninitialized(cand, item, cand.observer.observe(self.run(cand, item.call), item.call))
+            first = self.run_candidate(cand, item)
+            if first.fault is not None:
+                continue  # judged above on this input; nothing to compare the second poison set with
+            other = self._uninitialized(cand, item, cand.observer.observe(first, item.call))
             if other is not None:
                 failure = Failure("register.uninitialized_read", f"the result depends on registers that held "
                                   f"no argument: with other values in them, {other}")
