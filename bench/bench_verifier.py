@@ -163,11 +163,12 @@ def pairs(data: Path, count: int, workers: int) -> None:
         print(f"\n(labelled pairs not found at {data}: run `neuralcc corpus build` first; skipped)")
         return
     records = []
-    for split in ("test", "valid"):
+    for split in ("test", "valid", "train"):
         for r in iter_pairs(data, split):
             records.append(r)
             if len(records) >= count:
                 break
+    records = records[:count]
     jobs = [(r["uri"], r["source"], r["entry"], r["asm"][a][o], a, o) for r in records
             for a in r["asm"] for o in r["asm"][a]]
     start = time.perf_counter()

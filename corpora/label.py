@@ -4,7 +4,7 @@ A batch is one translation unit made of up to `batch_size` units pasted one afte
 symbols are unique by construction: every symbol of a unit starts with its entry name). gcc's output
 is split back into items and each unit gets the items it owns. A unit whose items refer to something
 it does not own (a floating-point constant gcc merged with another unit's, an AArch64 section anchor
-shared by two units' globals) is compiled on its own instead, so every label equals a single compile.
+shared by two units' globals, see gcc.LABEL_FLAGS) is compiled on its own instead, so every label equals a single compile.
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from typing import Iterable, Iterator
 from .gcc import gcc_command_with_lines
 from .normalize import Item, canonicalize_labels, emit, normalize_with_lines, parse_items
 
-LABEL_VERSION = "label-v1"
+LABEL_VERSION = "label-v2"  # v2: AArch64 labels without section anchors
 _OWNER_SPLIT = re.compile(r"[_.]")
 _LC_TOKEN = re.compile(r"\.LC\d+\b")
 
