@@ -13,6 +13,7 @@ from .csource import SourceError, encoder_text, find_functions
 
 DEFAULT_MODEL = Path(__file__).parent / "default_model"
 _LINE_TOK = re.compile(r"<L(\d+)>")
+_OWN_LABEL = re.compile(r"^<C\d+>:\n")
 
 
 @dataclass
@@ -60,9 +61,18 @@ class Translator:
             )
 
     # -- generation --------------------------------------------------------------------
+    def _ids(self, tokens) -> list[int]:
+        return [self.tok.convert_tokens_to_ids(t) for t in tokens]
+
+    def _suppressed(self, allowed_specials: set[str]) -> list[int]:
+        """Every special token of ours (tags, tasks, line and chunk markers) but `allowed_specials`."""
+        return self._ids(t for t in T.SPECIAL if t not in allowed_specials and t not in (T.EOS, T.PAD, T.UNK))
+
     @torch.no_grad()
-    def _generate(self, src: list[int], prefixes: list[list[int]], max_new: int, opt: DecodeOptions):
-        """Decode len(prefixes) continuations, all reading the same encoder input."""
+    def _generate(self, src: list[int], prefixes: list[list[int]], max_new: int, opt: DecodeOptions,
+                  suppress: list[int] | None = None):
+        """Decode len(prefixes) continuations, all reading the same encoder input; `suppress`: token ids
+        that may not be generated (the format's grammar: see translate_one)."""
         ids = torch.tensor([src])
         enc = self.model.get_encoder()(input_ids=ids, attention_mask=torch.ones_like(ids)).last_hidden_state
         start = self.model.config.decoder_start_token_id
@@ -82,6 +92,8 @@ class Translator:
                 eos_token_id=self.tok.eos_token_id,
                 pad_token_id=self.tok.pad_token_id,
             )
+            if suppress:
+                kw["suppress_tokens"] = suppress
             if opt.beam > 1:
                 kw.update(num_beams=opt.beam, do_sample=False, early_stopping=True)
             elif opt.temperature > 0:
@@ -117,7 +129,10 @@ class Translator:
         self._check_len(src, entry)
         # gcc -O0 makes at most ~3 chunks per C line (a for header: init, step, test)
         max_chunks = min(asmtext.MAX_CHUNKS, 3 * c_text.count("<L") + 4)
-        (ids,) = self._generate(src, [[]], min(self.cfg.max_order_tokens, max_chunks + 1), opt)
+        # The order names C lines: only the markers of lines that exist in the input.
+        present = {f"<L{n}>" for n in _LINE_TOK.findall(c_text)}
+        (ids,) = self._generate(src, [[]], min(self.cfg.max_order_tokens, max_chunks + 1), opt,
+                                suppress=self._suppressed(present))
         body, done = self._strip(ids)
         tr.new_tokens += len(ids)
         if not done:
@@ -128,14 +143,20 @@ class Translator:
         src = T.encode(self.tok, head + "<chunks>" + c_text + "<sep>" + data.indexed_order(lines))
         self._check_len(src, entry)
         prefixes = [[self.tok.convert_tokens_to_ids(f"<C{k}>")] for k in range(len(lines))]
-        outs = self._generate(src, prefixes, self.cfg.max_chunk_tokens, opt)
+        # A chunk may jump only to chunks that exist, and names no C line.
+        chunk_tokens = {f"<C{k}>" for k in range(len(lines))}
+        outs = self._generate(src, prefixes, self.cfg.max_chunk_tokens, opt, suppress=self._suppressed(chunk_tokens))
         chunks = []
         for k, ids in enumerate(outs):
             body, done = self._strip(ids)
             tr.new_tokens += len(ids)
             if not done:
                 tr.truncated.append(f"chunk {k}")
-            chunks.append(T.decode(self.tok, body))
+            # Every chunk after the first (which holds the function's header) starts with its own label,
+            # whether or not the model wrote it: the chunk index is the jump target, so a jump to chunk
+            # k always lands at chunk k.
+            text = T.decode(self.tok, body)
+            chunks.append(f"<C{k}>:\n" + _OWN_LABEL.sub("", text, count=1) if k else text)
         tr.asm = asmtext.reassemble(chunks, entry)
         return tr
 

@@ -86,24 +86,26 @@ def ensure_special_tokens(tok, model) -> None:
         model.config.decoder_start_token_id = tok.pad_token_id
 
 
-def loss_on(model, batch: D.Batch) -> torch.Tensor:
+def loss_on(model, batch: D.Batch, weighted: bool = True) -> torch.Tensor:
     """Encode each source once, then decode every target against its source's states.
-    Mean cross-entropy per target token over all decoder groups."""
+    Cross-entropy per target token over all decoder groups, each target row weighted
+    (`Sample.tgt_weight`); `weighted=False` gives the plain per-token mean (validation)."""
     enc = model.get_encoder()(input_ids=batch.input_ids, attention_mask=batch.attention_mask).last_hidden_state
-    total, n = 0.0, 0
+    total, n = 0.0, 0.0
     start = model.config.decoder_start_token_id
     pad = model.config.pad_token_id
-    for labels, rows, full in batch.groups:
+    for labels, rows, full, w in batch.groups:
         h = enc.index_select(0, rows)
         m = batch.attention_mask.index_select(0, rows)
         dec_in = torch.cat([torch.full_like(full[:, :1], start), full[:, :-1]], dim=1)
         dec_in = dec_in.masked_fill(dec_in == -100, pad)
-        out = model(encoder_outputs=BaseModelOutput(last_hidden_state=h), attention_mask=m,
-                    decoder_input_ids=dec_in, labels=labels)
-        k = int((labels != -100).sum())
-        total = total + out.loss * k
-        n += k
-    return total / max(n, 1)
+        logits = model(encoder_outputs=BaseModelOutput(last_hidden_state=h), attention_mask=m,
+                       decoder_input_ids=dec_in).logits
+        ce = torch.nn.functional.cross_entropy(logits.transpose(1, 2), labels, ignore_index=-100, reduction="none")
+        wt = (labels != -100).float() * (w[:, None] if weighted else 1.0)
+        total = total + (ce * wt).sum()
+        n += float(wt.sum())
+    return total / max(n, 1.0)
 
 
 def batches(samples_iter, batch_tokens: int, pad_id: int):
@@ -181,7 +183,7 @@ def validate(model, tok, val_records, cfg: TrainConfig, mcfg) -> dict:
         for i in range(0, len(samples), 8):
             b = D.collate(samples[i : i + 8], tok.pad_token_id)
             k = b.n_target_tokens
-            tot += float(loss_on(model, b)) * k
+            tot += float(loss_on(model, b, weighted=False)) * k
             n += k
     res = {"val_loss": tot / max(n, 1)}
     tr = Translator(model=model, tok=tok, mode=cfg.mode)
