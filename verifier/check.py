@@ -30,6 +30,7 @@ from .libc import Libc
 from .machine import Fault, Machine, RunResult
 from .marshal import Marshalled, Marshaller, TooLarge
 from .observe import Observation, Observer, first_difference
+from .splice import runnable_part
 from .reference import compile_to_asm, other_opt
 from .signature import UnitSpec, parse_unit
 from .verdict import Counterexample, Verdict
@@ -90,19 +91,20 @@ class _Found(Exception):
 class Checker:
     def __init__(self, source: str, arch: str, opt: str = "O0", function: str | None = None,
                  examples: int = 200, random_inputs: int = 1000, seed: int = 0, filename: str = "<source>",
-                 test_source: str | None = None, ulp: int = 0):
+                 test_source: str | None = None, ulp: int = 0, cflags: list[str] | None = None):
         if arch not in ABIS:
             raise VerifierInputError(f"unknown arch '{arch}' (use x86-64 or aarch64)")
         self.arch, self.opt, self.filename = arch, opt, filename
         self.examples, self.random_inputs, self.seed, self.ulp = examples, random_inputs, seed, ulp
         self.source, self.test_source = source, test_source
+        self.cflags = list(cflags or [])  # the user's -I -D -U -std -f... (gcc and the preprocessor see them)
         self.abi = ABIS[arch]
         self._blocks = [self._poison_block(s) for s in range(POISON_SETS)]
         # what the callee-saved registers must hold after every call (poison set 1)
         self._saved = {reg: poison_gpr(1, i) for i, reg in enumerate(self.abi.gprs) if reg in self.abi.callee_saved}
         self._saved_fp = {reg: int.from_bytes(poison_vector(1, int(reg[1:]))[:8], "little")
                           for reg in self.abi.callee_saved_fp}
-        self.unit: UnitSpec = parse_unit(source, filename, char_signed=(arch == "x86-64"))
+        self.unit: UnitSpec = parse_unit(source, filename, char_signed=(arch == "x86-64"), cflags=self.cflags)
         self.spec = self.unit.entry(function)
         self.function = self.spec.name
         self.libc_names = Libc().served
@@ -111,7 +113,7 @@ class Checker:
         self.items: list[Item] = []
         self.budget = MIN_BUDGET
         self.reference: Program | None = None
-        self.reference_asm = compile_to_asm(source, arch, opt, filename)
+        self.reference_asm = compile_to_asm(source, arch, opt, filename, extra=self.cflags)
         if self.unsupported:
             return
         self.plan: Plan = make_plan(self.spec, mine_constants(source))
@@ -120,7 +122,7 @@ class Checker:
             self.reference = self.build(self.reference_asm)
             # No FMA contraction in the second reference, so only undefined behaviour makes them differ.
             self.reference2 = self.build(compile_to_asm(source, arch, other_opt(opt), filename,
-                                                        extra=["-ffp-contract=off"]))
+                                                        extra=self.cflags + ["-ffp-contract=off"]))
         except AsmError as err:
             self.unsupported = f"gcc's own assembly cannot be run: {err.category}: {err.message}"
             return
@@ -134,7 +136,7 @@ class Checker:
     # -- building and running programs -----------------------------------------------------------
     def build(self, asm: str, entry: str | None = None) -> Program:
         entry = entry or self.function
-        prep = prepare(asm, self.arch)
+        prep = prepare(runnable_part(asm, entry, self.arch), self.arch)
         resolve_symbols(prep, entry, self.libc_names)
         image = assemble(prep)
         machine = Machine(image)

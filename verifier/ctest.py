@@ -6,45 +6,15 @@ the candidate defines is then cut out of gcc's assembly and the candidate's asse
 """
 from __future__ import annotations
 
-import re
-
-from .asmprep import AsmError, _strip_comment, split_statements
+from .asmprep import AsmError
 from .layout import STACK_TOP
 from .marshal import Marshalled
 from .reference import compile_to_asm
+from .splice import cut_symbols, defined_symbols, rename_locals
 from .errors import VerifierInputError
 from .verdict import Verdict
 
 TEST_BUDGET = 50_000_000
-
-
-def defined_symbols(asm: str, arch: str) -> set[str]:
-    names = set()
-    for raw in asm.splitlines():
-        for stmt in split_statements(_strip_comment(raw, arch)):
-            if stmt.endswith(":") and " " not in stmt and not stmt.startswith(".L"):
-                names.add(stmt[:-1])
-    return names
-
-
-def cut_symbols(asm: str, names: set[str], arch: str) -> str:
-    """Remove each named function or object (from its label to its `.size`) from gcc's assembly."""
-    out, skipping = [], None
-    for raw in asm.splitlines():
-        stmt = _strip_comment(raw, arch)
-        if skipping is None:
-            label = stmt[:-1] if stmt.endswith(":") and " " not in stmt else None
-            if label in names:
-                skipping = label
-                continue
-            out.append(raw)
-        elif re.match(rf"\.size\s+{re.escape(skipping)}\s*,", stmt):
-            skipping = None
-    return "\n".join(out) + "\n"
-
-
-def rename_locals(asm: str, prefix: str) -> str:
-    return re.sub(r"(?<![\w.$])\.L(\w+)", lambda m: f".L{prefix}{m.group(1)}", asm)
 
 
 def run_test(checker, candidate_asm: str) -> Verdict:
@@ -55,7 +25,7 @@ def run_test(checker, candidate_asm: str) -> Verdict:
 
     try:
         gcc_asm = compile_to_asm(checker.source + "\n" + checker.test_source, arch, "O0",
-                                 f"{checker.filename} + test")
+                                 f"{checker.filename} + test", extra=checker.cflags)
     except VerifierInputError as err:
         return verdict("unsupported", f"the test program does not build: {err}")
     cand_defs = defined_symbols(candidate_asm, arch)

@@ -21,6 +21,21 @@ _CPP_DEFINES = [
 ]
 
 
+# The flags of a compile command that the preprocessor reads (the rest shape code, not the text).
+_CPP_JOINED = ("-I", "-D", "-U", "-std=")
+_CPP_WITH_VALUE = ("-include", "-imacros", "-isystem", "-iquote", "-idirafter")
+
+
+def cpp_flags(cflags: list[str]) -> list[str]:
+    out, it = [], iter(cflags)
+    for flag in it:
+        if flag in _CPP_WITH_VALUE:
+            out += [flag, next(it, "")]
+        elif flag.startswith(_CPP_JOINED + _CPP_WITH_VALUE):
+            out.append(flag)
+    return out
+
+
 @dataclass
 class Param:
     name: str
@@ -63,8 +78,9 @@ class UnitSpec:
             f"{self.filename}: defines several functions ({', '.join(candidates)}); choose one with --function")
 
 
-def preprocess(source: str, filename: str) -> str:
-    proc = subprocess.run(["gcc", "-E", "-std=gnu11", *_CPP_DEFINES, "-x", "c", "-"],
+def preprocess(source: str, filename: str, cflags: list[str] | None = None) -> str:
+    """gcc -E with the defines pycparser needs; `cflags` may carry -I -D -U -include -std."""
+    proc = subprocess.run(["gcc", "-E", "-std=gnu11", *_CPP_DEFINES, *(cflags or []), "-x", "c", "-"],
                           input=source, capture_output=True, text=True)
     if proc.returncode != 0:
         first = next((l for l in proc.stderr.splitlines() if "error" in l), proc.stderr.strip()[:200])
@@ -72,10 +88,11 @@ def preprocess(source: str, filename: str) -> str:
     return proc.stdout
 
 
-def parse_unit(source: str, filename: str = "<source>", char_signed: bool = True) -> UnitSpec:
+def parse_unit(source: str, filename: str = "<source>", char_signed: bool = True,
+               cflags: list[str] | None = None) -> UnitSpec:
     if not source.strip():
         raise VerifierInputError(f"{filename}: empty C file")
-    text = preprocess(source, filename)
+    text = preprocess(source, filename, cpp_flags(cflags or []))
     try:
         ast = pycparser.CParser().parse(text, filename="<stdin>")
     except pycparser.c_parser.ParseError as err:
