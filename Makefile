@@ -3,7 +3,7 @@ VENV    := .venv
 PY      := $(VENV)/bin/python
 SHARED  ?= ../shared
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := gcc binutils gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross
+APT_PACKAGES := gcc binutils make gcc-aarch64-linux-gnu binutils-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user
 
 .PHONY: setup system-packages test test-all eval bench clean
 
@@ -11,7 +11,7 @@ setup: $(VENV)/.installed
 
 system-packages:
 	@if ! command -v aarch64-linux-gnu-gcc >/dev/null || [ ! -f /usr/aarch64-linux-gnu/include/stdio.h ] \
-	   || ! command -v gcc >/dev/null; then \
+	   || ! command -v gcc >/dev/null || ! command -v qemu-aarch64 >/dev/null; then \
 	  echo "installing Debian packages: $(APT_PACKAGES)"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(APT_PACKAGES) >/dev/null; \
 	fi

@@ -1,6 +1,6 @@
 """`make bench`: every benchmark in this folder, one after another (never two heavy jobs at once).
 
-    python bench/run.py [--shared ../shared] [--quick] [--only verifier,corpora,translator]
+    python bench/run.py [--shared ../shared] [--quick] [--only verifier,corpora,translator,ncc]
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--shared", default=str(HERE.parents[1] / "shared"))
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--only", default="verifier,corpora,translator")
+    ap.add_argument("--only", default="verifier,corpora,translator,ncc")
     args = ap.parse_args()
     status = 0
     for name in args.only.split(","):

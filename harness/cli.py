@@ -10,13 +10,14 @@ def build_parser() -> argparse.ArgumentParser:
     from neuralcc.corpora import cli as corpora_cli
     from neuralcc.translator import cli as translator_cli
     from neuralcc.harness import eval_cli
+    from neuralcc.harness.ncc import report as ncc_report
 
     parser = argparse.ArgumentParser(
         prog="neuralcc",
         description="Neural C-to-assembly translation with a differential verifier.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (verifier_cli, corpora_cli, translator_cli, eval_cli):
+    for module in (verifier_cli, corpora_cli, translator_cli, eval_cli, ncc_report):
         module.register(sub)
     return parser
 

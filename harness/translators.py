@@ -47,13 +47,20 @@ class Translator:
 
 
 class Gcc(Translator):
+    """gcc's own assembly: at the requested level, or always at `opt` (`gcc:O0`: other code, same meaning)."""
     name = "gcc"
+
+    def __init__(self, opt: str | None = None):
+        self.opt = opt
+
+    def describe(self) -> dict:
+        return {"name": self.name, "opt": self.opt}
 
     def translate(self, bench, arch, opt, n, seed):
         from neuralcc.verifier.reference import compile_to_asm
 
         start = time.perf_counter()
-        asm = compile_to_asm(bench.source, arch, opt, bench.uri)
+        asm = compile_to_asm(bench.source, arch, self.opt or opt, bench.uri, extra=bench.meta.get("cflags"))
         return [Sample(asm, time.perf_counter() - start) for _ in range(n)]
 
 
@@ -167,7 +174,8 @@ class File(Translator):
                                           f"line ({err})") from None
 
     def describe(self) -> dict:
-        return {"name": self.name, "path": str(self.path)}
+        content = hashlib.sha256(self.path.read_bytes()).hexdigest() if self.path.is_file() else None
+        return {"name": self.name, "path": str(self.path), "sha256": content}
 
     def translate(self, bench, arch, opt, n, seed):
         out = []
@@ -252,7 +260,7 @@ def make_translator(spec: str, prompt: str | None = None, model_name: str = "def
                     temperature: float = 0.8, threads: int | None = None) -> Translator:
     kind, _, arg = spec.partition(":")
     if kind == "gcc":
-        return Gcc()
+        return Gcc(arg or None)
     if kind == "mutant":
         return Mutant()
     if kind in ("return0", "arg0"):
@@ -266,4 +274,4 @@ def make_translator(spec: str, prompt: str | None = None, model_name: str = "def
         return Http(url, prompt, model_name, temperature)
     if Path(spec).is_dir():
         return Model(spec, temperature, threads)
-    raise TranslatorError(f"unknown translator '{spec}' (gcc, mutant, return0, arg0, model[:DIR], file:PATH, http:URL)")
+    raise TranslatorError(f"unknown translator '{spec}' (gcc[:OPT], mutant, return0, arg0, model[:DIR], file:PATH, http:URL)")

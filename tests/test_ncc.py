@@ -1,0 +1,233 @@
+"""ncc, the drop-in cc: command line, builds with real gcc/as/ld, modes, fallback, cache, report.
+
+Most builds use the `gcc:O0` translator: gcc's own -O0 code offered as the "translation" of an -O2
+build is different code with the same meaning, so the verifier passes it and the splice is exercised
+for real. The `mutant` translator offers wrong code: it must never reach a program except in neural mode.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from neuralcc.harness.ncc.cmdline import UsageError, parse
+from neuralcc.harness.ncc.settings import Settings, SettingsError
+from neuralcc.harness.ncc.unit import UnitTranslator
+from neuralcc.harness.translators import Sample, Translator
+
+BIN = Path(sys.executable).parent
+KERNELS = Path(__file__).resolve().parent.parent / "corpora" / "kernels"
+QEMU = ["qemu-aarch64", "-L", "/usr/aarch64-linux-gnu"]
+
+MAIN = r"""
+#include <stdio.h>
+#include <stdint.h>
+#include <stddef.h>
+uint32_t crc32(const uint8_t *buf, size_t len);
+int clampi(int x, int lo, int hi);
+int main(void) {
+    const char *s = "123456789";
+    uint32_t c = crc32((const uint8_t *)s, 9);
+    printf("%08x %d %d\n", c, clampi(-5, 0, 9), clampi(40, 0, 9));
+    return c != 0xCBF43926u;
+}
+"""
+CLAMP = """
+// ncc: range(lo)=-100..0 range(hi)=0..100
+int clampi(int x, int lo, int hi) { return x < lo ? lo : (x > hi ? hi : x); }
+"""
+
+
+def ncc(args, cwd, arch="x86-64", **env):
+    name = "ncc" if arch == "x86-64" else "aarch64-linux-gnu-ncc"
+    full = {**os.environ, "NCC_CACHE_DIR": str(Path(cwd) / "cache"), "NCC_REPORT": str(Path(cwd) / "report.jsonl"),
+            **env}
+    return subprocess.run([str(BIN / name), *args], cwd=cwd, env=full, capture_output=True, text=True)
+
+
+def run_program(path, arch):
+    cmd = [str(path)] if arch == "x86-64" else QEMU + [str(path)]
+    return subprocess.run(cmd, capture_output=True, text=True)
+
+
+def report(cwd):
+    return [json.loads(l) for l in (Path(cwd) / "report.jsonl").read_text().splitlines()]
+
+
+@pytest.fixture
+def program(tmp_path):
+    (tmp_path / "main.c").write_text(MAIN)
+    shutil.copy(KERNELS / "crc32.c", tmp_path / "crc32.c")
+    (tmp_path / "clamp.c").write_text(CLAMP)
+    return tmp_path
+
+
+def need_qemu(arch):
+    if arch == "aarch64" and shutil.which("qemu-aarch64") is None:
+        pytest.skip("qemu-aarch64 (Debian qemu-user) is not installed: cannot run AArch64 programs")
+
+
+# -- the command line ---------------------------------------------------------------------------------
+
+def test_cmdline_reads_what_cc_reads():
+    c = parse(["-O2", "-c", "-I", "inc", "-DN=3", "-std=c99", "-Wall", "-g", "-MD", "-MF", "k.d", "k.c", "-o", "k.o"])
+    assert (c.action, c.opt, c.output, c.sources, c.arch) == ("object", "O2", "k.o", ["k.c"], "x86-64")
+    assert c.shaping == ["-I", "inc", "-DN=3", "-std=c99"]
+    assert c.gcc[0] == "gcc" and c.gcc[1:] == ["-O2", "-c", "-I", "inc", "-DN=3", "-std=c99", "-Wall", "-g", "-MD",
+                                                "-MF", "k.d", "k.c", "-o", "k.o"]
+    assert parse(["-S", "a.c", "b.c"]).output_for("b.c") == "b.s"
+    assert parse(["-c", "x/a.c"]).output_for("x/a.c") == "a.o"
+    assert parse(["a.c", "b.o", "-lm", "-o", "prog"]).action == "link"
+    for other in (["-E", "a.c"], ["--version"], ["-dumpmachine"], ["-M", "a.c"], []):
+        assert parse(other).action == "other"
+
+
+def test_cmdline_targets_and_unverifiable_flags():
+    assert parse(["-c", "a.c"], prog="aarch64-linux-gnu-ncc").gcc[0] == "aarch64-linux-gnu-gcc"
+    c = parse(["--target=aarch64-linux-gnu", "-c", "a.c"])
+    assert c.arch == "aarch64" and "--target=aarch64-linux-gnu" not in c.gcc
+    with pytest.raises(UsageError, match="unsupported target 'riscv64"):
+        parse(["--target=riscv64-linux-gnu", "-c", "a.c"])
+    with pytest.raises(UsageError, match="multiple files"):
+        parse(["-c", "a.c", "b.c", "-o", "x.o"])
+    assert parse(["-O2", "-fsanitize=address", "-c", "a.c"]).unverifiable == ["-fsanitize=address"]
+    assert parse(["-Ofast", "-c", "a.c"]).unverifiable
+    assert parse(["-O2", "-fno-stack-protector", "-fwrapv", "-c", "a.c"]).unverifiable == []
+
+
+def test_settings_from_environment_and_file(tmp_path):
+    cfg = tmp_path / "ncc.toml"
+    cfg.write_text('[ncc]\nmode = "strict"\nsamples = 4\n')
+    s = Settings.load({"NCC_CONFIG": str(cfg), "NCC_SAMPLES": "2", "HOME": str(tmp_path)})
+    assert (s.mode, s.samples) == ("strict", 2)  # the environment wins over the file
+    assert s.cache_dir == str(tmp_path / ".cache" / "neuralcc" / "ncc")
+    with pytest.raises(SettingsError, match="NCC_MODE='fast'"):
+        Settings.load({"NCC_MODE": "fast"})
+    with pytest.raises(SettingsError, match="NCC_SAMPLES='many'"):
+        Settings.load({"NCC_SAMPLES": "many"})
+
+
+# -- builds -------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("arch", ["x86-64", "aarch64"])
+def test_verified_code_replaces_gccs_and_the_program_agrees(program, arch):
+    need_qemu(arch)
+    cc = "gcc" if arch == "x86-64" else "aarch64-linux-gnu-gcc"
+    subprocess.run([cc, "-O2", "main.c", "crc32.c", "clamp.c", "-o", "ref"], cwd=program, check=True)
+    r = ncc(["-O2", "main.c", "crc32.c", "clamp.c", "-o", "prog"], program, arch, NCC_TRANSLATOR="gcc:O0")
+    assert r.returncode == 0, r.stderr
+    assert "crc32.c" in r.stderr and "1/1 functions neural-verified (crc32)" in r.stderr
+    rows = {row["function"]: row for row in report(program)}
+    assert rows["crc32"]["outcome"] == rows["clampi"]["outcome"] == "neural"
+    assert rows["main"]["outcome"] == "gcc" and rows["main"]["category"] == "unsupported"
+    ref, got = run_program(program / "ref", arch), run_program(program / "prog", arch)
+    assert (got.returncode, got.stdout) == (ref.returncode, ref.stdout) == (0, "cbf43926 0 9\n")
+    # the program really holds the -O0 code: a frame pointer prologue, which gcc -O2 never writes
+    dump = subprocess.run(["objdump" if arch == "x86-64" else "aarch64-linux-gnu-objdump", "-d", "prog"],
+                          cwd=program, capture_output=True, text=True).stdout
+    body = dump.split("<crc32>:")[1].split("\n\n")[0]
+    assert ("push   %rbp" in body) if arch == "x86-64" else ("sub\tsp, sp" in body)
+
+
+def test_wrong_code_never_reaches_the_program(program):
+    r = ncc(["-O2", "main.c", "crc32.c", "clamp.c", "-o", "prog"], program, NCC_TRANSLATOR="mutant")
+    assert r.returncode == 0, r.stderr
+    assert "0/1 functions neural-verified" in r.stderr and "gcc fallback: crc32" in r.stderr
+    assert {row["outcome"] for row in report(program)} == {"gcc"}
+    assert run_program(program / "prog", "x86-64").stdout == "cbf43926 0 9\n"
+
+
+def test_strict_mode_fails_the_build_and_leaves_no_output(program):
+    r = ncc(["-O2", "-c", "crc32.c", "-o", "crc32.o"], program, NCC_TRANSLATOR="mutant", NCC_MODE="strict")
+    assert r.returncode == 1
+    assert "NCC_MODE=strict: not verified: crc32.c:crc32" in r.stderr
+    assert not (program / "crc32.o").exists()
+    ok = ncc(["-O2", "main.c", "crc32.c", "clamp.c", "-o", "prog"], program, NCC_TRANSLATOR="gcc:O0",
+             NCC_MODE="strict")
+    assert ok.returncode == 0, ok.stderr  # main cannot be tested at all: it stays gcc's and is named
+    assert run_program(program / "prog", "x86-64").stdout == "cbf43926 0 9\n"
+
+
+def test_neural_mode_uses_unverified_code_and_says_so_loudly(program):
+    r = ncc(["-O2", "-c", "clamp.c"], program, NCC_TRANSLATOR="return0", NCC_MODE="neural")
+    assert r.returncode == 0
+    assert "WARNING: NCC_MODE=neural" in r.stderr and "clampi uses UNVERIFIED model code" in r.stderr
+    dump = subprocess.run(["objdump", "-d", "clamp.o"], cwd=program, capture_output=True, text=True).stdout
+    assert "xor    %eax,%eax" in dump
+
+
+def test_c_errors_are_gccs_own(tmp_path):
+    (tmp_path / "bad.c").write_text("int f(int x) {\n  return x +;\n}\n")
+    ref = subprocess.run(["gcc", "-c", "bad.c"], cwd=tmp_path, capture_output=True, text=True)
+    r = ncc(["-c", "bad.c"], tmp_path)
+    assert r.returncode == ref.returncode == 1
+    assert r.stderr == ref.stderr and "bad.c:2:" in r.stderr
+    assert not (tmp_path / "report.jsonl").exists()
+
+
+def test_passthrough_modes(tmp_path):
+    (tmp_path / "a.c").write_text("#define V 42\nint v = V;\n")
+    r = ncc(["-E", "a.c"], tmp_path)
+    assert r.returncode == 0 and "int v = 42;" in r.stdout
+    assert ncc(["--version"], tmp_path).stdout.startswith("gcc")
+    assert ncc(["-dumpmachine"], tmp_path, "aarch64").stdout.strip() == "aarch64-linux-gnu"
+    assert "NCC_MODE" in ncc(["--help"], tmp_path).stdout
+    r = ncc(["-c", "a.c", "b.c", "-o", "x.o"], tmp_path)
+    assert r.returncode == 1 and r.stderr.startswith("ncc: error: cannot specify '-o'")
+    r = ncc(["-c", "a.c"], tmp_path, NCC_MODE="sometimes")
+    assert r.returncode == 1 and "NCC_MODE='sometimes'" in r.stderr
+
+
+def test_unchanged_code_is_not_translated_again(program):
+    args = ["-O2", "-c", "crc32.c"]
+    first = ncc(args, program, NCC_TRANSLATOR="gcc:O0")
+    second = ncc(args, program, NCC_TRANSLATOR="gcc:O0")
+    assert first.returncode == second.returncode == 0
+    assert [r["cached"] for r in report(program)] == [False, True]
+    assert "1 cached" in second.stderr
+    (program / "crc32.c").write_text((program / "crc32.c").read_text() + "\n/* edited */\n")
+    ncc(args, program, NCC_TRANSLATOR="gcc:O0")
+    assert report(program)[-1]["cached"] is False
+
+
+class _Exploding(Translator):
+    name = "exploding"
+
+    def translate(self, bench, arch, opt, n, seed):
+        if bench.entry == "crc32":
+            raise RuntimeError("translator crashed")
+        return [Sample("\t.text\n\t.globl clampi\nclampi:\n\tmovl %esi, %eax\n\tret\n")]
+
+
+def test_an_internal_failure_falls_back_for_that_function_only(program, tmp_path):
+    source = (program / "crc32.c").read_text() + CLAMP
+    (program / "both.c").write_text(source)
+    settings = Settings.load({"NCC_CACHE_DIR": str(tmp_path / "c"), "HOME": str(tmp_path)})
+    unit = UnitTranslator(settings, _Exploding()).run(str(program / "both.c"), "x86-64", "O2", [])
+    by = {f.function: f for f in unit.functions}
+    assert by["crc32"].category == "ncc.internal_error" and "translator crashed" in by["crc32"].message
+    assert by["clampi"].category == "semantic.wrong_output" and not by["clampi"].verified
+    assert unit.asm is None
+
+
+@pytest.mark.parametrize("arch", ["x86-64", "aarch64"])
+def test_shaping_flags_reach_the_verifier(tmp_path, arch):
+    (tmp_path / "inc").mkdir()
+    (tmp_path / "inc" / "k.h").write_text("#define SCALE 3\n")
+    (tmp_path / "k.c").write_text('#include "k.h"\nint scale(int x) { return x * SCALE + OFFSET; }\n')
+    r = ncc(["-O1", "-Iinc", "-DOFFSET=7", "-c", "k.c"], tmp_path, arch, NCC_TRANSLATOR="gcc:O0")
+    assert r.returncode == 0, r.stderr
+    assert report(tmp_path)[0]["outcome"] == "neural", report(tmp_path)
+
+
+def test_report_summarises_a_build(program):
+    ncc(["-O2", "-c", "crc32.c"], program, NCC_TRANSLATOR="gcc:O0")
+    ncc(["-O2", "-c", "main.c"], program, NCC_TRANSLATOR="gcc:O0")
+    r = subprocess.run([str(BIN / "neuralcc"), "ncc-report", str(program / "report.jsonl")], capture_output=True,
+                       text=True)
+    assert r.returncode == 0
+    assert "x86-64 -O2: 1/2 functions neural-verified (50.0%)" in r.stdout
+    assert "gcc fallback by verdict: unsupported 1" in r.stdout
