@@ -192,13 +192,18 @@ def _liveness_job(job):
         return uri, arch, None, None, None, f"checker: {err!r}"
     zero = {"x86-64": "xorl %eax, %eax\n\tpxor %xmm0, %xmm0\n\tret", "aarch64": "mov x0, #0\n\tfmov d0, xzr\n\tret"}
     first = {"x86-64": "movq %rdi, %rax\n\tret", "aarch64": "ret"}
-    r0 = checker.check(f"\t.globl {entry}\n{entry}:\n\t{zero[arch]}\n").category
-    a0 = checker.check(f"\t.globl {entry}\n{entry}:\n\t{first[arch]}\n").category
+    try:
+        r0 = checker.check(f"\t.globl {entry}\n{entry}:\n\t{zero[arch]}\n").category
+        a0 = checker.check(f"\t.globl {entry}\n{entry}:\n\t{first[arch]}\n").category
+    except Exception as err:  # a verifier crash is a result to print, not the end of the benchmark
+        return uri, arch, None, None, None, f"verifier crashed: {err!r}"[:300]
     try:
         mutant, change = perturb(checker.reference_asm, arch, seed)
         caught = checker.check(mutant).category
     except MutationError as err:
         caught, change = None, str(err)
+    except Exception as err:
+        caught, change = "verifier crash", f"{err!r}"[:300]
     return uri, arch, r0, a0, caught, change
 
 
@@ -220,10 +225,14 @@ def liveness(count: int, workers: int) -> None:
         n = max(len(sel), 1)
         r0 = sum(r[2] == "pass" for r in sel)
         a0 = sum(r[3] == "pass" for r in sel)
-        mutated = [r for r in sel if r[4] is not None]
+        mutated = [r for r in sel if r[4] not in (None, "verifier crash")]
         caught = sum(r[4] != "pass" for r in mutated)
         print(f"| {arch} | {r0}/{len(sel)} ({100 * r0 / n:.1f}%) | {a0}/{len(sel)} ({100 * a0 / n:.1f}%) | "
               f"{caught}/{len(mutated)} ({100 * caught / max(len(mutated), 1):.1f}%) |")
+    crashed = [r for r in rows if r[4] == "verifier crash" or (r[5] or "").startswith("verifier crashed")]
+    print(f"\nverifier crashes (not counted above): {len(crashed)}")
+    for uri, arch, _, _, _, change in crashed[:5]:
+        print(f"- {uri} [{arch}] {change}")
     missed = [r for r in rows if r[4] == "pass"]
     for uri, arch, _, _, _, change in missed[:10]:
         print(f"- not caught: {uri} [{arch}] {change}")

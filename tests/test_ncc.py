@@ -231,3 +231,47 @@ def test_report_summarises_a_build(program):
     assert r.returncode == 0
     assert "x86-64 -O2: 1/2 functions neural-verified (50.0%)" in r.stdout
     assert "gcc fallback by verdict: unsupported 1" in r.stdout
+
+
+# -- make CC=ncc on the project's kernel programs -------------------------------------------------------
+
+PROGRAMS = KERNELS / "programs"
+
+
+def make_programs(cc, out, targets=(), env=None, run=""):
+    full = {**os.environ, **(env or {})}
+    built = subprocess.run(["make", "-s", "-C", str(PROGRAMS), f"CC={cc}", "CFLAGS=-O2 -Wall", f"OUT={out}",
+                            *[str(out / t) for t in targets]], env=full, capture_output=True, text=True)
+    return built
+
+
+def outputs(out, names, arch):
+    return {n: (r.returncode, r.stdout) for n in names for r in [run_program(out / n, arch)]}
+
+
+def test_make_cc_ncc_builds_programs_that_match_gcc(tmp_path):
+    names = ["crc32", "fir_q15"]
+    assert make_programs("gcc", tmp_path / "gcc", names).returncode == 0
+    env = {"NCC_TRANSLATOR": "gcc:O0", "NCC_CACHE_DIR": str(tmp_path / "cache"),
+           "NCC_REPORT": str(tmp_path / "report.jsonl")}
+    built = make_programs(str(BIN / "ncc"), tmp_path / "ncc", names, env)
+    assert built.returncode == 0, built.stderr
+    ref = outputs(tmp_path / "gcc", names, "x86-64")
+    assert outputs(tmp_path / "ncc", names, "x86-64") == ref and all(code == 0 for code, _ in ref.values())
+    assert sum(r["outcome"] == "neural" for r in report(tmp_path)) >= 2  # crc32 and fir_q15 at least
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("arch", ["x86-64", "aarch64"])
+@pytest.mark.parametrize("translator", ["model", "gcc:O0", "mutant"])
+def test_every_program_matches_gcc_with_ncc(tmp_path, arch, translator):
+    """Issue 6's first promise: all 20 programs, built with make CC=ncc, print what the gcc build prints."""
+    need_qemu(arch)
+    cc, ncc_name = ("gcc", "ncc") if arch == "x86-64" else ("aarch64-linux-gnu-gcc", "aarch64-linux-gnu-ncc")
+    names = sorted(p.stem[len("main_"):] for p in PROGRAMS.glob("main_*.c"))
+    assert len(names) >= 12
+    assert make_programs(cc, tmp_path / "gcc").returncode == 0
+    env = {"NCC_TRANSLATOR": translator, "NCC_CACHE_DIR": str(tmp_path / "cache"), "NCC_QUIET": "1"}
+    built = make_programs(str(BIN / ncc_name), tmp_path / "ncc", env=env)
+    assert built.returncode == 0, built.stderr
+    assert outputs(tmp_path / "ncc", names, arch) == outputs(tmp_path / "gcc", names, arch)

@@ -276,3 +276,16 @@ def test_translate_cli_prints_assembly(capsys, tmp_path, model_dir, records):
     assert _chunk_hits(out, reference(records[1], "x86-64", "O0")) >= 0.8
     rc, out2, _ = _translate(capsys, f, "--model", model_dir, "--arch", "x86-64")
     assert out2 == out
+
+
+def test_decoding_grammar_suppresses_markers_but_never_the_function_name():
+    """Constrained decoding: an order names only lines that exist, a chunk jumps only to chunks that
+    exist; the `<FN>` placeholder (the function's own name) must stay writable."""
+    from neuralcc.translator.decode import DEFAULT_MODEL
+
+    tr = Translator(DEFAULT_MODEL)
+    ids = set(tr._suppressed({"<C0>", "<C1>"}))
+    name = lambda t: tr.tok.convert_tokens_to_ids(t)
+    assert name(asmtext.FN) not in ids and name("</s>") not in ids
+    assert name("<C0>") not in ids and name("<C1>") not in ids
+    assert {name("<C2>"), name("<L0>"), name("<order>"), name("<x86-64>")} <= ids

@@ -2,7 +2,8 @@
 from neuralcc.verifier import Checker
 from neuralcc.verifier.gnu_as import encoding_mismatches
 from neuralcc.verifier.reference import compile_to_asm
-from neuralcc.verifier.splice import defined_symbols, function_only, replace_function, runnable_part
+from neuralcc.verifier.splice import (defined_symbols, function_only, replace_function, runnable_part,
+                                       unreachable_functions)
 
 UNIT = """
 static const int weights[4] = {3, 5, 7, 11};
@@ -76,3 +77,15 @@ int main(void) { return elsewhere(helper(2)); }
     assert "elsewhere" in main.unsupported
     text = runnable_part(checker.reference_asm, "helper", arch)
     assert "main:" not in text and text.count("\n") == checker.reference_asm.count("\n")  # lines kept
+
+
+def test_labels_without_size_directives_keep_every_function(arch):
+    """The corpora's normalised labels carry no `.size`: a helper must not swallow the entry after it."""
+    from neuralcc.corpora.label import label_single
+
+    source = UNIT.replace("int score", "// ncc: len(v)=n range(n)=0..16\nint score")
+    label = label_single(source, arch, "O0").asm
+    assert ".size" not in label
+    assert unreachable_functions(label, "score", arch) == {"twice"}
+    checker = Checker(source, arch, "O0", "score", examples=5, random_inputs=50)
+    assert checker.check(label).category == "pass"

@@ -65,8 +65,10 @@ class Translator:
         return [self.tok.convert_tokens_to_ids(t) for t in tokens]
 
     def _suppressed(self, allowed_specials: set[str]) -> list[int]:
-        """Every special token of ours (tags, tasks, line and chunk markers) but `allowed_specials`."""
-        return self._ids(t for t in T.SPECIAL if t not in allowed_specials and t not in (T.EOS, T.PAD, T.UNK))
+        """Every special token of ours (tags, tasks, line and chunk markers) but `allowed_specials` and
+        `<FN>` (the function's name, written in the output)."""
+        keep = set(allowed_specials) | {T.EOS, T.PAD, T.UNK, asmtext.FN}
+        return self._ids(t for t in T.SPECIAL if t not in keep)
 
     @torch.no_grad()
     def _generate(self, src: list[int], prefixes: list[list[int]], max_new: int, opt: DecodeOptions,

@@ -38,25 +38,27 @@ def cut_symbols(asm: str, names: set[str], arch: str, keep_lines: bool = False) 
     for raw in asm.splitlines():
         stmt = _strip_comment(raw, arch).strip()
         m = re.match(r"\.size\s+([\w.$]+)\s*,", stmt)
-        if skipping is None:
-            label = stmt[:-1] if stmt.endswith(":") and " " not in stmt else None
-            if label in names:
-                skipping = label
-                out.append(gone)
-                continue
-            if m:
-                sized.add(m.group(1))
-            out.append(raw)
-        elif skipping in sized:  # an object: its data directives (and local labels inside it) go with it
-            if _DATA.match(stmt) or not stmt or (stmt.endswith(":") and stmt.startswith(".L")):
-                out.append(gone)
-                continue
-            skipping = None
-            out.append(raw)
-        else:
-            out.append(gone)
-            if m and m.group(1) == skipping:
+        label = stmt[:-1] if stmt.endswith(":") and " " not in stmt else None
+        if skipping is not None:
+            if skipping in sized:  # an object: its data directives (and local labels inside it) go with it
+                if _DATA.match(stmt) or not stmt or (label or "").startswith(".L"):
+                    out.append(gone)
+                    continue
                 skipping = None
+            elif label and not label.startswith(".L"):
+                skipping = None  # text without `.size` (normalised labels): the next symbol ends a function
+            else:
+                out.append(gone)
+                if m and m.group(1) == skipping:
+                    skipping = None
+                continue
+        if label in names:
+            skipping = label
+            out.append(gone)
+            continue
+        if m:
+            sized.add(m.group(1))
+        out.append(raw)
     return "\n".join(line for line in out if line is not None) + "\n"
 
 
@@ -111,12 +113,15 @@ def function_regions(asm: str, arch: str) -> tuple[dict[str, list[str]], list[st
     for raw in asm.splitlines():
         for stmt in split_statements(_strip_comment(raw, arch)):
             m = re.match(r"\.size\s+([\w.$]+)\s*,", stmt)
+            symbol = stmt.endswith(":") and " " not in stmt and not stmt.startswith(".L")
+            if cur is not None and symbol:
+                cur = None  # text without `.size`: the next symbol ends a function
             if cur is not None:
                 if m and m.group(1) == cur:
                     cur = None
                 else:
                     regions[cur].append(stmt)
-            elif stmt.endswith(":") and " " not in stmt and not stmt.startswith(".L") and stmt[:-1] not in sized:
+            elif symbol and stmt[:-1] not in sized:
                 cur = stmt[:-1]
                 regions[cur] = []
             else:
@@ -143,7 +148,8 @@ def unreachable_functions(asm: str, entry: str, arch: str) -> set[str]:
         if name in seen or name not in regions:
             continue
         seen.add(name)
-        todo.extend(n for stmt in regions[name] for n in _NAME.findall(stmt) if n in regions)
+        todo.extend(n for stmt in regions[name] if not stmt.startswith(_DECLARATIONS)
+                    for n in _NAME.findall(stmt) if n in regions)
     return set(regions) - seen
 
 
