@@ -20,11 +20,16 @@ def make_checker(source: str, entry: str, arch: str, opt: str, examples: int = 3
     return Checker(source, arch, opt, function=entry, examples=examples, random_inputs=random_inputs)
 
 
-def passes(checker, asm: str) -> bool:
+def verdict_of(checker, asm: str) -> str:
+    """The verifier's category for `asm` ("pass", "asm.syntax", ...)."""
     try:
-        return bool(checker.check(asm).passed)
-    except Exception:  # unassemblable candidate text etc.: a failure, not a crash
-        return False
+        return checker.check(asm).category
+    except Exception as err:  # unassemblable candidate text etc.: a failure, not a crash
+        return f"crash.{type(err).__name__}"
+
+
+def passes(checker, asm: str) -> bool:
+    return verdict_of(checker, asm) == "pass"
 
 
 BASELINES = {
@@ -58,6 +63,7 @@ class EvalResult:
     truncated: int = 0
     seconds: list[float] = field(default_factory=list)
     new_tokens: int = 0
+    categories: dict = field(default_factory=dict)  # verdict category of each greedy output
 
     def summary(self) -> dict:
         out = {"n": self.n, "exact": round(self.exact / max(self.n, 1), 3), "truncated": self.truncated,
@@ -70,6 +76,10 @@ class EvalResult:
                 out[f"verified@{self.k}"] = round(self.passed_at_k / m, 3)
             for k, v in self.baseline_passed.items():
                 out[f"baseline_{k}"] = round(v / m, 3)
+            # outputs that assemble, link and run (whatever they then compute): a finer signal than pass@1
+            ran = sum(v for c, v in self.categories.items() if not c.startswith(("asm.", "symbol.", "crash.")))
+            out["runs"] = round(ran / m, 3)
+            out["categories"] = dict(sorted(self.categories.items(), key=lambda kv: -kv[1]))
         if self.seconds:
             s = sorted(self.seconds)
             out["median_s"] = round(s[len(s) // 2], 3)
@@ -114,7 +124,9 @@ def evaluate(tr: Translator, records: list[dict], arch: str, opt: str, dopt: Dec
                 pass
         if checker is None:
             continue
-        ok = passes(checker, out.asm)
+        category = verdict_of(checker, out.asm)
+        res.categories[category] = res.categories.get(category, 0) + 1
+        ok = category == "pass"
         res.passed += ok
         if k:
             if not ok:
