@@ -15,13 +15,20 @@ _SYMBOL_DIRECTIVE = re.compile(
     r"\.(?:globl|global|local|weak|hidden|protected|internal|type|size|comm|lcomm|set|equ)\s+([A-Za-z_.$][\w.$]*)")
 
 
+def _label(stmt: str) -> str | None:
+    """The name a statement defines as a label (`f:` -> `f`), local `.L` labels included."""
+    return stmt[:-1] if stmt.endswith(":") and " " not in stmt else None
+
+
+def _symbol(stmt: str) -> str | None:
+    """The symbol a statement defines as a label: not a local `.L` label."""
+    name = _label(stmt)
+    return name if name and not name.startswith(".L") else None
+
+
 def defined_symbols(asm: str, arch: str) -> set[str]:
-    names = set()
-    for raw in asm.splitlines():
-        for stmt in split_statements(_strip_comment(raw, arch)):
-            if stmt.endswith(":") and " " not in stmt and not stmt.startswith(".L"):
-                names.add(stmt[:-1])
-    return names
+    return {name for raw in asm.splitlines() for stmt in split_statements(_strip_comment(raw, arch))
+            if (name := _symbol(stmt))}
 
 
 _DATA = re.compile(r"\.(?:zero|skip|space|byte|short|value|hword|word|long|int|quad|xword|dword|octa|"
@@ -38,14 +45,14 @@ def cut_symbols(asm: str, names: set[str], arch: str, keep_lines: bool = False) 
     for raw in asm.splitlines():
         stmt = _strip_comment(raw, arch).strip()
         m = re.match(r"\.size\s+([\w.$]+)\s*,", stmt)
-        label = stmt[:-1] if stmt.endswith(":") and " " not in stmt else None
+        label = _label(stmt)
         if skipping is not None:
             if skipping in sized:  # an object: its data directives (and local labels inside it) go with it
                 if _DATA.match(stmt) or not stmt or (label or "").startswith(".L"):
                     out.append(gone)
                     continue
                 skipping = None
-            elif label and not label.startswith(".L"):
+            elif _symbol(stmt):
                 skipping = None  # text without `.size` (normalised labels): the next symbol ends a function
             else:
                 out.append(gone)
@@ -113,7 +120,7 @@ def function_regions(asm: str, arch: str) -> tuple[dict[str, list[str]], list[st
     for raw in asm.splitlines():
         for stmt in split_statements(_strip_comment(raw, arch)):
             m = re.match(r"\.size\s+([\w.$]+)\s*,", stmt)
-            symbol = stmt.endswith(":") and " " not in stmt and not stmt.startswith(".L")
+            symbol = _symbol(stmt)
             if cur is not None and symbol:
                 cur = None  # text without `.size`: the next symbol ends a function
             if cur is not None:
@@ -121,8 +128,8 @@ def function_regions(asm: str, arch: str) -> tuple[dict[str, list[str]], list[st
                     cur = None
                 else:
                     regions[cur].append(stmt)
-            elif symbol and stmt[:-1] not in sized:
-                cur = stmt[:-1]
+            elif symbol and symbol not in sized:
+                cur = symbol
                 regions[cur] = []
             else:
                 if m:

@@ -20,7 +20,7 @@ TAKES_VALUE = {
     "-u", "-T", "-z", "-e", "-aux-info", "--param", "-wrapper", "-B", "-target",
 }
 # The options that shape the code of a C unit; the verifier's reference is compiled with them too.
-SHAPING_JOINED = ("-I", "-D", "-U", "-std=", "-ansi", "-f", "-m", "-funsigned-char", "-fsigned-char")
+SHAPING_JOINED = ("-I", "-D", "-U", "-std=", "-ansi", "-f", "-m")
 SHAPING_WITH_VALUE = ("-I", "-D", "-U", "-include", "-imacros", "-isystem", "-iquote", "-idirafter")
 # Flags under which a unit's behaviour cannot be checked in the emulator: such units are left to gcc.
 UNVERIFIABLE = ("-fsanitize", "-fprofile", "-fstack-protector", "-finstrument-functions", "-fcf-protection",

@@ -151,7 +151,6 @@ class UnitTranslator:
     def function(self, source: str, path: str, name: str, arch: str, opt: str, cflags: list[str],
                  tag: str) -> FunctionResult:
         start = time.perf_counter()
-        fr = FunctionResult(name, "ncc.internal_error", "not started")
         try:
             fr = self._function(source, path, name, arch, opt, cflags, tag)
         except VerifierInputError as err:
