@@ -80,3 +80,12 @@ def test_keystone_matches_gnu_as(arch, opt, tmp_path):
     resolve_symbols(prep, "pick", Libc().served)
     image = assemble(prep)
     assert encoding_mismatches(asm, image, "pick") == []
+
+
+def test_string_data_may_hold_an_at_sign(arch):
+    """gcc writes a byte table as `.ascii "...@..."`: the `@` is a byte (64), not a relocation."""
+    source = "static const unsigned char tab[6] = {154, 64, 4, 111, 201, 64};\nint at(int i) { return tab[i % 6]; }\n"
+    asm = compile_to_asm(source, arch, "O0")
+    prep = prepare(asm, arch)
+    image = assemble(prep)
+    assert bytes([154, 64, 4, 111, 201, 64]) in image.code

@@ -89,3 +89,35 @@ def test_labels_without_size_directives_keep_every_function(arch):
     assert unreachable_functions(label, "score", arch) == {"twice"}
     checker = Checker(source, arch, "O0", "score", examples=5, random_inputs=50)
     assert checker.check(label).category == "pass"
+
+
+def test_an_unused_object_does_not_take_the_code_or_constants_after_it(arch):
+    """Normalised labels have no `.size`: an unused global before a static helper once took the helper's
+    `.text` with it (the code then sat in .bss), and at -O2 the float constant pool after it."""
+    from neuralcc.corpora.label import label_single
+
+    source = """
+unsigned unused_g = 0;
+static float half(unsigned x) { return (float)(x * 3U) * 0.5f; }
+// ncc: range(k)=0..1000
+float entry(unsigned k) { return half(k) - 1.25f; }
+"""
+    for opt in ("O0", "O2"):
+        label = label_single(source, arch, opt).asm
+        assert unreachable_functions(label, "entry", arch) <= {"half"}  # objects are not functions
+        checker = Checker(source, arch, opt, "entry", examples=5, random_inputs=50)
+        assert checker.check(label).category == "pass", opt
+
+
+def test_a_static_function_the_other_opt_level_inlines_can_be_checked(arch):
+    """The second reference (the other opt level) has no standalone copy of an inlined static function."""
+    source = """
+// ncc: range(x)=-1000..1000
+static int sq(int x) { return x * x + 1; }
+int use(int a) { return sq(a) + sq(a + 1); }
+"""
+    checker = Checker(source, arch, "O0", "sq", examples=5, random_inputs=50)
+    assert checker.unsupported is None
+    assert checker.check(checker.reference_asm).category == "pass"
+    wrong = checker.reference_asm.replace("$1,", "$2,") if arch == "x86-64" else checker.reference_asm.replace(", 1\n", ", 2\n")
+    assert wrong != checker.reference_asm and checker.check(wrong).category == "semantic.wrong_output"

@@ -3,6 +3,10 @@
 A sample is one (function, arch, opt). In "chunks" mode it holds two encoder inputs:
   order:  <arch> <opt> <order>  C-with-<Ln>-markers        -> <L1> <L3> <L4> <L3> ... </s>
   chunks: <arch> <opt> <chunks> C-with-markers <sep> <C0><L1><C1><L3>...  -> per chunk k: <Ck> asm-of-chunk </s>
+In "stmts" mode (chunks, with a direct path to the statement): each chunk's decoder is also given
+its C line, so writing a chunk reads the statement it implements instead of finding it through
+the order (chunk k -> <Ln> in the order -> line n in the C text, two attention hops):
+  per chunk k:  given <Ck> <Ln>[<Ln> for the 2nd, 3rd chunk of line n] C-line-text <sep>, predict asm </s>
 In "whole" mode (the baseline): <arch> <opt> <whole> C -> the whole function's asm </s>.
 """
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
@@ -79,6 +84,29 @@ def indexed_order(lines: list[int]) -> str:
     return "".join(f"<C{k}><L{min(n, asmtext.MAX_LINE)}>" for k, n in enumerate(lines))
 
 
+_LINE_MARK = re.compile(r"<L(\d+)>([^\n]*)\n")
+MAX_OCCURRENCE = 3  # a `for` header makes 3 chunks (init, step, test); later ones are marked like the 3rd
+
+
+def c_lines(c_text: str) -> dict[int, str]:
+    """Encoder text -> {line number: the line's text}."""
+    return {int(m.group(1)): m.group(2) for m in _LINE_MARK.finditer(c_text)}
+
+
+def chunk_prompts(c_text: str, lines: list[int]) -> list[str]:
+    """The decoder prefix of each chunk in "stmts" mode (see the module doc)."""
+    text, seen, out = c_lines(c_text), {}, []
+    for k, n in enumerate(lines):
+        seen[n] = seen.get(n, 0) + 1
+        mark = f"<L{min(n, asmtext.MAX_LINE)}>" * min(seen[n], MAX_OCCURRENCE)
+        line = text.get(n, "")
+        if line == "{":  # the prologue is put on the brace's line: give the signature above it too
+            above = [m for m in text if m < n]
+            line = text[max(above)] + " {" if above else line
+        out.append(f"<C{k}>{mark}{line}<sep>")
+    return out
+
+
 def target_chunks(rec: dict, arch: str, opt: str) -> list[asmtext.Chunk]:
     lines = (rec.get("lines") or {}).get(arch, {}).get(opt)
     asm_lines, nums = asmtext.clean_lines(rec["asm"][arch][opt], lines)
@@ -106,11 +134,15 @@ def make_sample(tok, rec: dict, arch: str, opt: str, mode: str, max_src: int, ma
     order_src = T.encode(tok, head + "<order>" + c_text)
     order_tgt = T.encode(tok, order_text(lines)) + [tok.eos_token_id]
     chunk_src = T.encode(tok, head + "<chunks>" + c_text + "<sep>" + indexed_order(lines))
-    tgts = [T.encode(tok, f"<C{k}>" + asmtext.chunk_text(c)) + [tok.eos_token_id] for k, c in enumerate(chunks)]
+    if mode == "stmts":
+        given = [T.encode(tok, p) for p in chunk_prompts(c_text, lines)]
+    else:
+        given = [T.encode(tok, f"<C{k}>") for k in range(len(chunks))]
+    tgts = [g + T.encode(tok, asmtext.chunk_text(c)) + [tok.eos_token_id] for g, c in zip(given, chunks)]
     if max(len(order_src), len(chunk_src)) > max_src or max(map(len, tgts + [order_tgt])) > max_tgt:
         return None
     return Sample(rec.get("uri", ""), arch, opt, [order_src, chunk_src], [order_tgt] + tgts,
-                  [0] + [1] * len(tgts), [0] + [1] * len(tgts), [ORDER_WEIGHT] + [1.0] * len(tgts))
+                  [0] + [1] * len(tgts), [0] + [len(g) for g in given], [ORDER_WEIGHT] + [1.0] * len(tgts))
 
 
 @dataclass

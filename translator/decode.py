@@ -144,7 +144,10 @@ class Translator:
             return tr
         src = T.encode(self.tok, head + "<chunks>" + c_text + "<sep>" + data.indexed_order(lines))
         self._check_len(src, entry)
-        prefixes = [[self.tok.convert_tokens_to_ids(f"<C{k}>")] for k in range(len(lines))]
+        if self.mode == "stmts":
+            prefixes = [T.encode(self.tok, p) for p in data.chunk_prompts(c_text, lines)]
+        else:
+            prefixes = [[self.tok.convert_tokens_to_ids(f"<C{k}>")] for k in range(len(lines))]
         # A chunk may jump only to chunks that exist, and names no C line.
         chunk_tokens = {f"<C{k}>" for k in range(len(lines))}
         outs = self._generate(src, prefixes, self.cfg.max_chunk_tokens, opt, suppress=self._suppressed(chunk_tokens))

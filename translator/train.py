@@ -31,7 +31,7 @@ class TrainConfig:
     resume: bool = False
     minutes: float = 0.0  # 0 = no time limit
     steps: int = 0  # 0 = no step limit
-    mode: str = "chunks"  # "chunks" (statement by statement) or "whole" (baseline)
+    mode: str = "chunks"  # "stmts"/"chunks" (statement by statement, see data.py) or "whole" (baseline)
     archs: tuple = ("x86-64", "aarch64")
     opts: tuple = ("O0",)
     batch_tokens: int = 6000
@@ -131,7 +131,7 @@ def sample_stream(tok, records, cfg: TrainConfig, mcfg: M.ModelConfig, epoch: in
                     if pos <= skip:
                         continue
                     s = D.make_sample(tok, records[i], arch, opt, cfg.mode, mcfg.max_source_tokens,
-                                      mcfg.max_chunk_tokens if cfg.mode == "chunks" else 2048)
+                                      mcfg.max_chunk_tokens if cfg.mode != "whole" else 2048)
                     if s is None or (cfg.max_chunks and len(s.tgts) - 1 > cfg.max_chunks):
                         stats["skipped"] += 1
                         continue

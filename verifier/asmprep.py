@@ -234,7 +234,7 @@ def _rewrite(stmt: str, word: str, args: str, arch: str, prep: PreparedAsm, numb
             if sym not in prep.got:
                 prep.got.append(sym)
             stmt = stmt.replace(m.group(0), f".Lncc_got_{sym}(%rip)")
-        if "@" in stmt:
+        if "@" in re.sub(r'"(?:[^"\\]|\\.)*"', '""', stmt):  # an `@` inside a string is a byte
             raise AsmError("asm.syntax", f"unsupported relocation in '{stmt}'", number, stmt)
     else:
         for kind in (":got:", ":got_lo12:"):

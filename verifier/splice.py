@@ -26,6 +26,11 @@ def _symbol(stmt: str) -> str | None:
     return name if name and not name.startswith(".L") else None
 
 
+# `.text`, `.data`, `.bss`, `.section NAME`, `.previous`...: what follows is in another section
+_SECTION = re.compile(r"\.(?:text|data|bss|section|pushsection|popsection|previous)\b")
+_TEXT_SECTION = re.compile(r"\.text\b|\.section\s+\.text\b")
+
+
 def defined_symbols(asm: str, arch: str) -> set[str]:
     return {name for raw in asm.splitlines() for stmt in split_statements(_strip_comment(raw, arch))
             if (name := _symbol(stmt))}
@@ -52,8 +57,9 @@ def cut_symbols(asm: str, names: set[str], arch: str, keep_lines: bool = False) 
                     out.append(gone)
                     continue
                 skipping = None
-            elif _symbol(stmt):
-                skipping = None  # text without `.size` (normalised labels): the next symbol ends a function
+            elif _symbol(stmt) or _SECTION.match(stmt):
+                # text without `.size` (normalised assembly) ends at the next symbol or section switch
+                skipping = None
             else:
                 out.append(gone)
                 if m and m.group(1) == skipping:
@@ -112,23 +118,28 @@ def replace_function(base: str, candidate: str, name: str, arch: str, tag: str) 
 
 
 def function_regions(asm: str, arch: str) -> tuple[dict[str, list[str]], list[str]]:
-    """Each function's statements, from its label to its `.size`, and the statements outside every
-    function (data, directives). Objects (gcc sizes them before their label) are not functions."""
+    """Each function's statements, from its label to its `.size` (or, in normalised assembly without
+    `.size`, to the next symbol or section switch), and the statements outside every function (data,
+    directives). Objects (gcc sizes them before their label; any label outside a text section) are
+    not functions."""
     regions: dict[str, list[str]] = {}
     outside: list[str] = []
-    cur, sized = None, set()
+    cur, sized, in_text = None, set(), True
     for raw in asm.splitlines():
         for stmt in split_statements(_strip_comment(raw, arch)):
             m = re.match(r"\.size\s+([\w.$]+)\s*,", stmt)
             symbol = _symbol(stmt)
-            if cur is not None and symbol:
+            if _SECTION.match(stmt):
+                in_text = bool(_TEXT_SECTION.match(stmt)) if not stmt.startswith((".previous", ".popsection")) else True
+                cur = None
+            elif cur is not None and symbol:
                 cur = None  # text without `.size`: the next symbol ends a function
             if cur is not None:
                 if m and m.group(1) == cur:
                     cur = None
                 else:
                     regions[cur].append(stmt)
-            elif symbol and symbol not in sized:
+            elif symbol and symbol not in sized and in_text:
                 cur = symbol
                 regions[cur] = []
             else:
