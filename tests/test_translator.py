@@ -120,6 +120,21 @@ def test_labels_name_the_chunk_they_start(records):
 
 
 # -- the model ---------------------------------------------------------------------------
+def test_stmts_mode_gives_each_chunk_its_own_c_line(tok, records):
+    """stmts mode: the decoder prefix holds the chunk's C line (the signature for the prologue; a `for`
+    header's 2nd and 3rd chunks marked by repeating the line marker); the predicted part is the chunk."""
+    rec = records[2]  # sum: a for loop
+    s = D.make_sample(tok, rec, "x86-64", "O0", "stmts", 640, 2048)
+    plain = D.make_sample(tok, rec, "x86-64", "O0", "chunks", 640, 2048)
+    given = [T.decode(tok, t[:g]) for t, g in zip(s.tgts[1:], s.tgt_prefix[1:])]
+    assert given[0] == "<C0><L1>int <FN>(int n) {<sep>"
+    fors = [g for g in given if "for (" in g]
+    assert [g.count("<L3>") for g in fors] == [1, 2, 3]
+    # what is predicted is exactly the chunks mode's target after its <Ck>
+    for t, g, p in zip(s.tgts[1:], s.tgt_prefix[1:], plain.tgts[1:]):
+        assert t[g:] == p[1:]
+
+
 def test_default_config_is_small():
     tok_len = len(T.SPECIAL) + 2048
     n = M.ModelConfig()

@@ -7,6 +7,7 @@ In "stmts" mode (chunks, with a direct path to the statement): each chunk's deco
 its C line, so writing a chunk reads the statement it implements instead of finding it through
 the order (chunk k -> <Ln> in the order -> line n in the C text, two attention hops):
   per chunk k:  given <Ck> <Ln>[<Ln> for the 2nd, 3rd chunk of line n] C-line-text <sep>, predict asm </s>
+In "slots" mode: "stmts" on records whose O0 assembly names its stack slots (frame.py, slotdata.py).
 In "whole" mode (the baseline): <arch> <opt> <whole> C -> the whole function's asm </s>.
 """
 from __future__ import annotations
@@ -84,6 +85,7 @@ def indexed_order(lines: list[int]) -> str:
     return "".join(f"<C{k}><L{min(n, asmtext.MAX_LINE)}>" for k, n in enumerate(lines))
 
 
+PROMPTED = ("stmts", "slots")  # modes whose chunks are given their C line
 _LINE_MARK = re.compile(r"<L(\d+)>([^\n]*)\n")
 MAX_OCCURRENCE = 3  # a `for` header makes 3 chunks (init, step, test); later ones are marked like the 3rd
 
@@ -116,8 +118,8 @@ def target_chunks(rec: dict, arch: str, opt: str) -> list[asmtext.Chunk]:
 
 def make_sample(tok, rec: dict, arch: str, opt: str, mode: str, max_src: int, max_tgt: int) -> Sample | None:
     """None if the example does not fit the model (skipped in training, counted)."""
-    if not rec.get("asm", {}).get(arch, {}).get(opt):
-        return None
+    if not rec.get("asm", {}).get(arch, {}).get(opt) or (mode == "slots") != bool(rec.get("slots")):
+        return None  # no label, or the other assembly form (numeric vs named stack slots)
     try:
         c_text = encoder_text(rec["source"], rec["entry"])
         chunks = target_chunks(rec, arch, opt)
@@ -134,7 +136,7 @@ def make_sample(tok, rec: dict, arch: str, opt: str, mode: str, max_src: int, ma
     order_src = T.encode(tok, head + "<order>" + c_text)
     order_tgt = T.encode(tok, order_text(lines)) + [tok.eos_token_id]
     chunk_src = T.encode(tok, head + "<chunks>" + c_text + "<sep>" + indexed_order(lines))
-    if mode == "stmts":
+    if mode in PROMPTED:
         given = [T.encode(tok, p) for p in chunk_prompts(c_text, lines)]
     else:
         given = [T.encode(tok, f"<C{k}>") for k in range(len(chunks))]

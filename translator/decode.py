@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 from transformers.modeling_outputs import BaseModelOutput
 
-from . import asmtext, data, model as M, tokenizer as T
+from . import asmtext, data, frame, model as M, tokenizer as T
 from .csource import SourceError, encoder_text, find_functions
 
 DEFAULT_MODEL = Path(__file__).parent / "default_model"
@@ -21,6 +21,7 @@ class Translation:
     asm: str
     truncated: list[str] = field(default_factory=list)  # what hit a length cap
     new_tokens: int = 0
+    order: list[int] = field(default_factory=list)  # the predicted chunk order (C line per chunk)
 
 
 @dataclass
@@ -127,7 +128,15 @@ class Translator:
                 tr.truncated.append("function")
             tr.asm = asmtext.restore(T.decode(self.tok, body), entry)
             return tr
-        src = T.encode(self.tok, head + "<order>" + c_text)
+        lines = tr.order = self.predict_order(c_text, entry, arch, opt_level, opt, tr)
+        if lines:
+            tr.asm = asmtext.reassemble(self.write_chunks(c_text, entry, arch, opt_level, lines, opt, tr), entry)
+        return tr
+
+    def predict_order(self, c_text: str, entry: str, arch: str, opt_level: str, opt: DecodeOptions,
+                      tr: Translation) -> list[int]:
+        """The chunk order: which C line each chunk of the function comes from."""
+        src = T.encode(self.tok, data.tags(arch, opt_level) + "<order>" + c_text)
         self._check_len(src, entry)
         # gcc -O0 makes at most ~3 chunks per C line (a for header: init, step, test)
         max_chunks = min(asmtext.MAX_CHUNKS, 3 * c_text.count("<L") + 4)
@@ -139,12 +148,14 @@ class Translator:
         tr.new_tokens += len(ids)
         if not done:
             tr.truncated.append("chunk order")
-        lines = [int(x) for x in _LINE_TOK.findall(T.decode(self.tok, body))][:max_chunks]
-        if not lines:
-            return tr
-        src = T.encode(self.tok, head + "<chunks>" + c_text + "<sep>" + data.indexed_order(lines))
+        return [int(x) for x in _LINE_TOK.findall(T.decode(self.tok, body))][:max_chunks]
+
+    def write_chunks(self, c_text: str, entry: str, arch: str, opt_level: str, lines: list[int],
+                     opt: DecodeOptions, tr: Translation) -> list[str]:
+        """Each chunk's assembly (model text: <Ck> labels, <FN>), given the chunk order."""
+        src = T.encode(self.tok, data.tags(arch, opt_level) + "<chunks>" + c_text + "<sep>" + data.indexed_order(lines))
         self._check_len(src, entry)
-        if self.mode == "stmts":
+        if self.mode in data.PROMPTED:
             prefixes = [T.encode(self.tok, p) for p in data.chunk_prompts(c_text, lines)]
         else:
             prefixes = [[self.tok.convert_tokens_to_ids(f"<C{k}>")] for k in range(len(lines))]
@@ -162,17 +173,33 @@ class Translator:
             # k always lands at chunk k.
             text = T.decode(self.tok, body)
             chunks.append(f"<C{k}>:\n" + _OWN_LABEL.sub("", text, count=1) if k else text)
-        tr.asm = asmtext.reassemble(chunks, entry)
-        return tr
+        return chunks
 
     def translate(self, source: str, arch: str, opt_level: str = "O0", entry: str | None = None,
                   opt: DecodeOptions | None = None) -> list[Translation]:
         opt = opt or DecodeOptions()
         entry, c_text = self.prepare(source, entry)
+        variables = self.frame_variables(source, entry) if self.mode == "slots" else None
         if opt.temperature <= 0 or opt.beam > 1:
-            return [self.translate_one(c_text, entry, arch, opt_level, opt)]
-        outs = []
-        for i in range(opt.n):
-            torch.manual_seed(opt.seed + i)
-            outs.append(self.translate_one(c_text, entry, arch, opt_level, opt))
+            outs = [self.translate_one(c_text, entry, arch, opt_level, opt)]
+        else:
+            outs = []
+            for i in range(opt.n):
+                torch.manual_seed(opt.seed + i)
+                outs.append(self.translate_one(c_text, entry, arch, opt_level, opt))
+        if variables is not None:
+            for out in outs:
+                out.asm = frame.resolve(out.asm, variables, arch)
         return outs
+
+    @staticmethod
+    def frame_variables(source: str, entry: str) -> dict:
+        """"slots" mode: the variables each function's frame holds (the model names them, frame.py
+        places them)."""
+        from neuralcc.verifier.errors import VerifierInputError
+        from neuralcc.verifier.signature import frame_variables
+
+        try:
+            return frame_variables(source)
+        except VerifierInputError as err:
+            raise SourceError(f"function '{entry}': cannot lay out its stack frame: {err}") from None

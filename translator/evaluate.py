@@ -2,12 +2,13 @@
 when `neuralcc.verifier.check` exists, the verifier's pass rate beside trivial baselines."""
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 
-from . import asmtext, data as D
-from .csource import SourceError
-from .decode import DecodeOptions, Translator
+from . import asmtext, data as D, frame
+from .csource import SourceError, encoder_text
+from .decode import DecodeOptions, Translation, Translator
 
 
 def make_checker(source: str, entry: str, arch: str, opt: str, examples: int = 30, random_inputs: int = 200):
@@ -45,8 +46,15 @@ def baseline_asm(kind: str, entry: str, arch: str) -> str:
 
 
 def reference(rec: dict, arch: str, opt: str) -> str:
+    """gcc's assembly as the model would write it, made assembler text (named slots laid out)."""
     chunks = D.target_chunks(rec, arch, opt)
-    return asmtext.reassemble([asmtext.chunk_text(c) for c in chunks], rec["entry"])
+    return _finish(rec, asmtext.reassemble([asmtext.chunk_text(c) for c in chunks], rec["entry"]), arch)
+
+
+def _finish(rec: dict, text: str, arch: str) -> str:
+    if not rec.get("slots"):
+        return text
+    return frame.resolve(text, Translator.frame_variables(rec["source"], rec["entry"]), arch)
 
 
 @dataclass
@@ -64,6 +72,14 @@ class EvalResult:
     seconds: list[float] = field(default_factory=list)
     new_tokens: int = 0
     categories: dict = field(default_factory=dict)  # verdict category of each greedy output
+    # Teacher-forced diagnostics (chunk modes, records with gold asm): finer signals than pass@1 that
+    # separate the two tasks. The order predicted exactly; with gcc's order given, each chunk written
+    # exactly, and the whole function passing the verifier.
+    order_exact: int = 0
+    chunks: int = 0
+    chunks_exact: int = 0
+    oracle_n: int = 0
+    oracle_passed: int = 0
 
     def summary(self) -> dict:
         out = {"n": self.n, "exact": round(self.exact / max(self.n, 1), 3), "truncated": self.truncated,
@@ -80,6 +96,11 @@ class EvalResult:
             ran = sum(v for c, v in self.categories.items() if not c.startswith(("asm.", "symbol.", "crash.")))
             out["runs"] = round(ran / m, 3)
             out["categories"] = dict(sorted(self.categories.items(), key=lambda kv: -kv[1]))
+        if self.chunks:
+            out["order_exact"] = round(self.order_exact / max(self.n, 1), 3)
+            out["chunk_exact_given_order"] = round(self.chunks_exact / self.chunks, 3)
+            if self.oracle_n:
+                out["pass@1_given_order"] = round(self.oracle_passed / self.oracle_n, 3)
         if self.seconds:
             s = sorted(self.seconds)
             out["median_s"] = round(s[len(s) // 2], 3)
@@ -87,10 +108,33 @@ class EvalResult:
         return out
 
 
+_OWN_LABEL = re.compile(r"^<C\d+>:\n")
+
+
+def _given_order(tr: Translator, rec: dict, arch: str, opt: str, dopt: DecodeOptions, res: EvalResult,
+                 predicted: list[int]) -> str | None:
+    """Count the predicted order if it is gcc's; write the chunks of gcc's own order and count exact
+    ones. Returns those chunks assembled into the function's text."""
+    try:
+        gold = D.target_chunks(rec, arch, opt)
+        c_text = encoder_text(rec["source"], rec["entry"])
+    except ValueError:
+        return None
+    lines = [c.line for c in gold]
+    res.order_exact += predicted == lines
+    chunks = tr.write_chunks(c_text, rec["entry"], arch, opt, lines, dopt, Translation(asm=""))
+    for want, got in zip(gold, chunks):
+        res.chunks += 1
+        res.chunks_exact += _OWN_LABEL.sub("", asmtext.chunk_text(want)) == _OWN_LABEL.sub("", got)
+    return _finish(rec, asmtext.reassemble(chunks, rec["entry"]), arch)
+
+
 def evaluate(tr: Translator, records: list[dict], arch: str, opt: str, dopt: DecodeOptions,
-             verify: bool = True, baselines: bool = True, k: int = 0, temperature: float = 0.8) -> EvalResult:
+             verify: bool = True, baselines: bool = True, k: int = 0, temperature: float = 0.8,
+             teacher: bool = True) -> EvalResult:
     """pass@1 of `dopt` decoding (greedy by default); with k > 0 also verified@k: any of k seeded
-    samples (temperature) passes. Records without gold asm (benchmarks) skip exact match."""
+    samples (temperature) passes. Records without gold asm (benchmarks) skip exact match. `teacher`:
+    also the teacher-forced diagnostics (EvalResult), at the cost of a second chunk decode."""
     res = EvalResult(k=k)
     for rec in records:
         has_ref = bool(rec.get("asm", {}).get(arch, {}).get(opt))
@@ -122,6 +166,11 @@ def evaluate(tr: Translator, records: list[dict], arch: str, opt: str, dopt: Dec
                 res.exact += out.asm == reference(rec, arch, opt)
             except ValueError:
                 pass
+            if teacher and tr.mode != "whole":
+                given = _given_order(tr, rec, arch, opt, dopt, res, out.order)
+                if given is not None and checker is not None:
+                    res.oracle_n += 1
+                    res.oracle_passed += passes(checker, given)
         if checker is None:
             continue
         category = verdict_of(checker, out.asm)

@@ -251,3 +251,41 @@ def _last_line(node) -> int:
             last = max(last, child.coord.line)
         last = max(last, _last_line(child))
     return last
+
+
+def frame_variables(source: str, filename: str = "<source>", char_signed: bool = True,
+                    cflags: list[str] | None = None) -> dict[str, dict[str, list[CType]]]:
+    """Per function defined in the unit: its parameters and automatic variables (every declaration in
+    its body, nested blocks included; `static` locals live elsewhere), by name in declaration order. A
+    name declared twice (two loops' `int i`) lists each type. What each stack frame must hold."""
+    text = preprocess(source, filename, cpp_flags(cflags or []))
+    try:
+        ast = pycparser.CParser().parse(text, filename="<stdin>")
+    except pycparser.c_parser.ParseError as err:
+        raise VerifierInputError(f"{filename}: C parse error: {str(err).replace('<stdin>', filename)}") from None
+    reader = _Reader(ast, filename, char_signed, [])
+    functions: dict[str, dict[str, list[CType]]] = {}
+    for node in ast.ext:
+        if isinstance(node, c_ast.Typedef):
+            reader.typedefs[node.name] = node.type
+        elif isinstance(node, c_ast.Decl):
+            reader._note_structs(node.type)
+        elif isinstance(node, c_ast.FuncDef) and reader.in_main_file(node):
+            out: dict[str, list[CType]] = {}
+            for p in reader.function(node).params:
+                out.setdefault(p.name, []).append(p.type)
+            _Locals(reader, out).visit(node.body)
+            functions[node.decl.name] = out
+    return functions
+
+
+class _Locals(c_ast.NodeVisitor):
+    def __init__(self, reader: _Reader, out: dict[str, list[CType]]):
+        self.reader, self.out = reader, out
+
+    def visit_Decl(self, decl):
+        self.reader._note_structs(decl.type)
+        if decl.name and not isinstance(decl.type, c_ast.FuncDecl) and not (
+                {"static", "extern", "typedef"} & set(decl.storage)):
+            self.out.setdefault(decl.name, []).append(self.reader.ctype(decl.type))
+        self.generic_visit(decl)

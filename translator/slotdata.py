@@ -1,0 +1,121 @@
+"""Training data for the "slots" mode: corpus shards -> the same records, O0 assembly with named stack
+slots (frame.py). The names come from gcc's `-fverbose-asm` comments, from one compile per batch of
+units (the corpora's batching: every symbol of a unit starts with its entry name).
+
+    python -m neuralcc.translator.slotdata --data data/synthetic-v1 --out data/synthetic-v1-slots
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from collections import Counter
+from multiprocessing import Pool
+from pathlib import Path
+
+from tqdm import tqdm
+
+from . import asmtext, frame
+from .data import read_shards
+
+OPT = "O0"
+
+
+def verbose_asm(source: str, arch: str) -> str:
+    from neuralcc.corpora.gcc import gcc_command_with_lines
+
+    with tempfile.TemporaryDirectory() as td:
+        src, out = os.path.join(td, "u.c"), os.path.join(td, "u.s")
+        Path(src).write_text(source)
+        subprocess.run(gcc_command_with_lines(arch, OPT) + ["-fverbose-asm", src, "-o", out], check=True,
+                       capture_output=True, text=True, cwd=td)
+        return Path(out).read_text()
+
+
+def symbolic_label(rec: dict, arch: str, maps: dict) -> tuple[str, list] | None:
+    """The record's normalised O0 assembly with named slots, and its line numbers (unchanged)."""
+    asm = rec.get("asm", {}).get(arch, {}).get(OPT)
+    if not asm:
+        return None
+    lines, nums = asmtext.clean_lines(asm, (rec.get("lines") or {}).get(arch, {}).get(OPT))
+    return "\n".join(frame.symbolize(lines, maps, arch)) + "\n", nums
+
+
+def _job(job: tuple[str, list[dict]]) -> list[tuple[int, str, tuple | str]]:
+    """(index, arch, (asm, lines) or the reason it was dropped) for a batch of records."""
+    arch, recs = job
+    from neuralcc.corpora.label import Unit, build_batch_source
+
+    text, _ = build_batch_source([Unit(r["entry"], r["source"]) for r in recs])
+    try:
+        maps = frame.slot_maps(verbose_asm(text, arch), arch, text)
+    except subprocess.CalledProcessError:
+        maps = None
+    out = []
+    for i, r in enumerate(recs):
+        try:
+            if maps is None:  # one unit broke the batch: each on its own
+                maps_i = frame.slot_maps(verbose_asm(r["source"], arch), arch, r["source"])
+            else:
+                maps_i = maps
+            got = symbolic_label(r, arch, maps_i)
+            out.append((i, arch, got if got else "no O0 assembly"))
+        except (frame.FrameError, subprocess.CalledProcessError) as err:
+            out.append((i, arch, type(err).__name__))
+    return out
+
+
+def convert(data: Path, out: Path, archs: list[str], workers: int, batch: int) -> dict:
+    out.mkdir(parents=True, exist_ok=True)
+    files = sorted(p for p in data.iterdir() if p.name.endswith((".jsonl", ".jsonl.gz")))
+    counts: Counter = Counter()
+    with Pool(workers) as pool:
+        for f in files:
+            recs = list(read_shards(f))
+            jobs = [(a, recs[i: i + batch]) for i in range(0, len(recs), batch) for a in archs]
+            results: dict[tuple[int, str], tuple] = {}
+            for j, rows in zip(range(len(jobs)), tqdm(pool.imap(_job, jobs), total=len(jobs), desc=f.name,
+                                                     file=sys.stderr, mininterval=5)):
+                base = (j // len(archs)) * batch
+                for i, arch, got in rows:
+                    if isinstance(got, str):
+                        counts[f"{arch} dropped: {got}"] += 1
+                    else:
+                        results[(base + i, arch)] = got
+                        counts[f"{arch} converted"] += 1
+            name = f.name if f.name.endswith(".gz") else f.name + ".gz"
+            with gzip.open(out / name, "wt") as fh:
+                for i, r in enumerate(recs):
+                    asm = {a: {OPT: results[(i, a)][0]} for a in archs if (i, a) in results}
+                    if not asm:
+                        continue
+                    lines = {a: {OPT: results[(i, a)][1]} for a in asm}
+                    fh.write(json.dumps({**r, "asm": asm, "lines": lines, "slots": True}) + "\n")
+    report = {"source": str(data), "archs": archs, "opt": OPT, "counts": dict(sorted(counts.items()))}
+    (out / "build-report.json").write_text(json.dumps(report, indent=1) + "\n")
+    return report
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m neuralcc.translator.slotdata", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", required=True, help="corpus shard directory (neuralcc corpus build)")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--arch", nargs="+", default=["x86-64", "aarch64"])
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--batch", type=int, default=200, help="units per gcc compile")
+    args = ap.parse_args(argv)
+    if not Path(args.data).is_dir():
+        print(f"slotdata: error: {args.data}: not a directory", file=sys.stderr)
+        return 2
+    report = convert(Path(args.data), Path(args.out), args.arch, args.workers, args.batch)
+    print(json.dumps(report["counts"]))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
