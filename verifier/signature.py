@@ -22,16 +22,16 @@ _CPP_DEFINES = [
 
 
 # The flags of a compile command that the preprocessor reads (the rest shape code, not the text).
-_CPP_JOINED = ("-I", "-D", "-U", "-std=")
-_CPP_WITH_VALUE = ("-include", "-imacros", "-isystem", "-iquote", "-idirafter")
+CPP_JOINED = ("-I", "-D", "-U", "-std=")
+CPP_WITH_VALUE = ("-include", "-imacros", "-isystem", "-iquote", "-idirafter")
 
 
 def cpp_flags(cflags: list[str]) -> list[str]:
     out, it = [], iter(cflags)
     for flag in it:
-        if flag in _CPP_WITH_VALUE:
+        if flag in CPP_WITH_VALUE:
             out += [flag, next(it, "")]
-        elif flag.startswith(_CPP_JOINED + _CPP_WITH_VALUE):
+        elif flag.startswith(CPP_JOINED + CPP_WITH_VALUE):
             out.append(flag)
     return out
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
+from neuralcc.verifier.signature import CPP_WITH_VALUE
+
 COMPILERS = {"x86-64": "gcc", "aarch64": "aarch64-linux-gnu-gcc"}
 CROSS_PREFIX = "aarch64-linux-gnu-"
 
@@ -21,7 +23,7 @@ TAKES_VALUE = {
 }
 # The options that shape the code of a C unit; the verifier's reference is compiled with them too.
 SHAPING_JOINED = ("-I", "-D", "-U", "-std=", "-ansi", "-f", "-m")
-SHAPING_WITH_VALUE = ("-I", "-D", "-U", "-include", "-imacros", "-isystem", "-iquote", "-idirafter")
+SHAPING_WITH_VALUE = ("-I", "-D", "-U") + CPP_WITH_VALUE
 # Flags under which a unit's behaviour cannot be checked in the emulator: such units are left to gcc.
 UNVERIFIABLE = ("-fsanitize", "-fprofile", "-fstack-protector", "-finstrument-functions", "-fcf-protection",
                 "-pg", "--coverage", "-ftest-coverage", "-fopenmp", "-fexceptions", "-fasynchronous-unwind-tables",
