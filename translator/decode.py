@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+from transformers import StoppingCriteria, StoppingCriteriaList
 from transformers.modeling_outputs import BaseModelOutput
 
 from . import asmtext, data, frame, model as M, tokenizer as T
@@ -16,10 +17,29 @@ _LINE_TOK = re.compile(r"<L(\d+)>")
 _OWN_LABEL = re.compile(r"^<C\d+>:\n")
 
 
+class RepetitionStop(StoppingCriteria):
+    """Stop a row whose last `period` tokens (any period up to `longest`) came `times` times in a row:
+    an under-trained model repeats one instruction to the length cap, which costs most of the decoding
+    time and cannot be right. The row is then reported as cut (no </s>), like one that hit the cap."""
+
+    def __init__(self, longest: int = 16, times: int = 6):
+        self.longest, self.times = longest, times
+
+    def __call__(self, input_ids: torch.LongTensor, scores, **kwargs) -> torch.BoolTensor:
+        done = torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
+        length = input_ids.shape[1]
+        for period in range(1, self.longest + 1):
+            if period * self.times > length:
+                break
+            tail = input_ids[:, length - period * self.times:].reshape(input_ids.shape[0], self.times, period)
+            done |= (tail == tail[:, -1:, :]).all(dim=2).all(dim=1)
+        return done
+
+
 @dataclass
 class Translation:
     asm: str
-    truncated: list[str] = field(default_factory=list)  # what hit a length cap
+    truncated: list[str] = field(default_factory=list)  # what was cut: at the length cap, or repeating itself
     new_tokens: int = 0
     order: list[int] = field(default_factory=list)  # the predicted chunk order (C line per chunk)
 
@@ -92,6 +112,7 @@ class Translator:
                 attention_mask=torch.ones(h.shape[:2], dtype=torch.long),
                 decoder_input_ids=dec,
                 max_new_tokens=max_new,
+                stopping_criteria=StoppingCriteriaList([RepetitionStop()]),
                 eos_token_id=self.tok.eos_token_id,
                 pad_token_id=self.tok.pad_token_id,
             )
