@@ -135,6 +135,17 @@ def test_stmts_mode_gives_each_chunk_its_own_c_line(tok, records):
         assert t[g:] == p[1:]
 
 
+def test_typed_mode_declares_the_variables_each_chunk_uses():
+    from neuralcc.translator.csource import encoder_text
+
+    src = SOURCES[2]  # sum
+    decls = D.line_declarations(src)
+    assert decls[4] == {"n": "int", "s": "int", "i": "int"}
+    prompts = D.chunk_prompts(encoder_text(src, "sum"), [1, 2, 4], decls)
+    assert prompts[2] == "<C2><L4>s = s + i;<sep>int s; int i;<sep>"
+    assert prompts[0] == "<C0><L1>int <FN>(int n) {<sep>int n;<sep>"  # the prologue: signature, parameters
+
+
 def test_default_config_is_small():
     tok_len = len(T.SPECIAL) + 2048
     n = M.ModelConfig()
@@ -337,3 +348,13 @@ def test_tiny_slots_model_writes_code_the_verifier_passes(tok, records):
     res = evaluate(tr, recs, "x86-64", "O0", DecodeOptions()).summary()
     assert res["n"] == 2 and res["chunk_exact_given_order"] >= 0.7
     assert res["pass@1"] >= 0.5 and res["pass@1"] >= res["baseline_return0"]
+
+
+def test_repetition_stops_a_row_and_only_that_row():
+    from neuralcc.translator.decode import RepetitionStop
+
+    stop = RepetitionStop(longest=4, times=3)
+    ids = torch.tensor([[9, 1, 2, 3, 1, 2, 3, 1, 2, 3],   # "1 2 3" three times: stop
+                        [9, 1, 2, 3, 1, 2, 3, 1, 2, 4],   # almost: go on
+                        [5, 6, 7, 8, 9, 7, 7, 7, 7, 7]])  # one token repeated: stop
+    assert stop(ids, None).tolist() == [True, False, True]

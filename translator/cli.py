@@ -14,7 +14,7 @@ def register(subparsers) -> None:
     p.add_argument("--minutes", type=float, default=0.0, help="training time budget (0 = none)")
     p.add_argument("--steps", type=int, default=0, help="optimizer steps (0 = none)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint")
-    p.add_argument("--mode", choices=("slots", "stmts", "chunks", "whole"), default="chunks")
+    p.add_argument("--mode", choices=("typed", "slots", "stmts", "chunks", "whole"), default="chunks")
     p.add_argument("--arch", nargs="+", default=["x86-64", "aarch64"])
     p.add_argument("--opt", nargs="+", default=["O0"])
     p.add_argument("--batch-tokens", type=int, default=6000)

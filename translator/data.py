@@ -8,6 +8,9 @@ its C line, so writing a chunk reads the statement it implements instead of find
 the order (chunk k -> <Ln> in the order -> line n in the C text, two attention hops):
   per chunk k:  given <Ck> <Ln>[<Ln> for the 2nd, 3rd chunk of line n] C-line-text <sep>, predict asm </s>
 In "slots" mode: "stmts" on records whose O0 assembly names its stack slots (frame.py, slotdata.py).
+In "typed" mode: "slots", and each chunk's prefix also declares the variables its line uses, in C
+(`int c1; long k;`): the width of every load and store depends on them, and the declaration is far
+away in the encoder's text.
 In "whole" mode (the baseline): <arch> <opt> <whole> C -> the whole function's asm </s>.
 """
 from __future__ import annotations
@@ -85,7 +88,8 @@ def indexed_order(lines: list[int]) -> str:
     return "".join(f"<C{k}><L{min(n, asmtext.MAX_LINE)}>" for k, n in enumerate(lines))
 
 
-PROMPTED = ("stmts", "slots")  # modes whose chunks are given their C line
+PROMPTED = ("stmts", "slots", "typed")  # modes whose chunks are given their C line
+SLOTTED = ("slots", "typed")  # modes whose targets name stack slots
 _LINE_MARK = re.compile(r"<L(\d+)>([^\n]*)\n")
 MAX_OCCURRENCE = 3  # a `for` header makes 3 chunks (init, step, test); later ones are marked like the 3rd
 
@@ -95,8 +99,9 @@ def c_lines(c_text: str) -> dict[int, str]:
     return {int(m.group(1)): m.group(2) for m in _LINE_MARK.finditer(c_text)}
 
 
-def chunk_prompts(c_text: str, lines: list[int]) -> list[str]:
-    """The decoder prefix of each chunk in "stmts" mode (see the module doc)."""
+def chunk_prompts(c_text: str, lines: list[int], decls: dict[int, dict[str, str]] | None = None) -> list[str]:
+    """The decoder prefix of each chunk in the prompted modes (see the module doc). `decls` ("typed"):
+    for each C line, the variables in scope by name -> C type."""
     text, seen, out = c_lines(c_text), {}, []
     for k, n in enumerate(lines):
         seen[n] = seen.get(n, 0) + 1
@@ -105,7 +110,30 @@ def chunk_prompts(c_text: str, lines: list[int]) -> list[str]:
         if line == "{":  # the prologue is put on the brace's line: give the signature above it too
             above = [m for m in text if m < n]
             line = text[max(above)] + " {" if above else line
-        out.append(f"<C{k}>{mark}{line}<sep>")
+        typed = ""
+        if decls is not None:
+            scope = decls.get(n, {})
+            used = dict.fromkeys(w for w in _WORD.findall(line) if w in scope)
+            typed = " ".join(f"{scope[w]} {w};" for w in used) + "<sep>"
+        out.append(f"<C{k}>{mark}{line}<sep>{typed}")
+    return out
+
+
+_WORD = re.compile(r"[A-Za-z_]\w*")
+
+
+def line_declarations(source: str) -> dict[int, dict[str, str]]:
+    """Source line -> the variables of the function around it, name -> C type ("typed" mode)."""
+    from neuralcc.verifier.signature import frame_variables
+
+    from .csource import find_functions
+
+    per_function = frame_variables(source)
+    out: dict[int, dict[str, str]] = {}
+    for f in find_functions(source):
+        scope = {name: max(types, key=lambda t: t.size).name for name, types in per_function.get(f.name, {}).items()}
+        for n in range(f.first_line, f.last_line + 1):
+            out[n] = scope
     return out
 
 
@@ -118,7 +146,7 @@ def target_chunks(rec: dict, arch: str, opt: str) -> list[asmtext.Chunk]:
 
 def make_sample(tok, rec: dict, arch: str, opt: str, mode: str, max_src: int, max_tgt: int) -> Sample | None:
     """None if the example does not fit the model (skipped in training, counted)."""
-    if not rec.get("asm", {}).get(arch, {}).get(opt) or (mode == "slots") != bool(rec.get("slots")):
+    if not rec.get("asm", {}).get(arch, {}).get(opt) or (mode in SLOTTED) != bool(rec.get("slots")):
         return None  # no label, or the other assembly form (numeric vs named stack slots)
     try:
         c_text = encoder_text(rec["source"], rec["entry"])
@@ -137,11 +165,17 @@ def make_sample(tok, rec: dict, arch: str, opt: str, mode: str, max_src: int, ma
     order_tgt = T.encode(tok, order_text(lines)) + [tok.eos_token_id]
     chunk_src = T.encode(tok, head + "<chunks>" + c_text + "<sep>" + indexed_order(lines))
     if mode in PROMPTED:
-        given = [T.encode(tok, p) for p in chunk_prompts(c_text, lines)]
+        from neuralcc.verifier.errors import VerifierInputError
+
+        try:
+            decls = line_declarations(rec["source"]) if mode == "typed" else None
+        except VerifierInputError:  # pycparser could not read it
+            return None
+        given = [T.encode(tok, p) for p in chunk_prompts(c_text, lines, decls)]
     else:
         given = [T.encode(tok, f"<C{k}>") for k in range(len(chunks))]
     tgts = [g + T.encode(tok, asmtext.chunk_text(c)) + [tok.eos_token_id] for g, c in zip(given, chunks)]
-    if max(len(order_src), len(chunk_src)) > max_src or max(map(len, tgts + [order_tgt])) > max_tgt:
+    if max(len(order_src), len(chunk_src)) > max_src or max([len(t) - len(g) for t, g in zip(tgts, given)] + [len(order_tgt)]) > max_tgt:
         return None
     return Sample(rec.get("uri", ""), arch, opt, [order_src, chunk_src], [order_tgt] + tgts,
                   [0] + [1] * len(tgts), [0] + [len(g) for g in given], [ORDER_WEIGHT] + [1.0] * len(tgts))

@@ -136,7 +136,8 @@ class Translator:
             return ids[: ids.index(eos)], True
         return [i for i in ids if i != pad], False
 
-    def translate_one(self, c_text: str, entry: str, arch: str, opt_level: str, opt: DecodeOptions) -> Translation:
+    def translate_one(self, c_text: str, entry: str, arch: str, opt_level: str, opt: DecodeOptions,
+                      decls: dict | None = None) -> Translation:
         head = data.tags(arch, opt_level)
         tr = Translation(asm="")
         if self.mode == "whole":
@@ -151,7 +152,7 @@ class Translator:
             return tr
         lines = tr.order = self.predict_order(c_text, entry, arch, opt_level, opt, tr)
         if lines:
-            tr.asm = asmtext.reassemble(self.write_chunks(c_text, entry, arch, opt_level, lines, opt, tr), entry)
+            tr.asm = asmtext.reassemble(self.write_chunks(c_text, entry, arch, opt_level, lines, opt, tr, decls), entry)
         return tr
 
     def predict_order(self, c_text: str, entry: str, arch: str, opt_level: str, opt: DecodeOptions,
@@ -172,12 +173,12 @@ class Translator:
         return [int(x) for x in _LINE_TOK.findall(T.decode(self.tok, body))][:max_chunks]
 
     def write_chunks(self, c_text: str, entry: str, arch: str, opt_level: str, lines: list[int],
-                     opt: DecodeOptions, tr: Translation) -> list[str]:
+                     opt: DecodeOptions, tr: Translation, decls: dict | None = None) -> list[str]:
         """Each chunk's assembly (model text: <Ck> labels, <FN>), given the chunk order."""
         src = T.encode(self.tok, data.tags(arch, opt_level) + "<chunks>" + c_text + "<sep>" + data.indexed_order(lines))
         self._check_len(src, entry)
         if self.mode in data.PROMPTED:
-            prefixes = [T.encode(self.tok, p) for p in data.chunk_prompts(c_text, lines)]
+            prefixes = [T.encode(self.tok, p) for p in data.chunk_prompts(c_text, lines, decls)]
         else:
             prefixes = [[self.tok.convert_tokens_to_ids(f"<C{k}>")] for k in range(len(lines))]
         # A chunk may jump only to chunks that exist, and names no C line.
@@ -200,18 +201,28 @@ class Translator:
                   opt: DecodeOptions | None = None) -> list[Translation]:
         opt = opt or DecodeOptions()
         entry, c_text = self.prepare(source, entry)
-        variables = self.frame_variables(source, entry) if self.mode == "slots" else None
+        variables = self.frame_variables(source, entry) if self.mode in data.SLOTTED else None
+        decls = self.declarations(source, entry) if self.mode == "typed" else None
         if opt.temperature <= 0 or opt.beam > 1:
-            outs = [self.translate_one(c_text, entry, arch, opt_level, opt)]
+            outs = [self.translate_one(c_text, entry, arch, opt_level, opt, decls)]
         else:
             outs = []
             for i in range(opt.n):
                 torch.manual_seed(opt.seed + i)
-                outs.append(self.translate_one(c_text, entry, arch, opt_level, opt))
+                outs.append(self.translate_one(c_text, entry, arch, opt_level, opt, decls))
         if variables is not None:
             for out in outs:
                 out.asm = frame.resolve(out.asm, variables, arch)
         return outs
+
+    def declarations(self, source: str, entry: str) -> dict:
+        """"typed" mode: each line's variables with their C types (data.line_declarations)."""
+        from neuralcc.verifier.errors import VerifierInputError
+
+        try:
+            return data.line_declarations(source)
+        except VerifierInputError as err:
+            raise SourceError(f"function '{entry}': cannot read its declarations: {err}") from None
 
     @staticmethod
     def frame_variables(source: str, entry: str) -> dict:

@@ -122,7 +122,8 @@ def _given_order(tr: Translator, rec: dict, arch: str, opt: str, dopt: DecodeOpt
         return None
     lines = [c.line for c in gold]
     res.order_exact += predicted == lines
-    chunks = tr.write_chunks(c_text, rec["entry"], arch, opt, lines, dopt, Translation(asm=""))
+    decls = D.line_declarations(rec["source"]) if tr.mode == "typed" else None
+    chunks = tr.write_chunks(c_text, rec["entry"], arch, opt, lines, dopt, Translation(asm=""), decls)
     for want, got in zip(gold, chunks):
         res.chunks += 1
         res.chunks_exact += _OWN_LABEL.sub("", asmtext.chunk_text(want)) == _OWN_LABEL.sub("", got)

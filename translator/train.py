@@ -31,7 +31,7 @@ class TrainConfig:
     resume: bool = False
     minutes: float = 0.0  # 0 = no time limit
     steps: int = 0  # 0 = no step limit
-    mode: str = "chunks"  # "slots"/"stmts"/"chunks" (statement by statement, see data.py) or "whole" (baseline)
+    mode: str = "chunks"  # "typed"/"slots"/"stmts"/"chunks" (statement by statement, see data.py) or "whole" (baseline)
     archs: tuple = ("x86-64", "aarch64")
     opts: tuple = ("O0",)
     batch_tokens: int = 6000
