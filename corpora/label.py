@@ -56,13 +56,14 @@ class LabelStats:
     errors: list[str] = field(default_factory=list)
 
 
-def compile_to_asm(source: str, arch: str, opt: str, workdir: str | None = None) -> str:
-    """gcc -S (with -g1 for line info) of one source text; raises CalledProcessError on failure."""
+def compile_to_asm(source: str, arch: str, opt: str, workdir: str | None = None, extra: list[str] = ()) -> str:
+    """gcc -S (with -g1 for line info) of one source text, `extra` flags added (flags that only annotate,
+    like -fverbose-asm); raises CalledProcessError on failure."""
     with tempfile.TemporaryDirectory(dir=workdir) as td:
         src = os.path.join(td, "u.c")
         out = os.path.join(td, "u.s")
         Path(src).write_text(source)
-        subprocess.run(gcc_command_with_lines(arch, opt) + [src, "-o", out], check=True,
+        subprocess.run(gcc_command_with_lines(arch, opt) + list(extra) + [src, "-o", out], check=True,
                        capture_output=True, text=True, cwd=td)
         return Path(out).read_text()
 

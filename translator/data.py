@@ -91,6 +91,7 @@ def indexed_order(lines: list[int]) -> str:
 PROMPTED = ("stmts", "slots", "typed")  # modes whose chunks are given their C line
 SLOTTED = ("slots", "typed")  # modes whose targets name stack slots
 _LINE_MARK = re.compile(r"<L(\d+)>([^\n]*)\n")
+_WORD = re.compile(r"[A-Za-z_]\w*")
 MAX_OCCURRENCE = 3  # a `for` header makes 3 chunks (init, step, test); later ones are marked like the 3rd
 
 
@@ -119,16 +120,15 @@ def chunk_prompts(c_text: str, lines: list[int], decls: dict[int, dict[str, str]
     return out
 
 
-_WORD = re.compile(r"[A-Za-z_]\w*")
-
-
-def line_declarations(source: str) -> dict[int, dict[str, str]]:
-    """Source line -> the variables of the function around it, name -> C type ("typed" mode)."""
+def line_declarations(source: str, per_function: dict | None = None) -> dict[int, dict[str, str]]:
+    """Source line -> the variables of the function around it, name -> C type ("typed" mode).
+    `per_function`: `verifier.signature.frame_variables(source)` when the caller has it already."""
     from neuralcc.verifier.signature import frame_variables
 
     from .csource import find_functions
 
-    per_function = frame_variables(source)
+    if per_function is None:
+        per_function = frame_variables(source)
     out: dict[int, dict[str, str]] = {}
     for f in find_functions(source):
         scope = {name: max(types, key=lambda t: t.size).name for name, types in per_function.get(f.name, {}).items()}
@@ -175,7 +175,8 @@ def make_sample(tok, rec: dict, arch: str, opt: str, mode: str, max_src: int, ma
     else:
         given = [T.encode(tok, f"<C{k}>") for k in range(len(chunks))]
     tgts = [g + T.encode(tok, asmtext.chunk_text(c)) + [tok.eos_token_id] for g, c in zip(given, chunks)]
-    if max(len(order_src), len(chunk_src)) > max_src or max([len(t) - len(g) for t, g in zip(tgts, given)] + [len(order_tgt)]) > max_tgt:
+    decoded = [len(t) - len(g) for t, g in zip(tgts, given)] + [len(order_tgt)]  # given prefixes excluded
+    if max(len(order_src), len(chunk_src)) > max_src or max(decoded) > max_tgt:
         return None
     return Sample(rec.get("uri", ""), arch, opt, [order_src, chunk_src], [order_tgt] + tgts,
                   [0] + [1] * len(tgts), [0] + [len(g) for g in given], [ORDER_WEIGHT] + [1.0] * len(tgts))

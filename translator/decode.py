@@ -202,7 +202,7 @@ class Translator:
         opt = opt or DecodeOptions()
         entry, c_text = self.prepare(source, entry)
         variables = self.frame_variables(source, entry) if self.mode in data.SLOTTED else None
-        decls = self.declarations(source, entry) if self.mode == "typed" else None
+        decls = data.line_declarations(source, variables) if self.mode == "typed" else None
         if opt.temperature <= 0 or opt.beam > 1:
             outs = [self.translate_one(c_text, entry, arch, opt_level, opt, decls)]
         else:
@@ -214,15 +214,6 @@ class Translator:
             for out in outs:
                 out.asm = frame.resolve(out.asm, variables, arch)
         return outs
-
-    def declarations(self, source: str, entry: str) -> dict:
-        """"typed" mode: each line's variables with their C types (data.line_declarations)."""
-        from neuralcc.verifier.errors import VerifierInputError
-
-        try:
-            return data.line_declarations(source)
-        except VerifierInputError as err:
-            raise SourceError(f"function '{entry}': cannot read its declarations: {err}") from None
 
     @staticmethod
     def frame_variables(source: str, entry: str) -> dict:

@@ -51,10 +51,12 @@ def reference(rec: dict, arch: str, opt: str) -> str:
     return _finish(rec, asmtext.reassemble([asmtext.chunk_text(c) for c in chunks], rec["entry"]), arch)
 
 
-def _finish(rec: dict, text: str, arch: str) -> str:
+def _finish(rec: dict, text: str, arch: str, variables: dict | None = None) -> str:
     if not rec.get("slots"):
         return text
-    return frame.resolve(text, Translator.frame_variables(rec["source"], rec["entry"]), arch)
+    if variables is None:
+        variables = Translator.frame_variables(rec["source"], rec["entry"])
+    return frame.resolve(text, variables, arch)
 
 
 @dataclass
@@ -122,7 +124,8 @@ def _given_order(tr: Translator, rec: dict, arch: str, opt: str, dopt: DecodeOpt
         return None
     lines = [c.line for c in gold]
     res.order_exact += predicted == lines
-    decls = D.line_declarations(rec["source"]) if tr.mode == "typed" else None
+    variables = Translator.frame_variables(rec["source"], rec["entry"]) if rec.get("slots") else None
+    decls = D.line_declarations(rec["source"], variables) if tr.mode == "typed" else None
     try:
         chunks = tr.write_chunks(c_text, rec["entry"], arch, opt, lines, dopt, Translation(asm=""), decls)
     except SourceError:  # gcc's order makes the input too long for the model
@@ -130,7 +133,7 @@ def _given_order(tr: Translator, rec: dict, arch: str, opt: str, dopt: DecodeOpt
     for want, got in zip(gold, chunks):
         res.chunks += 1
         res.chunks_exact += _OWN_LABEL.sub("", asmtext.chunk_text(want)) == _OWN_LABEL.sub("", got)
-    return _finish(rec, asmtext.reassemble(chunks, rec["entry"]), arch)
+    return _finish(rec, asmtext.reassemble(chunks, rec["entry"]), arch, variables)
 
 
 def evaluate(tr: Translator, records: list[dict], arch: str, opt: str, dopt: DecodeOptions,

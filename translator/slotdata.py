@@ -9,10 +9,8 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
-import os
 import subprocess
 import sys
-import tempfile
 from collections import Counter
 from multiprocessing import Pool
 from pathlib import Path
@@ -26,14 +24,10 @@ OPT = "O0"
 
 
 def verbose_asm(source: str, arch: str) -> str:
-    from neuralcc.corpora.gcc import gcc_command_with_lines
+    """The corpora's label compile with gcc's operand comments (they name each stack slot)."""
+    from neuralcc.corpora.label import compile_to_asm
 
-    with tempfile.TemporaryDirectory() as td:
-        src, out = os.path.join(td, "u.c"), os.path.join(td, "u.s")
-        Path(src).write_text(source)
-        subprocess.run(gcc_command_with_lines(arch, OPT) + ["-fverbose-asm", src, "-o", out], check=True,
-                       capture_output=True, text=True, cwd=td)
-        return Path(out).read_text()
+    return compile_to_asm(source, arch, OPT, extra=["-fverbose-asm"])
 
 
 def symbolic_label(rec: dict, arch: str, maps: dict) -> tuple[str, list] | None:
@@ -78,8 +72,8 @@ def convert(data: Path, out: Path, archs: list[str], workers: int, batch: int) -
             recs = list(read_shards(f))
             jobs = [(a, recs[i: i + batch]) for i in range(0, len(recs), batch) for a in archs]
             results: dict[tuple[int, str], tuple] = {}
-            for j, rows in zip(range(len(jobs)), tqdm(pool.imap(_job, jobs), total=len(jobs), desc=f.name,
-                                                     file=sys.stderr, mininterval=5)):
+            for j, rows in enumerate(tqdm(pool.imap(_job, jobs), total=len(jobs), desc=f.name,
+                                          file=sys.stderr, mininterval=5)):
                 base = (j // len(archs)) * batch
                 for i, arch, got in rows:
                     if isinstance(got, str):
