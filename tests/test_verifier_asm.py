@@ -66,6 +66,18 @@ def test_syntax_error_names_the_line(arch):
     assert err.value.line == target + 1 and "frobnicate" in err.value.text
 
 
+@pytest.mark.parametrize("directive", [".align", ".balign"])
+def test_a_directive_without_its_number_is_a_syntax_error(arch, directive):
+    """Seen in model output: `.align 2:k000002@i@]`. A verdict, not a crash of the verifier."""
+    asm = compile_to_asm("int f(int a) { return a * 3; }", arch, "O0")
+    lines = asm.splitlines()
+    target = next(i for i, l in enumerate(lines) if l.strip() == "f:")
+    lines.insert(target, f"\t{directive}\t2:k@i@]")
+    with pytest.raises(AsmError) as err:
+        prepare("\n".join(lines), arch)
+    assert err.value.category == "asm.syntax" and err.value.line == target + 1
+
+
 def test_not_text_is_rejected():
     with pytest.raises(AsmError) as err:
         prepare("f:\n\0\0ret\n", "x86-64")

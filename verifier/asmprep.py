@@ -203,16 +203,25 @@ def _comm(prep: PreparedAsm, args: str, number: int, raw: str) -> None:
                  Line(number, f".zero {max(size, 1)}")]
 
 
+def _first_int(args: str, stmt: str, number: int) -> int:
+    """The directive's first operand as a number (`.align 8, 0x90`); text that is not one is an
+    assembler error of the candidate, not a crash of the verifier."""
+    try:
+        return int(args.split(",")[0], 0)
+    except ValueError:
+        raise AsmError("asm.syntax", f"expected a number in '{stmt}'", number, stmt) from None
+
+
 def _rewrite(stmt: str, word: str, args: str, arch: str, prep: PreparedAsm, number: int) -> str:
     lower = word.lower()
     if lower == ".p2align":
         return f".p2align {args.split(',')[0].strip()}"
     if lower == ".align":
-        n = int(args.split(",")[0], 0)
+        n = _first_int(args, stmt, number)
         # GNU as: .align is a power of two on AArch64 and a byte count on x86.
         return f".p2align {n if arch == 'aarch64' else max(n, 1).bit_length() - 1}"
     if lower == ".balign":
-        n = int(args.split(",")[0], 0)
+        n = _first_int(args, stmt, number)
         return f".p2align {max(n, 1).bit_length() - 1}"
     if lower in (".skip", ".space"):
         return f".zero {args}"
