@@ -28,6 +28,8 @@ def main() -> int:
         cmd = [sys.executable, str(script)]
         if name == "verifier":
             cmd += ["--shared", args.shared] + (["--quick"] if args.quick else [])
+        if name == "translator":
+            cmd += ["--train-seconds", "10" if args.quick else "30"]
         start = time.perf_counter()
         print(f"\n=== {script.name} ===", flush=True)
         status |= subprocess.run(cmd).returncode

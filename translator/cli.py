@@ -14,7 +14,8 @@ def register(subparsers) -> None:
     p.add_argument("--minutes", type=float, default=0.0, help="training time budget (0 = none)")
     p.add_argument("--steps", type=int, default=0, help="optimizer steps (0 = none)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint")
-    p.add_argument("--mode", choices=("typed", "slots", "stmts", "chunks", "whole"), default="chunks")
+    p.add_argument("--mode", choices=("local", "typed", "slots", "stmts", "chunks", "whole"), default="local",
+                   help="local: the skeleton's pieces, each from its own prompt (data.py); whole: the baseline")
     p.add_argument("--arch", nargs="+", default=["x86-64", "aarch64"])
     p.add_argument("--opt", nargs="+", default=["O0"])
     p.add_argument("--batch-tokens", type=int, default=6000)
@@ -26,6 +27,9 @@ def register(subparsers) -> None:
     p.add_argument("--max-records", type=int, default=0)
     p.add_argument("--max-chunks", type=int, default=0, help="curriculum: skip functions with more chunks")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--max-target-tokens", type=int, default=0,
+                   help="longest target (one piece or chunk) to train on and decode (default: the model's)")
+    p.add_argument("--no-bf16", action="store_true", help="train in fp32 (bf16 autocast is the default)")
     p.set_defaults(func=cmd_train)
 
     p = subparsers.add_parser("translate", help="translate a C function to assembly")
@@ -62,7 +66,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         mode=args.mode, archs=tuple(args.arch), opts=tuple(args.opt), batch_tokens=args.batch_tokens, lr=args.lr,
         warmup_steps=args.warmup_steps, ckpt_minutes=args.ckpt_minutes, eval_minutes=args.eval_minutes,
         eval_functions=args.eval_functions, max_records=args.max_records, max_chunks=args.max_chunks,
-        seed=args.seed,
+        seed=args.seed, bf16=not args.no_bf16, max_target_tokens=args.max_target_tokens,
     )
     return run(cfg)
 

@@ -11,6 +11,10 @@ In "slots" mode: "stmts" on records whose O0 assembly names its stack slots (fra
 In "typed" mode: "slots", and each chunk's prefix also declares the variables its line uses, in C
 (`int c1; long k;`): the width of every load and store depends on them, and the declaration is far
 away in the encoder's text.
+In "local" mode: no function text in the encoder. skeleton.py lays the unit out in pieces (a statement,
+a loop's test, a prologue...) and each piece is its own sample, read from a short prompt: its role, its
+C, the declarations of what it names, and the pieces it may jump to (`for-test: for (...) {<sep>int i;
+int n;<sep>body <C4> exit <C10>`) -> the piece's assembly </s>. See pieces.py, localdata.py.
 In "whole" mode (the baseline): <arch> <opt> <whole> C -> the whole function's asm </s>.
 """
 from __future__ import annotations
@@ -146,6 +150,8 @@ def target_chunks(rec: dict, arch: str, opt: str) -> list[asmtext.Chunk]:
 
 def make_sample(tok, rec: dict, arch: str, opt: str, mode: str, max_src: int, max_tgt: int) -> Sample | None:
     """None if the example does not fit the model (skipped in training, counted)."""
+    if mode == "local":
+        return _local_sample(tok, rec, arch, opt, max_src, max_tgt)
     if not rec.get("asm", {}).get(arch, {}).get(opt) or (mode in SLOTTED) != bool(rec.get("slots")):
         return None  # no label, or the other assembly form (numeric vs named stack slots)
     try:
@@ -182,6 +188,21 @@ def make_sample(tok, rec: dict, arch: str, opt: str, mode: str, max_src: int, ma
                   [0] + [1] * len(tgts), [0] + [len(g) for g in given], [ORDER_WEIGHT] + [1.0] * len(tgts))
 
 
+def _local_sample(tok, rec: dict, arch: str, opt: str, max_src: int, max_tgt: int) -> Sample | None:
+    """"local" mode: the function's pieces (localdata.py records), each its own encoder input."""
+    pairs = (rec.get("pieces") or {}).get(arch) if opt == "O0" else None
+    srcs, tgts = [], []
+    for prompt, target in pairs or []:
+        s, t = T.encode(tok, prompt), T.encode(tok, target) + [tok.eos_token_id]
+        if len(s) <= max_src and len(t) <= max_tgt:
+            srcs.append(s)
+            tgts.append(t)
+    if not srcs:
+        return None
+    n = len(srcs)
+    return Sample(rec.get("uri", ""), arch, opt, srcs, tgts, list(range(n)), [0] * n, [1.0] * n)
+
+
 @dataclass
 class Batch:
     input_ids: "torch.Tensor"
@@ -198,6 +219,9 @@ def collate(samples: list[Sample], pad_id: int, rows_per_group: int = 48) -> Bat
     """Targets are sorted by length and padded per group: chunk lengths vary 5-200 tokens
     and one padded block wasted ~75% of the decoder's work."""
     import torch
+
+    if samples and all(s.tgt_src == list(range(len(s.srcs))) for s in samples):
+        return collate_pairs(samples, pad_id)
 
     srcs, tgts, idx, given, weight = [], [], [], [], []
     for s in samples:
@@ -235,3 +259,44 @@ def collate(samples: list[Sample], pad_id: int, rows_per_group: int = 48) -> Bat
         # decoder inputs come from `full`: deriving them from `labels` would hide <Ck> from the decoder
         out.append((labels, torch.tensor([idx[i] for i in g]), full, torch.tensor([weight[i] for i in g])))
     return Batch(ids, mask, out, sum(map(len, srcs)) + sum(map(len, tgts)))
+
+
+def _padded(rows: list[list[int]], fill: int):
+    import torch
+
+    out = torch.full((len(rows), max(map(len, rows))), fill, dtype=torch.long)
+    for i, r in enumerate(rows):
+        out[i, : len(r)] = torch.tensor(r)
+    return out
+
+
+def collate_pairs(samples: list[Sample], pad_id: int, group_tokens: int = 3072) -> Batch:
+    """"local" mode: every target has its own encoder input (its piece's prompt). Pairs are sorted by
+    length and each group pads its own sources and targets: one batch-wide encoder block, padded to
+    the longest prompt (300 tokens against a mean of 49), did 4x the encoder's work."""
+    import torch
+
+    pairs = [(src, tgt, g, w) for s in samples
+             for src, tgt, g, w in zip(s.srcs, s.tgts, s.tgt_prefix or [0] * len(s.tgts),
+                                       s.tgt_weight or [1.0] * len(s.tgts))]
+    pairs.sort(key=lambda p: (len(p[1]), len(p[0])))
+    groups, cur, ls, lt = [], [], 0, 0
+    for p in pairs:
+        ls2, lt2 = max(ls, len(p[0])), max(lt, len(p[1]))
+        if cur and (len(cur) + 1) * (ls2 + lt2) > group_tokens:
+            groups.append(cur)
+            cur, ls2, lt2 = [], len(p[0]), len(p[1])
+        cur.append(p)
+        ls, lt = ls2, lt2
+    if cur:
+        groups.append(cur)
+    out = []
+    for g in groups:
+        ids = _padded([p[0] for p in g], pad_id)
+        full = _padded([p[1] for p in g], -100)
+        labels = full.clone()
+        for r, p in enumerate(g):
+            labels[r, : p[2]] = -100
+        out.append((labels, (ids, (ids != pad_id).long()), full, torch.tensor([p[3] for p in g])))
+    n = sum(len(p[0]) + len(p[1]) for p in pairs)
+    return Batch(None, None, out, n)

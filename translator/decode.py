@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-from transformers import StoppingCriteria, StoppingCriteriaList
+from transformers import LogitsProcessor, LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
 from transformers.modeling_outputs import BaseModelOutput
 
 from . import asmtext, data, frame, model as M, tokenizer as T
@@ -36,12 +36,26 @@ class RepetitionStop(StoppingCriteria):
         return done
 
 
+class RowMask(LogitsProcessor):
+    """Per-row banned tokens ("local" mode: a piece may only name the pieces it may jump to)."""
+
+    def __init__(self, banned: torch.BoolTensor):
+        self.banned = banned
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        banned = self.banned
+        if banned.shape[0] != scores.shape[0]:  # beams: each row's beams are consecutive
+            banned = banned.repeat_interleave(scores.shape[0] // banned.shape[0], dim=0)
+        return scores.masked_fill(banned[:, : scores.shape[1]], float("-inf"))
+
+
 @dataclass
 class Translation:
     asm: str
     truncated: list[str] = field(default_factory=list)  # what was cut: at the length cap, or repeating itself
     new_tokens: int = 0
     order: list[int] = field(default_factory=list)  # the predicted chunk order (C line per chunk)
+    pieces: list = field(default_factory=list)  # "local" mode: (prompt, decoded text) of each piece
 
 
 @dataclass
@@ -200,6 +214,8 @@ class Translator:
     def translate(self, source: str, arch: str, opt_level: str = "O0", entry: str | None = None,
                   opt: DecodeOptions | None = None) -> list[Translation]:
         opt = opt or DecodeOptions()
+        if self.mode == "local":
+            return self.translate_local(source, arch, opt_level, entry, opt)
         entry, c_text = self.prepare(source, entry)
         variables = self.frame_variables(source, entry) if self.mode in data.SLOTTED else None
         decls = data.line_declarations(source, variables) if self.mode == "typed" else None
@@ -226,3 +242,75 @@ class Translator:
             return frame_variables(source)
         except VerifierInputError as err:
             raise SourceError(f"function '{entry}': cannot lay out its stack frame: {err}") from None
+
+    # -- "local" mode: the skeleton's pieces, each written from its own prompt --------------------
+    def translate_local(self, source: str, arch: str, opt_level: str, entry: str | None,
+                        opt: DecodeOptions) -> list[Translation]:
+        from . import pieces, skeleton
+        from .localdata import scopes
+
+        entry, _ = self.prepare(source, entry)
+        skel = skeleton.build(source)
+        if len(skel.pieces) > asmtext.MAX_CHUNKS:
+            raise SourceError(f"function '{entry}': its unit has {len(skel.pieces)} pieces of code, more than the "
+                              f"model can name ({asmtext.MAX_CHUNKS})")
+        variables = self.frame_variables(source, entry)
+        scope = scopes(source, variables)
+        needed = skel.reachable(entry)
+        rows, srcs, prompts = [], [], []
+        for p in skel.pieces:
+            if (p.role == "data" and not skel.globals) or (p.role != "data" and p.func not in needed):
+                continue
+            prompts.append(pieces.prompt(skel, p, arch, opt_level, scope.get(p.func, {}), entry))
+            ids = T.encode(self.tok, prompts[-1])
+            if len(ids) > self.cfg.max_source_tokens:
+                raise SourceError(f"function '{p.func or entry}' line {p.line}: the statement is too long for the "
+                                  f"model ({len(ids)} tokens > {self.cfg.max_source_tokens})")
+            rows.append(p)
+            srcs.append(ids)
+        vocab = self.model.get_input_embeddings().weight.shape[0]
+        banned = torch.zeros((len(rows), vocab), dtype=torch.bool)
+        always = self._suppressed({"<sep>"})
+        for r, p in enumerate(rows):
+            banned[r, always] = True
+            banned[r, self._ids(f"<C{j}>" for j in p.targets.values())] = False
+        outs = []
+        for i in range(opt.n if opt.temperature > 0 and opt.beam <= 1 else 1):
+            torch.manual_seed(opt.seed + i)
+            ids = self._generate_rows(srcs, banned, self.cfg.max_chunk_tokens, opt)
+            tr = Translation(asm="")
+            texts: list = [None] * len(skel.pieces)
+            for p, prompt, row in zip(rows, prompts, ids):
+                body, done = self._strip(row)
+                tr.new_tokens += len(row)
+                if not done:
+                    tr.truncated.append(f"line {p.line} ({p.role})")
+                texts[p.index] = T.decode(self.tok, body)
+                tr.pieces.append((prompt, texts[p.index]))
+            tr.asm = frame.resolve(pieces.reassemble(skel, texts, entry, needed), variables, arch)
+            outs.append(tr)
+        return outs
+
+    @torch.no_grad()
+    def _generate_rows(self, srcs: list[list[int]], banned: torch.BoolTensor, max_new: int,
+                       opt: DecodeOptions) -> list[list[int]]:
+        """One decode per encoder input, all in one batch (inputs right-padded)."""
+        pad = self.tok.pad_token_id
+        width = max(map(len, srcs))
+        ids = torch.full((len(srcs), width), pad, dtype=torch.long)
+        mask = torch.zeros((len(srcs), width), dtype=torch.long)
+        for i, s in enumerate(srcs):
+            ids[i, : len(s)] = torch.tensor(s)
+            mask[i, : len(s)] = 1
+        kw = dict(input_ids=ids, attention_mask=mask, max_new_tokens=max_new,
+                  stopping_criteria=StoppingCriteriaList([RepetitionStop()]),
+                  logits_processor=LogitsProcessorList([RowMask(banned)]),
+                  eos_token_id=self.tok.eos_token_id, pad_token_id=pad)
+        if opt.beam > 1:
+            kw.update(num_beams=opt.beam, do_sample=False, early_stopping=True)
+        elif opt.temperature > 0:
+            kw.update(do_sample=True, temperature=opt.temperature, top_k=0, top_p=1.0)
+        else:
+            kw.update(do_sample=False, num_beams=1)
+        res = self.model.generate(**kw)
+        return [r[1:] for r in res.tolist()]

@@ -98,7 +98,9 @@ class EvalResult:
             ran = sum(v for c, v in self.categories.items() if not c.startswith(("asm.", "symbol.", "crash.")))
             out["runs"] = round(ran / m, 3)
             out["categories"] = dict(sorted(self.categories.items(), key=lambda kv: -kv[1]))
-        if self.chunks:
+        if self.chunks and not self.order_exact and not self.oracle_n:  # "local" mode
+            out["pieces_exact"] = round(self.chunks_exact / self.chunks, 3)
+        elif self.chunks:
             out["order_exact"] = round(self.order_exact / max(self.n, 1), 3)
             out["chunk_exact_given_order"] = round(self.chunks_exact / self.chunks, 3)
             if self.oracle_n:
@@ -168,6 +170,11 @@ def evaluate(tr: Translator, records: list[dict], arch: str, opt: str, dopt: Dec
         res.seconds.append(time.perf_counter() - t)
         res.new_tokens += out.new_tokens
         res.truncated += bool(out.truncated)
+        gold = dict((rec.get("pieces") or {}).get(arch) or [])
+        for prompt, text in out.pieces:  # "local" mode: each piece against gcc's
+            if prompt in gold:
+                res.chunks += 1
+                res.chunks_exact += text == gold[prompt]
         if has_ref:
             try:
                 res.exact += out.asm == reference(rec, arch, opt)

@@ -31,7 +31,7 @@ class TrainConfig:
     resume: bool = False
     minutes: float = 0.0  # 0 = no time limit
     steps: int = 0  # 0 = no step limit
-    mode: str = "chunks"  # "typed"/"slots"/"stmts"/"chunks" (statement by statement, see data.py) or "whole" (baseline)
+    mode: str = "local"  # "local" (piece by piece, see data.py), "typed"/"slots"/"stmts"/"chunks", or "whole" (baseline)
     archs: tuple = ("x86-64", "aarch64")
     opts: tuple = ("O0",)
     batch_tokens: int = 6000
@@ -47,6 +47,8 @@ class TrainConfig:
     threads: int = 2
     max_records: int = 0  # 0 = all
     max_chunks: int = 0  # train only on functions with at most this many chunks (0 = all)
+    max_target_tokens: int = 0  # raise the model's cap on one decoded target (0 = keep the model's)
+    bf16: bool = True  # autocast matmuls to bfloat16 (1.7x faster on this machine's AMX cores; weights stay fp32)
 
 
 def build_tokenizer(records: list[dict], vocab_size: int) -> "PreTrainedTokenizerFast":
@@ -63,7 +65,11 @@ def build_tokenizer(records: list[dict], vocab_size: int) -> "PreTrainedTokenize
                 yield encoder_text(r["source"], r["entry"])
             except ValueError:
                 continue
-            for arch, per in r["asm"].items():
+            for pairs in (r.get("pieces") or {}).values():  # "local" records: prompts and targets
+                for prompt, target in pairs:
+                    yield prompt
+                    yield target
+            for arch, per in r.get("asm", {}).items():
                 for opt, asm in per.items():
                     lines, _ = asmtext.clean_lines(asm)
                     yield "\n".join(asmtext.replace_name(t, r["entry"]) for t in lines) + "\n"
@@ -90,13 +96,20 @@ def loss_on(model, batch: D.Batch, weighted: bool = True) -> torch.Tensor:
     """Encode each source once, then decode every target against its source's states.
     Cross-entropy per target token over all decoder groups, each target row weighted
     (`Sample.tgt_weight`); `weighted=False` gives the plain per-token mean (validation)."""
-    enc = model.get_encoder()(input_ids=batch.input_ids, attention_mask=batch.attention_mask).last_hidden_state
+    encoder = model.get_encoder()
+    enc = None
+    if batch.input_ids is not None:
+        enc = encoder(input_ids=batch.input_ids, attention_mask=batch.attention_mask).last_hidden_state
     total, n = 0.0, 0.0
     start = model.config.decoder_start_token_id
     pad = model.config.pad_token_id
     for labels, rows, full, w in batch.groups:
-        h = enc.index_select(0, rows)
-        m = batch.attention_mask.index_select(0, rows)
+        if enc is None:  # data.collate_pairs: the group carries its own encoder inputs
+            ids, m = rows
+            h = encoder(input_ids=ids, attention_mask=m).last_hidden_state
+        else:
+            h = enc.index_select(0, rows)
+            m = batch.attention_mask.index_select(0, rows)
         dec_in = torch.cat([torch.full_like(full[:, :1], start), full[:, :-1]], dim=1)
         dec_in = dec_in.masked_fill(dec_in == -100, pad)
         logits = model(encoder_outputs=BaseModelOutput(last_hidden_state=h), attention_mask=m,
@@ -221,6 +234,8 @@ def run(cfg: TrainConfig) -> int:
         tok = build_tokenizer(records, cfg.vocab_size)
         model = M.build(M.ModelConfig(), tok)
     model.config.neuralcc_mode = cfg.mode
+    if cfg.max_target_tokens:
+        model.config.neuralcc = {**(getattr(model.config, "neuralcc", None) or {}), "max_chunk_tokens": cfg.max_target_tokens}
     mcfg = M.neuralcc_config(model)
     print(f"{len(records)} train / {len(val_records)} held-out records; model {M.n_params(model)/1e6:.1f}M params; "
           f"vocab {len(tok)}", file=sys.stderr)
@@ -250,7 +265,8 @@ def run(cfg: TrainConfig) -> int:
         ts = time.time()
         for g in opt.param_groups:
             g["lr"] = lr_at(cfg, state["step"], state["seconds"])
-        loss = loss_on(model, batch)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
+            loss = loss_on(model, batch)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

@@ -1,0 +1,107 @@
+"""Training data for the "local" mode: corpus shards with named stack slots (slotdata.py) -> one record
+per function with, for each arch, the (prompt, target) text of every piece (skeleton.py, pieces.py).
+
+    python -m neuralcc.translator.localdata --data data/synthetic-v1-slots --out data/synthetic-v1-local
+
+Reading the C (gcc -E and pycparser, twice) costs ~50 ms a function, so it is done once here rather
+than in every training epoch. A function whose gcc layout does not line up with the skeleton gives no
+pieces for that arch; the counts go to <out>/report.json.
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import sys
+from collections import Counter
+from multiprocessing import Pool
+from pathlib import Path
+
+from tqdm import tqdm
+
+from . import pieces, skeleton
+from .csource import SourceError
+from .data import read_shards
+
+OPT = "O0"
+
+
+def scopes(source: str, variables: dict | None = None) -> dict[str, dict[str, str]]:
+    """Per function: its variables, name -> C type (the widest, for a name declared twice).
+    `variables`: verifier.signature.frame_variables(source), when the caller has it."""
+    from neuralcc.verifier.signature import frame_variables
+
+    if variables is None:
+        variables = frame_variables(source)
+    return {f: {n: max(ts, key=lambda t: t.size).name for n, ts in v.items()} for f, v in variables.items()}
+
+
+def convert_record(rec: dict, archs=("x86-64", "aarch64")) -> tuple[dict | None, Counter]:
+    why = Counter()
+    from neuralcc.verifier.errors import VerifierInputError
+
+    try:
+        skel = skeleton.build(rec["source"])
+        scope = scopes(rec["source"])
+    except (SourceError, VerifierInputError, ValueError) as err:
+        why[f"skeleton: {type(err).__name__}"] += 1
+        return None, why
+    out = {k: rec[k] for k in ("uri", "entry", "source", "split") if k in rec}
+    out["pieces"] = {}
+    for arch in archs:
+        if not rec.get("asm", {}).get(arch, {}).get(OPT):
+            why[f"{arch}: no label"] += 1
+            continue
+        targets = pieces.piece_targets(rec, arch, OPT, skel)
+        if targets is None:
+            why[f"{arch}: layout differs"] += 1
+            continue
+        pairs = []
+        for p, t in zip(skel.pieces, targets):
+            if p.role == "data" and not skel.globals:
+                continue
+            if t is None:
+                why[f"{arch}: piece jumps elsewhere"] += 1
+                continue
+            pairs.append([pieces.prompt(skel, p, arch, OPT, scope.get(p.func, {}), rec["entry"]), t])
+        out["pieces"][arch] = pairs
+        why[f"{arch}: aligned"] += 1
+    return out, why
+
+
+def _job(rec):
+    return convert_record(rec)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m neuralcc.translator.localdata", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", required=True, help="shards with named stack slots (slotdata.py's output)")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--per-shard", type=int, default=5000)
+    args = ap.parse_args(argv)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    counts, shard, fh, n = Counter(), 0, None, 0
+    with Pool(args.workers) as pool:
+        for rec, why in tqdm(pool.imap(_job, read_shards(args.data), chunksize=16), desc="pieces", mininterval=10):
+            counts.update(why)
+            if rec is None or not rec["pieces"]:
+                continue
+            if fh is None or n >= args.per_shard:
+                if fh:
+                    fh.close()
+                fh = gzip.open(out / f"local-{shard:05d}.jsonl.gz", "wt")
+                shard, n = shard + 1, 0
+            fh.write(json.dumps(rec) + "\n")
+            n += 1
+    if fh:
+        fh.close()
+    (out / "report.json").write_text(json.dumps(dict(counts), indent=1, sort_keys=True) + "\n")
+    print(json.dumps(dict(counts), sort_keys=True), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,272 @@
+"""Assembly <-> skeleton pieces ("local" mode).
+
+Training: gcc's -O0 assembly of a unit is cut where its `.loc` line changes and before every label
+another piece jumps to; labels only jumped to from inside their own piece stay inside it, renamed
+`.LI0, .LI1, ...` (a ternary's or a `&&`'s labels). A label other pieces jump to becomes the token
+`<Ck>` of the piece it starts. Pooled constants (`.LC*`, gcc puts them after the code) go with each
+piece that uses them, after a `<sep>`, renamed `.LC0, .LC1, ...` inside the piece. The result is
+aligned with `skeleton.build`'s pieces: a unit whose cut does not line up (gcc laid a statement out
+some other way) gives no training samples.
+
+Decoding: each piece is written on its own; `reassemble` gives every piece its label, makes the
+local labels and constants unique, and puts the constants in .rodata after the code.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from . import asmtext
+from .skeleton import Piece, Skeleton
+
+SEP = "<sep>"
+_CODE_LABEL = re.compile(r"^(\.L\d+):\s*$")
+_CODE_REF = re.compile(r"\.L\d+\b")
+_LC_LABEL = re.compile(r"^(\.LC\d+):\s*$")
+_LC_REF = re.compile(r"\.LC\d+\b")
+_HEADER = re.compile(r"^\s*\.(globl|global|text|type|p2align|align)\b")
+_BOOKKEEPING = re.compile(r"^\s*\.(size|type|ident|file)\b")
+_SECTION = re.compile(r"^\s*\.(section|text|data|bss)\b")
+
+
+def is_insn(text: str) -> bool:
+    return text.startswith("\t") and not text.lstrip().startswith(".")
+
+
+@dataclass
+class Cut:
+    line: int
+    text: list[str] = field(default_factory=list)
+    label: str | None = None  # the gcc label this piece starts with, if any
+
+
+@dataclass
+class UnitCut:
+    data: list[str]  # global data (not pooled constants)
+    functions: dict[str, list[Cut]]  # per function, its code pieces
+    constants: dict[str, list[str]]  # .LCn -> its lines (alignment, label, values)
+
+
+def _function_regions(lines: list[str], names: list[str]) -> dict[str, tuple[int, int]]:
+    at = {}
+    for i, t in enumerate(lines):
+        m = re.match(r"^([A-Za-z_]\w*):\s*$", t)
+        if m and m.group(1) in names:
+            at[m.group(1)] = i
+    if set(at) != set(names):
+        raise ValueError(f"functions missing from the assembly: {sorted(set(names) - set(at))}")
+    order = sorted(at, key=at.get)
+    out = {}
+    for k, name in enumerate(order):
+        start = at[name]
+        while start > 0 and _HEADER.match(lines[start - 1]) and not any(start - 1 <= e for _, e in out.values()):
+            start -= 1
+        limit = at[order[k + 1]] if k + 1 < len(order) else len(lines)
+        end = max(i for i in range(at[name], limit) if is_insn(lines[i]) or i == at[name])
+        out[name] = (start, end)
+    return out
+
+
+def cut_unit(asm_lines: list[str], nums: list, names: list[str]) -> UnitCut:
+    regions = _function_regions(asm_lines, names)
+    inside = set()
+    for s, e in regions.values():
+        inside.update(range(s, e + 1))
+    data, constants, cur = [], {}, None
+    for i, t in enumerate(asm_lines):
+        if i in inside or _BOOKKEEPING.match(t):
+            continue
+        m = _LC_LABEL.match(t)
+        if m:
+            cur = m.group(1)
+            constants[cur] = []
+            if data and re.match(r"^\s*\.(p2)?align\b", data[-1]):
+                constants[cur].append(data.pop())
+            constants[cur].append(t)
+            continue
+        if cur is not None and t.startswith("\t") and not _SECTION.match(t) and not re.match(r"^\s*\.(p2)?align\b", t):
+            constants[cur].append(t)
+            continue
+        cur = None
+        data.append(t)
+    while data and _SECTION.match(data[-1]):  # a section switch that only introduced constants
+        data.pop()
+    funcs = {name: _cut_function(asm_lines[s: e + 1], nums[s: e + 1]) for name, (s, e) in regions.items()}
+    return UnitCut(data, funcs, constants)
+
+
+def _cut_function(lines: list[str], nums: list) -> list[Cut]:
+    # 1. runs of one C line; labels and directives go with the instruction after them
+    cuts: list[Cut] = []
+    pending: list[str] = []
+    for t, n in zip(lines, nums):
+        if not is_insn(t) or n is None:
+            pending.append(t)
+            continue
+        if not cuts or cuts[-1].line != n:
+            cuts.append(Cut(n))
+        cuts[-1].text.extend(pending)
+        pending = []
+        cuts[-1].text.append(t)
+    if pending:
+        if not cuts:
+            cuts.append(Cut(0))
+        cuts[-1].text.extend(pending)
+    # 2. cut before every label used from another piece, until nothing changes
+    while True:
+        where = {}
+        for k, c in enumerate(cuts):
+            for j, t in enumerate(c.text):
+                m = _CODE_LABEL.match(t)
+                if m:
+                    where[m.group(1)] = (k, j)
+        split = None
+        for k, c in enumerate(cuts):
+            for t in c.text:
+                if _CODE_LABEL.match(t):
+                    continue
+                for ref in _CODE_REF.findall(t):
+                    if ref in where and where[ref][0] != k:
+                        dk, dj = where[ref]
+                        if any(is_insn(x) for x in cuts[dk].text[:dj]):
+                            split = (dk, dj)
+                            break
+                if split:
+                    break
+            if split:
+                break
+        if split is None:
+            break
+        dk, dj = split
+        c = cuts[dk]
+        cuts[dk: dk + 1] = [Cut(c.line, c.text[:dj]), Cut(c.line, c.text[dj:])]
+    return cuts
+
+
+def _external_labels(cuts: list[Cut]) -> dict[str, int]:
+    """Labels jumped to from another piece -> the piece they start (all at a piece start by now)."""
+    where = {}
+    for k, c in enumerate(cuts):
+        for t in c.text:
+            m = _CODE_LABEL.match(t)
+            if m:
+                where[m.group(1)] = k
+    ext = {}
+    for k, c in enumerate(cuts):
+        for t in c.text:
+            if not _CODE_LABEL.match(t):
+                for ref in _CODE_REF.findall(t):
+                    if ref in where and where[ref] != k:
+                        ext[ref] = where[ref]
+    return ext
+
+
+def piece_targets(rec: dict, arch: str, opt: str, skel: Skeleton) -> list[str | None] | None:
+    """The target text of each skeleton piece, from the record's gcc assembly; None if the cut does
+    not line up with the skeleton. A piece whose jumps leave its allowed targets gets None."""
+    lines = (rec.get("lines") or {}).get(arch, {}).get(opt)
+    asm_lines, nums = asmtext.clean_lines(rec["asm"][arch][opt], lines)
+    names = [f.name for f in skel.functions]
+    try:
+        unit = cut_unit(asm_lines, nums, names)
+    except ValueError:
+        return None
+    out: list[str | None] = [None] * len(skel.pieces)
+    if skel.globals:
+        out[0] = "\n".join(asmtext.replace_name(t, rec["entry"]) for t in unit.data) + "\n"
+    elif unit.data:
+        return None
+    for f in skel.functions:
+        cuts = unit.functions[f.name]
+        want = [p.line for p in skel.pieces[f.first: f.last + 1]]
+        if [c.line for c in cuts] != want:
+            return None
+        ext = _external_labels(cuts)
+        for k, c in enumerate(cuts):
+            piece = skel.pieces[f.first + k]
+            text = render(c, k, ext, f.first, unit.constants, rec["entry"])
+            allowed = {f"<C{j}>" for j in piece.targets.values()}
+            used = set(re.findall(r"<C\d+>", text))
+            out[f.first + k] = text if used <= allowed else None
+    return out
+
+
+def render(c: Cut, k: int, ext: dict[str, int], base: int, constants: dict[str, list[str]], entry: str) -> str:
+    local: dict[str, str] = {}
+    consts: dict[str, str] = {}
+    body = []
+    for t in c.text:
+        m = _CODE_LABEL.match(t)
+        if m and ext.get(m.group(1)) == k:
+            continue  # the piece's own label: reassemble writes it
+        def code(mm, k=k):
+            ref = mm.group(0)
+            if ref in ext:  # a label that starts a piece (this one, for a loop onto itself)
+                return f"<C{base + ext[ref]}>"
+            return local.setdefault(ref, f".LI{len(local)}")
+        t = _LC_REF.sub(lambda mm: consts.setdefault(mm.group(0), f".LC{len(consts)}"), t)
+        t = re.sub(r"\.L\d+\b", code, t)
+        body.append(asmtext.replace_name(t, entry))
+    text = "\n".join(body) + "\n"
+    if consts:
+        extra = []
+        for gcc_name, name in consts.items():
+            for t in constants.get(gcc_name, []):
+                extra.append(_LC_REF.sub(lambda mm: consts.get(mm.group(0), mm.group(0)), t))
+        text += SEP + "\n".join(extra) + "\n"
+    return text
+
+
+def reassemble(skel: Skeleton, texts: list[str | None], entry: str, functions: set[str] | None = None) -> str:
+    """Model pieces -> one assembly unit (of `functions` only, when given: pieces of others are left out)."""
+    code, rodata = [], []
+    if texts[0]:
+        code.append(texts[0].rstrip("\n"))
+    starts = {f.first for f in skel.functions}
+    for k in range(1, len(skel.pieces)):
+        if functions is not None and skel.pieces[k].func not in functions:
+            continue
+        body, _, consts = (texts[k] or "").partition(SEP)
+        if k in starts and not re.search(r"^\s*\.text\b", body, re.M):
+            code.append("\t.text")  # a function's code starts in .text whatever came before it
+        if k not in starts:
+            code.append(f".L{k}:")
+        def uniq(m):
+            return f"{m.group(1)}{k}_{m.group(2)}"
+        body = re.sub(r"(\.LI|\.LC)(\d+)\b", uniq, body)
+        code.append(body.rstrip("\n"))
+        if consts.strip():
+            rodata.append(re.sub(r"(\.LC)(\d+)\b", uniq, consts).rstrip("\n"))
+    out = "\n".join(x for x in code if x) + "\n"
+    if rodata:
+        out += "\t.section\t.rodata\n" + "\n".join(rodata) + "\n"
+    return asmtext.restore(out, entry)
+
+
+def prompt(skel: Skeleton, piece: Piece, arch: str, opt: str, scope: dict[str, str], entry: str) -> str:
+    """What the model reads to write one piece: the target, the piece's role and C, the declarations
+    of what that C names, and where it may jump. `scope`: the function's variables, name -> C type."""
+    decls, structs = [], []
+    for name in piece.names:
+        if name in scope:
+            decls.append(f"{scope[name]} {name};")
+        elif name in skel.globals:
+            decls.append(skel.globals[name])
+        elif name in skel.prototypes and name != piece.func:
+            decls.append(skel.prototypes[name])
+    for tag, text in skel.structs.items():
+        if any(f"struct {tag}" in d for d in decls) or (piece.role == "prologue" and f"struct {tag}" in piece.text):
+            structs.append(text)
+    info = next((f for f in skel.functions if f.name == piece.func), None)
+    extra = []
+    if info is not None and piece.role in ("prologue", "epilogue", "return"):
+        extra.append(f"returns {info.ret}")
+    if info is not None and piece.role in ("prologue", "epilogue"):
+        extra.append("calls" if info.calls else "leaf")
+    jumps = " ".join(f"{role} <C{j}>" for role, j in piece.targets.items())
+    if jumps:  # where falling through lands: a jump there is a `nop` to gcc (the last case's break)
+        jumps += f" next <C{piece.index + 1}>"
+    text = f"<{arch}><{opt}><chunks>{piece.role}: {piece.text}{SEP}{' '.join(structs + decls)}{SEP}{jumps}"
+    if extra:
+        text += " | " + " ".join(extra)
+    return asmtext.replace_name(text, entry)

@@ -1,0 +1,339 @@
+"""The layout of a unit's code, read from its C: which pieces of code there are, in which order, and
+where each one's jumps may go ("local" mode, see data.py).
+
+gcc -O0 emits each statement's code where the statement is, and joins statements with jumps to
+labels at statement starts. This module walks pycparser's AST and lists those *pieces* in that
+order: a function's prologue, each statement (a loop header gives two or three: init, step, test),
+its epilogue, plus one piece for the unit's global data. Each piece knows the C it implements and
+the pieces it may jump to, by role (`then <C4> else <C7>`). The model writes every instruction of
+every piece, jumps included; this module only decides the order and names the jump targets, the
+way an assembler resolves labels.
+
+A piece of C this walk does not know (goto, labels, statement expressions) raises SourceError: the
+unit is refused, nothing is guessed.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from pycparser import c_ast, c_generator
+
+from .csource import SourceError
+
+
+@dataclass
+class Piece:
+    index: int
+    func: str  # the function it belongs to ("" for the unit's data)
+    role: str  # data prologue stmt if for-init for-step for-test while-entry while-test do-test
+    #            switch return break continue epilogue
+    line: int  # C line (gcc's .loc numbering)
+    text: str = ""  # the C it implements
+    targets: dict[str, int] = field(default_factory=dict)  # role -> piece index
+    names: list[str] = field(default_factory=list)  # identifiers it uses (for declarations)
+
+
+@dataclass
+class FunctionInfo:
+    name: str
+    ret: str  # return type, C text
+    signature: str
+    calls: bool  # does it call anything (leaf or not decides the frame)
+    callees: list[str]  # the names it calls
+    first: int  # index of its prologue piece
+    last: int  # index of its epilogue piece
+
+
+@dataclass
+class Skeleton:
+    pieces: list[Piece]
+    functions: list[FunctionInfo]
+    globals: dict[str, str]  # name -> declaration without initialiser
+    structs: dict[str, str]  # tag -> definition
+    prototypes: dict[str, str]  # function name -> prototype, for calls
+
+    def lines(self) -> list[int]:
+        return [p.line for p in self.pieces]
+
+    def reachable(self, entry: str) -> set[str]:
+        """`entry` and the unit's functions it calls, directly or not: what a translation of it needs."""
+        by_name = {f.name: f for f in self.functions}
+        seen, todo = set(), [entry]
+        while todo:
+            f = by_name.get(todo.pop())
+            if f is not None and f.name not in seen:
+                seen.add(f.name)
+                todo.extend(f.callees)
+        return seen
+
+
+class _Names(c_ast.NodeVisitor):
+    def __init__(self):
+        self.names: list[str] = []
+        self.calls = False
+        self.callees: list[str] = []
+
+    def visit_ID(self, node):
+        if node.name not in self.names:
+            self.names.append(node.name)
+
+    def visit_FuncCall(self, node):
+        self.calls = True
+        if isinstance(node.name, c_ast.ID) and node.name.name not in self.callees:
+            self.callees.append(node.name.name)
+        self.generic_visit(node)
+
+    def visit_StructRef(self, node):  # a.b: the field name is not a variable
+        self.visit(node.name)
+
+
+def _names(node) -> list[str]:
+    v = _Names()
+    if node is not None:
+        v.visit(node)
+    return v.names
+
+
+def _calls(node) -> tuple[bool, list[str]]:
+    v = _Names()
+    v.visit(node)
+    return v.calls, v.callees
+
+
+class _Walker:
+    def __init__(self, src_lines: list[str], func: str, last_line: int):
+        self.src = src_lines
+        self.func = func
+        self.last_line = last_line
+        self.pieces: list[Piece] = []
+        self.loops: list[tuple[list, list]] = []  # (break fixups, continue fixups) per loop/switch
+        self.epilogue_refs: list[Piece] = []
+
+    def text(self, line: int) -> str:
+        return self.src[line - 1].strip() if 0 < line <= len(self.src) else ""
+
+    def add(self, role: str, node, line: int | None = None, names_of=None) -> Piece:
+        line = line if line is not None else node.coord.line
+        last = self.pieces[-1] if self.pieces else None
+        if role == "stmt" and last is not None and last.role == "stmt" and last.line == line:
+            # `int a = 0, b = 1;` or two statements on a line: gcc's line info makes them one piece
+            last.names += [n for n in _names(names_of if names_of is not None else node) if n not in last.names]
+            return last
+        p = Piece(0, self.func, role, line, self.text(line), names=_names(names_of if names_of is not None else node))
+        self.pieces.append(p)
+        return p
+
+    @property
+    def here(self) -> int:
+        return len(self.pieces)  # the next piece's position: where falling through lands
+
+    def block(self, items, top: bool = False) -> None:
+        items = [i for i in (items or []) if not isinstance(i, c_ast.EmptyStatement)]
+        for k, item in enumerate(items):
+            self.stmt(item, last=top and k == len(items) - 1)
+
+    def stmt(self, node, last: bool = False) -> None:
+        if isinstance(node, c_ast.Compound):
+            self.block(node.block_items, top=False)
+        elif isinstance(node, c_ast.Decl):
+            if node.init is not None and "static" not in node.storage:
+                self.add("stmt", node)
+        elif isinstance(node, c_ast.DeclList):
+            for d in node.decls:
+                self.stmt(d)
+        elif isinstance(node, (c_ast.Assignment, c_ast.UnaryOp, c_ast.FuncCall, c_ast.BinaryOp, c_ast.Cast,
+                               c_ast.TernaryOp, c_ast.ID, c_ast.Constant, c_ast.ExprList, c_ast.ArrayRef,
+                               c_ast.StructRef)):
+            self.add("stmt", node)
+        elif isinstance(node, c_ast.If):
+            self.if_(node)
+        elif isinstance(node, c_ast.For):
+            self.for_(node)
+        elif isinstance(node, c_ast.While):
+            self.while_(node)
+        elif isinstance(node, c_ast.DoWhile):
+            self.do_(node)
+        elif isinstance(node, c_ast.Switch):
+            self.switch(node)
+        elif isinstance(node, c_ast.Return):
+            p = self.add("return", node, names_of=node.expr)
+            if not last:
+                self.epilogue_refs.append(p)
+        elif isinstance(node, c_ast.Break):
+            if not self.loops:
+                raise SourceError(f"line {node.coord.line}: break outside a loop or switch")
+            self.loops[-1][0].append(self.add("break", node))
+        elif isinstance(node, c_ast.Continue):
+            loop = next((l for l in reversed(self.loops) if l[1] is not None), None)
+            if loop is None:
+                raise SourceError(f"line {node.coord.line}: continue outside a loop")
+            loop[1].append(self.add("continue", node))
+        else:
+            raise SourceError(f"line {getattr(node.coord, 'line', '?')}: {type(node).__name__} statements "
+                              "are not supported by the translator's layout")
+
+    def if_(self, node) -> None:
+        cond = self.add("if", node, names_of=node.cond)
+        cond.targets["then"] = self.here
+        self.stmt(node.iftrue)
+        if node.iffalse is not None:
+            then_end = self.pieces[-1] if self.here > cond.targets["then"] else cond
+            else_at = self.here
+            self.stmt(node.iffalse)
+            cond.targets["else"] = else_at
+            if then_end is not cond:
+                then_end.targets["join"] = self.here
+        else:
+            cond.targets["else"] = self.here
+
+    def _loop(self, body):
+        breaks, conts = [], []
+        self.loops.append((breaks, conts))
+        start = self.here
+        self.stmt(body)
+        self.loops.pop()
+        return start, breaks, conts
+
+    def for_(self, node) -> None:
+        line = node.coord.line
+        init = self.add("for-init", node, line, names_of=node.init)
+        start, breaks, conts = self._loop(node.stmt)
+        step = None
+        if node.next is not None:
+            step = self.add("for-step", node, line, names_of=node.next)
+        test = self.add("for-test", node, line, names_of=node.cond)
+        init.targets["test"] = self.here - 1
+        test.targets["body"] = start
+        test.targets["exit"] = self.here
+        for p in breaks:
+            p.targets["exit"] = self.here
+        for p in conts:
+            p.targets["next"] = self.here - 2 if step is not None else self.here - 1
+
+    def while_(self, node) -> None:
+        line = node.coord.line
+        entry = self.add("while-entry", node, line, names_of=node.cond)
+        start, breaks, conts = self._loop(node.stmt)
+        self.add("while-test", node, line, names_of=node.cond)
+        entry.targets["test"] = self.here - 1
+        self.pieces[-1].targets.update(body=start, exit=self.here)
+        for p in breaks:
+            p.targets["exit"] = self.here
+        for p in conts:
+            p.targets["next"] = self.here - 1
+
+    def do_(self, node) -> None:
+        start, breaks, conts = self._loop(node.stmt)
+        line = node.cond.coord.line if node.cond is not None and node.cond.coord else node.coord.line
+        self.add("do-test", node, line, names_of=node.cond)
+        self.pieces[-1].targets.update(body=start, exit=self.here)
+        for p in breaks:
+            p.targets["exit"] = self.here
+        for p in conts:
+            p.targets["next"] = self.here - 1
+
+    def switch(self, node) -> None:
+        sw = self.add("switch", node, names_of=node.cond)
+        breaks: list = []
+        self.loops.append((breaks, None))
+        cases: list[tuple[str, int]] = []
+        items = node.stmt.block_items if isinstance(node.stmt, c_ast.Compound) else [node.stmt]
+        for item in items or []:
+            if isinstance(item, (c_ast.Case, c_ast.Default)):
+                label = "default" if isinstance(item, c_ast.Default) else "case " + c_generator.CGenerator().visit(item.expr)
+                cases.append((label, self.here))
+                self.block(item.stmts)
+            else:
+                self.stmt(item)
+        self.loops.pop()
+        for label, at in cases:
+            sw.targets[label] = at
+        if not any(label == "default" for label, _ in cases):
+            sw.targets["default"] = self.here
+        sw.targets["exit"] = self.here
+        for p in breaks:
+            p.targets["exit"] = self.here
+
+
+def _decl_text(decl: c_ast.Decl) -> str:
+    import copy
+
+    d = copy.copy(decl)
+    d.init = None
+    return c_generator.CGenerator().visit(d) + ";"
+
+
+def build(source: str, functions: list | None = None) -> Skeleton:
+    """The pieces of every function defined in `source` (in source order, as gcc -O0 emits them), after
+    one data piece. `functions`: csource.find_functions(source), for the closing brace lines."""
+    import pycparser
+
+    from neuralcc.verifier.errors import VerifierInputError
+    from neuralcc.verifier.signature import preprocess
+
+    from .csource import find_functions
+
+    try:
+        text = preprocess(source, "<source>")
+        ast = pycparser.CParser().parse(text, filename="<stdin>")
+    except VerifierInputError as err:
+        raise SourceError(str(err)) from None
+    except pycparser.c_parser.ParseError as err:
+        raise SourceError(f"C parse error: {err}") from None
+    spans = {f.name: f for f in (functions if functions is not None else find_functions(source))}
+    src_lines = source.split("\n")
+    gen = c_generator.CGenerator()
+    pieces: list[Piece] = [Piece(0, "", "data", 0)]
+    infos: list[FunctionInfo] = []
+    globals_: dict[str, str] = {}
+    structs: dict[str, str] = {}
+    protos: dict[str, str] = {}
+    data_lines: list[str] = []
+
+    def note_struct(t) -> None:
+        while isinstance(t, (c_ast.TypeDecl, c_ast.PtrDecl, c_ast.ArrayDecl)):
+            t = t.type
+        if isinstance(t, c_ast.Struct) and t.decls is not None and t.name:
+            structs[t.name] = gen.visit(t) + ";"
+
+    for node in ast.ext:
+        main_file = node.coord is not None and node.coord.file in ("<stdin>", "-")
+        if isinstance(node, c_ast.Decl):
+            note_struct(node.type)
+            if not main_file:
+                if isinstance(node.type, c_ast.FuncDecl) and node.name:
+                    protos.setdefault(node.name, _decl_text(node))
+                continue
+            if isinstance(node.type, c_ast.FuncDecl):
+                protos[node.name] = _decl_text(node)
+            elif node.name and "typedef" not in node.storage and "extern" not in node.storage:
+                globals_[node.name] = _decl_text(node)
+                data_lines.append(src_lines[node.coord.line - 1].strip())
+        elif isinstance(node, c_ast.FuncDef) and main_file:
+            name = node.decl.name
+            protos[name] = _decl_text(node.decl)
+            span = spans.get(name)
+            if span is None:
+                raise SourceError(f"function '{name}': cannot find its closing brace")
+            w = _Walker(src_lines, name, span.last_line)
+            body_line = node.body.coord.line if node.body.coord else node.coord.line
+            w.pieces.append(Piece(0, name, "prologue", body_line, gen.visit(node.decl) + " {",
+                                  names=[p.name for p in (node.decl.type.args.params if node.decl.type.args else [])
+                                         if getattr(p, "name", None)]))
+            w.block(node.body.block_items, top=True)
+            epi = Piece(0, name, "epilogue", span.last_line, "}")
+            w.pieces.append(epi)
+            base = len(pieces)
+            for p in w.epilogue_refs:
+                p.targets["epilogue"] = len(w.pieces) - 1
+            for k, p in enumerate(w.pieces):
+                p.index = base + k
+                p.targets = {r: base + t for r, t in p.targets.items()}
+            pieces.extend(w.pieces)
+            ret = gen.visit(node.decl.type.type)
+            infos.append(FunctionInfo(name, ret, gen.visit(node.decl), *_calls(node.body), base, len(pieces) - 1))
+    pieces[0].text = " ".join(data_lines)
+    pieces[0].names = list(globals_)
+    if not infos:
+        raise SourceError("defines no function")
+    return Skeleton(pieces, infos, globals_, structs, protos)
