@@ -163,7 +163,9 @@ def tiny_local():
     torch.set_num_threads(1)
     model = M.build(TINY, tok)
     model.config.neuralcc_mode = "local"
-    batch = D.collate([D.make_sample(tok, r, "x86-64", "O0", "local", 640, 256) for r in recs], tok.pad_token_id)
+    model.config.neuralcc_rename = True
+    batch = D.collate([D.make_sample(tok, r, "x86-64", "O0", "local", 640, 256, rename=True) for r in recs],
+                      tok.pad_token_id)
     opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
     steps = 300
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: 1 - i / steps)
@@ -285,9 +287,40 @@ def test_local_translate_bad_input_says_what_and_where(capsys, tmp_path, tiny_lo
     assert len(lines) == 1 and lines[0].startswith("neuralcc translate: error: ") and msg in lines[0], cap.err
 
 
+def test_variables_get_canonical_names_per_piece_and_get_their_own_back():
+    prompt = ("<x86-64><O0><chunks>stmt: acc += (long)(a[i]) + p->n;<sep>struct P { int n; int k; };"
+              " long acc; int32_t * a; size_t i; struct P * p;<sep>")
+    names = pieces.variable_names(prompt)
+    assert names == {"acc": "VA", "a": "VB", "i": "VC", "p": "VD"}
+    assert pieces.rename_prompt(prompt, names) == (
+        "<x86-64><O0><chunks>stmt: VA += (long)(VB[VC]) + VD->n;<sep>struct P { int n; int k; };"
+        " long VA; int32_t * VB; size_t VC; struct P * VD;<sep>")
+    target = "\tmovq\t@i@(%rbp), %rax\n\tmovq\t%rax, @acc@(%rbp)\n\tleaq\t@buf[2]@(%rbp), %rax\n"
+    renamed = pieces.rename_slots(target, names)
+    assert "@VC@" in renamed and "@VA@" in renamed and "@buf[2]@" in renamed
+    assert pieces.rename_slots(renamed, {v: k for k, v in names.items()}) == target
+    loop = "<x86-64><O0><chunks>for-init: for (unsigned i = 0; i < n; i++) {<sep><sep>test <C8> next <C5>"
+    assert pieces.variable_names(loop) == {"i": "VA"}  # declared here; `n` is not this piece's
+    casts = "<x86-64><O0><chunks>stmt: acc -= (long long)(q[i]) + (unsigned long)(k);<sep>long long acc; short * q;<sep>"
+    assert pieces.variable_names(casts) == {"acc": "VA", "q": "VB"}  # a cast's type is no declaration
+
+
 def test_a_translation_covers_the_entry_and_the_unit_functions_it_calls():
     src = ("static int h(int x)\n{\n    return x + 1;\n}\n\nint g(int x)\n{\n    return x * 2;\n}\n\n"
            "int f(int x)\n{\n    return h(x) + 3;\n}\n")
     sk = skeleton.build(src)
     assert sk.reachable("f") == {"f", "h"} and sk.reachable("g") == {"g"}
     assert [f.calls for f in sk.functions] == [False, False, True]
+
+
+def test_pieces_are_batched_in_groups_padded_on_their_own():
+    from neuralcc.translator.data import Sample, collate
+
+    short = Sample("a", "x86-64", "O0", [[5] * 4, [6] * 300], [[7] * 3, [8] * 200], [0, 1], [0, 0], [1.0, 1.0])
+    many = Sample("b", "x86-64", "O0", [[5] * 4] * 30, [[7] * 3] * 30, list(range(30)), [0] * 30, [1.0] * 30)
+    batch = collate([short, many], pad_id=0)
+    assert batch.input_ids is None  # every group carries its own encoder inputs
+    widths = sorted((ids.shape[1], labels.shape[1]) for labels, (ids, _), _, _ in batch.groups)
+    assert widths[0] == (4, 3) and widths[-1] == (300, 200)  # the long pair does not pad the short ones
+    assert sum(labels.shape[0] for labels, *_ in batch.groups) == 32
+    assert batch.n_target_tokens == 31 * 3 + 200

@@ -29,6 +29,8 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-target-tokens", type=int, default=0,
                    help="longest target (one piece or chunk) to train on and decode (default: the model's)")
+    p.add_argument("--keep-names", action="store_true",
+                   help="local mode: keep the C's variable names (default: canonical names per piece)")
     p.add_argument("--no-bf16", action="store_true", help="train in fp32 (bf16 autocast is the default)")
     p.set_defaults(func=cmd_train)
 
@@ -67,6 +69,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         warmup_steps=args.warmup_steps, ckpt_minutes=args.ckpt_minutes, eval_minutes=args.eval_minutes,
         eval_functions=args.eval_functions, max_records=args.max_records, max_chunks=args.max_chunks,
         seed=args.seed, bf16=not args.no_bf16, max_target_tokens=args.max_target_tokens,
+        rename=not args.keep_names,
     )
     return run(cfg)
 

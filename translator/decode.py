@@ -49,6 +49,36 @@ class RowMask(LogitsProcessor):
         return scores.masked_fill(banned[:, : scores.shape[1]], float("-inf"))
 
 
+class SlotGrammar(LogitsProcessor):
+    """"local" mode with canonical names: a stack slot `@V?@` may only name one of the row's own
+    variables (VA, VB, ... of its prompt), and a prologue ends once every parameter is stored: after
+    the line that stores the last one, no new line may start. Without it the model went on storing
+    a parameter that does not exist (`movl %ecx, @VE@(%rbp)` after VD) in most functions."""
+
+    def __init__(self, tok, rows: list[tuple[int, bool]]):
+        ids = lambda t: tok.convert_tokens_to_ids(t)
+        self.at, self.v = ids("@"), ids("V")
+        self.letters = [ids(chr(c)) for c in range(ord("A"), ord("Z") + 1)]
+        self.line_starts = [i for i in (ids("\n\t"), ids("\t")) if i is not None and i != tok.unk_token_id]
+        self.rows = rows  # per row: (number of canonical names, is it a prologue)
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        beams = scores.shape[0] // len(self.rows)
+        seq = input_ids.tolist()
+        for r, ids in enumerate(seq):
+            n_names, prologue = self.rows[r // beams]
+            if len(ids) >= 2 and ids[-2] == self.at and ids[-1] == self.v:
+                scores[r, self.letters[n_names:]] = float("-inf")
+                scores[r, self.v] = float("-inf")
+            elif ids and ids[-1] == self.at and n_names == 0:
+                scores[r, self.v] = float("-inf")
+            if prologue and n_names:
+                named = {ids[i + 2] for i in range(len(ids) - 2) if ids[i] == self.at and ids[i + 1] == self.v}
+                if len(named) >= n_names:  # every parameter stored: finish this line, start no other
+                    scores[r, self.line_starts] = float("-inf")
+        return scores
+
+
 @dataclass
 class Translation:
     asm: str
@@ -73,6 +103,7 @@ class Translator:
         self.model.eval()
         self.cfg = M.neuralcc_config(self.model)
         self.mode = mode or getattr(self.model.config, "neuralcc_mode", "chunks")
+        self.rename = bool(getattr(self.model.config, "neuralcc_rename", False))  # "local": canonical names
 
     # -- input checks ------------------------------------------------------------------
     def prepare(self, source: str, entry: str | None) -> tuple[str, str]:
@@ -257,12 +288,13 @@ class Translator:
         variables = self.frame_variables(source, entry)
         scope = scopes(source, variables)
         needed = skel.reachable(entry)
-        rows, srcs, prompts = [], [], []
+        rows, srcs, prompts, names = [], [], [], []
         for p in skel.pieces:
             if (p.role == "data" and not skel.globals) or (p.role != "data" and p.func not in needed):
                 continue
             prompts.append(pieces.prompt(skel, p, arch, opt_level, scope.get(p.func, {}), entry))
-            ids = T.encode(self.tok, prompts[-1])
+            names.append(pieces.variable_names(prompts[-1]) if self.rename else {})
+            ids = T.encode(self.tok, pieces.rename_prompt(prompts[-1], names[-1]))
             if len(ids) > self.cfg.max_source_tokens:
                 raise SourceError(f"function '{p.func or entry}' line {p.line}: the statement is too long for the "
                                   f"model ({len(ids)} tokens > {self.cfg.max_source_tokens})")
@@ -277,15 +309,18 @@ class Translator:
         outs = []
         for i in range(opt.n if opt.temperature > 0 and opt.beam <= 1 else 1):
             torch.manual_seed(opt.seed + i)
-            ids = self._generate_rows(srcs, banned, self.cfg.max_chunk_tokens, opt)
+            grammar = SlotGrammar(self.tok, [(len(n), p.role == "prologue") for p, n in zip(rows, names)]) \
+                if self.rename else None
+            ids = self._generate_rows(srcs, banned, self.cfg.max_chunk_tokens, opt, grammar)
             tr = Translation(asm="")
             texts: list = [None] * len(skel.pieces)
-            for p, prompt, row in zip(rows, prompts, ids):
+            for p, prompt, named, row in zip(rows, prompts, names, ids):
                 body, done = self._strip(row)
                 tr.new_tokens += len(row)
                 if not done:
                     tr.truncated.append(f"line {p.line} ({p.role})")
-                texts[p.index] = T.decode(self.tok, body)
+                back = {v: k for k, v in named.items()}
+                texts[p.index] = pieces.rename_slots(T.decode(self.tok, body), back)
                 tr.pieces.append((prompt, texts[p.index]))
             tr.asm = frame.resolve(pieces.reassemble(skel, texts, entry, needed), variables, arch)
             outs.append(tr)
@@ -293,7 +328,7 @@ class Translator:
 
     @torch.no_grad()
     def _generate_rows(self, srcs: list[list[int]], banned: torch.BoolTensor, max_new: int,
-                       opt: DecodeOptions) -> list[list[int]]:
+                       opt: DecodeOptions, grammar: LogitsProcessor | None = None) -> list[list[int]]:
         """One decode per encoder input, all in one batch (inputs right-padded)."""
         pad = self.tok.pad_token_id
         width = max(map(len, srcs))
@@ -304,7 +339,7 @@ class Translator:
             mask[i, : len(s)] = 1
         kw = dict(input_ids=ids, attention_mask=mask, max_new_tokens=max_new,
                   stopping_criteria=StoppingCriteriaList([RepetitionStop()]),
-                  logits_processor=LogitsProcessorList([RowMask(banned)]),
+                  logits_processor=LogitsProcessorList([RowMask(banned)] + ([grammar] if grammar else [])),
                   eos_token_id=self.tok.eos_token_id, pad_token_id=pad)
         if opt.beam > 1:
             kw.update(num_beams=opt.beam, do_sample=False, early_stopping=True)

@@ -270,3 +270,65 @@ def prompt(skel: Skeleton, piece: Piece, arch: str, opt: str, scope: dict[str, s
     if extra:
         text += " | " + " ".join(extra)
     return asmtext.replace_name(text, entry)
+
+
+# -- variable names, canonical per piece -------------------------------------------------------------
+# The model wrote `@n@` for `@m@` and `@c@` for `@x@`: it recalled names common in training instead of
+# copying the prompt's. Each piece's variables are renamed VA, VB, ... in order of first appearance in
+# its prompt (statement, then declarations), in the prompt and in the stack slots of its target, and
+# named back after decoding. The rule reads the prompt text alone, so training and decoding agree.
+_TYPE = (r"(?:(?:const|volatile|static|register)\s+)*"
+         r"(?:(?:unsigned|signed)(?:\s+(?:int|long|short|char))*"
+         r"|(?:int|long|short|char|double|float|_Bool|bool|size_t|ssize_t|\w+_t)(?:\s+(?:int|long|double|char))*"
+         r"|struct\s+\w+)")
+_DECLARED_IN_TEXT = re.compile(rf"(?:^|[;({{,]\s*){_TYPE}(?:\s*\*\s*|\s+)(?:\*\s*)*\b([A-Za-z_]\w*)\s*(?=[=\[;,)])")
+_KEYWORDS = {"int", "long", "short", "char", "double", "float", "unsigned", "signed", "const", "volatile", "static",
+             "struct", "void", "_Bool", "bool", "register", "sizeof", "return", "if", "else", "for", "while", "do",
+             "switch", "case", "default", "break", "continue", "size_t", "ssize_t"}
+_STRUCT_DEF = re.compile(r"struct\s+\w+\s*\{[^}]*\}\s*;")
+_DECL_NAME = re.compile(r"(?<![>\w])([A-Za-z_]\w*)\s*(?:\[[^\]]*\])*\s*$")
+_WORD = re.compile(r"(?<![\w.>$@])(?<!->)([A-Za-z_]\w*)\b(?!\s*\()")
+_SLOT_BASE = re.compile(r"@([A-Za-z_]\w*)(?=[@\[.])")
+
+
+def canonical(i: int) -> str:
+    return "V" + chr(ord("A") + i) if i < 26 else f"VV{i}"
+
+
+def variable_names(prompt: str) -> dict[str, str]:
+    """The piece's variables (declared in its declarations, or in its own statement) -> canonical names."""
+    head, _, rest = prompt.partition(": ")
+    text, _, rest = rest.partition(SEP)
+    decls = _STRUCT_DEF.sub(" ", rest.partition(SEP)[0])
+    if head.endswith("data"):
+        return {}
+    names = {n for n in _DECLARED_IN_TEXT.findall(text) if n not in _KEYWORDS and not n.endswith("_t")}
+    for entry in decls.split(";"):
+        entry = entry.strip()
+        if entry and not re.search(r"[(){}]", entry) and len(entry.split()) > 1:
+            m = _DECL_NAME.search(entry)
+            if m and m.group(1) not in _KEYWORDS:
+                names.add(m.group(1))
+    order = [w for w in _WORD.findall(text + " " + decls) if w in names]
+    return {w: canonical(i) for i, w in enumerate(dict.fromkeys(order))}
+
+
+def rename_prompt(prompt: str, names: dict[str, str]) -> str:
+    """Rename in the statement and the declarations (not in struct bodies, not field names after `.`/`->`,
+    not the role or the jump targets)."""
+    if not names:
+        return prompt
+    head, _, rest = prompt.partition(": ")
+    text, _, rest = rest.partition(SEP)
+    decls, _, jumps = rest.partition(SEP)
+    sub = lambda s: _WORD.sub(lambda m: names.get(m.group(1), m.group(1)), s)
+    parts, last = [], 0
+    for m in _STRUCT_DEF.finditer(decls):
+        parts += [sub(decls[last: m.start()]), m.group(0)]
+        last = m.end()
+    decls = "".join(parts) + sub(decls[last:])
+    return f"{head}: {sub(text)}{SEP}{decls}{SEP}{jumps}"
+
+
+def rename_slots(asm: str, names: dict[str, str]) -> str:
+    return _SLOT_BASE.sub(lambda m: "@" + names.get(m.group(1), m.group(1)), asm) if names else asm

@@ -48,6 +48,7 @@ class TrainConfig:
     max_records: int = 0  # 0 = all
     max_chunks: int = 0  # train only on functions with at most this many chunks (0 = all)
     max_target_tokens: int = 0  # raise the model's cap on one decoded target (0 = keep the model's)
+    rename: bool = True  # "local" mode: canonical variable names per piece (pieces.variable_names)
     bf16: bool = True  # autocast matmuls to bfloat16 (1.7x faster on this machine's AMX cores; weights stay fp32)
 
 
@@ -144,7 +145,7 @@ def sample_stream(tok, records, cfg: TrainConfig, mcfg: M.ModelConfig, epoch: in
                     if pos <= skip:
                         continue
                     s = D.make_sample(tok, records[i], arch, opt, cfg.mode, mcfg.max_source_tokens,
-                                      mcfg.max_chunk_tokens if cfg.mode != "whole" else 2048)
+                                      mcfg.max_chunk_tokens if cfg.mode != "whole" else 2048, cfg.rename)
                     if s is None or (cfg.max_chunks and len(s.tgts) - 1 > cfg.max_chunks):
                         stats["skipped"] += 1
                         continue
@@ -186,7 +187,8 @@ def validate(model, tok, val_records, cfg: TrainConfig, mcfg) -> dict:
     samples = []
     for r in val_records:
         for arch in cfg.archs:
-            s = D.make_sample(tok, r, arch, cfg.opts[0], cfg.mode, mcfg.max_source_tokens, mcfg.max_chunk_tokens)
+            s = D.make_sample(tok, r, arch, cfg.opts[0], cfg.mode, mcfg.max_source_tokens, mcfg.max_chunk_tokens,
+                              cfg.rename)
             if s:
                 samples.append(s)
         if len(samples) >= cfg.eval_samples:
@@ -201,7 +203,8 @@ def validate(model, tok, val_records, cfg: TrainConfig, mcfg) -> dict:
     res = {"val_loss": tot / max(n, 1)}
     tr = Translator(model=model, tok=tok, mode=cfg.mode)
     for arch in cfg.archs:
-        recs = [r for r in val_records if r.get("asm", {}).get(arch, {}).get(cfg.opts[0])][: cfg.eval_functions]
+        recs = [r for r in val_records if r.get("asm", {}).get(arch, {}).get(cfg.opts[0])
+                or (r.get("pieces") or {}).get(arch)][: cfg.eval_functions]  # "local" records carry pieces
         r = E.evaluate(tr, recs, arch, cfg.opts[0], DecodeOptions())
         res[f"{arch}/{cfg.opts[0]}"] = r.summary()
     model.train()
@@ -234,6 +237,7 @@ def run(cfg: TrainConfig) -> int:
         tok = build_tokenizer(records, cfg.vocab_size)
         model = M.build(M.ModelConfig(), tok)
     model.config.neuralcc_mode = cfg.mode
+    model.config.neuralcc_rename = cfg.mode == "local" and cfg.rename
     if cfg.max_target_tokens:
         model.config.neuralcc = {**(getattr(model.config, "neuralcc", None) or {}), "max_chunk_tokens": cfg.max_target_tokens}
     mcfg = M.neuralcc_config(model)
