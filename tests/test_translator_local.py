@@ -248,7 +248,8 @@ def test_init_finetuning_raises_the_pass_rate_on_a_new_corpus(tmp_path, monkeypa
     _write_split(tmp_path / "a", a_held[:1], "valid")
     _write_split(tmp_path / "b", b_train, "train")
     _write_split(tmp_path / "b", b_held[:1], "valid")
-    monkeypatch.setattr(M, "ModelConfig", lambda: TINY)  # from scratch: the tiny config
+    real = M.ModelConfig
+    monkeypatch.setattr(M, "ModelConfig", lambda **kw: real(**kw) if kw else TINY)  # from scratch: tiny
     common = ["--mode", "local", "--arch", "x86-64", "--batch-tokens", "100000", "--eval-minutes", "0",
               "--warmup-steps", "10", "--lr", "3e-3", "--no-bf16"]
     assert cli_main(["train", "--data", str(tmp_path / "a"), "--out", str(tmp_path / "ma"), "--steps", "250",
