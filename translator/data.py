@@ -239,12 +239,7 @@ def collate(samples: list[Sample], pad_id: int, rows_per_group: int = 48) -> Bat
         idx.extend(base + i for i in s.tgt_src)
         given.extend(s.tgt_prefix or [0] * len(s.tgts))
         weight.extend(s.tgt_weight or [1.0] * len(s.tgts))
-    ls = max(map(len, srcs))
-    ids = torch.full((len(srcs), ls), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(srcs), ls), dtype=torch.long)
-    for i, s in enumerate(srcs):
-        ids[i, : len(s)] = torch.tensor(s)
-        mask[i, : len(s)] = 1
+    ids, mask = pad_rows(srcs, pad_id)
     order = sorted(range(len(tgts)), key=lambda i: len(tgts[i]))
     budget = rows_per_group * 64  # padded slots per group, roughly
     groups, cur = [], []
@@ -269,13 +264,16 @@ def collate(samples: list[Sample], pad_id: int, rows_per_group: int = 48) -> Bat
     return Batch(ids, mask, out, sum(map(len, srcs)) + sum(map(len, tgts)))
 
 
-def _padded(rows: list[list[int]], fill: int):
+def pad_rows(rows: list[list[int]], fill: int):
+    """Right-padded id rows and their attention mask (1 where a row has a token)."""
     import torch
 
     out = torch.full((len(rows), max(map(len, rows))), fill, dtype=torch.long)
+    mask = torch.zeros_like(out)
     for i, r in enumerate(rows):
         out[i, : len(r)] = torch.tensor(r)
-    return out
+        mask[i, : len(r)] = 1
+    return out, mask
 
 
 def collate_pairs(samples: list[Sample], pad_id: int, group_tokens: int = 3072) -> Batch:
@@ -300,11 +298,11 @@ def collate_pairs(samples: list[Sample], pad_id: int, group_tokens: int = 3072) 
         groups.append(cur)
     out = []
     for g in groups:
-        ids = _padded([p[0] for p in g], pad_id)
-        full = _padded([p[1] for p in g], -100)
+        ids, mask = pad_rows([p[0] for p in g], pad_id)
+        full, _ = pad_rows([p[1] for p in g], -100)
         labels = full.clone()
         for r, p in enumerate(g):
             labels[r, : p[2]] = -100
-        out.append((labels, (ids, (ids != pad_id).long()), full, torch.tensor([p[3] for p in g])))
+        out.append((labels, (ids, mask), full, torch.tensor([p[3] for p in g])))
     n = sum(len(p[0]) + len(p[1]) for p in pairs)
     return Batch(None, None, out, n)

@@ -96,6 +96,15 @@ class DecodeOptions:
     beam: int = 1
 
 
+def _search(opt: DecodeOptions) -> dict:
+    """generate()'s search arguments for `opt`: beam, seeded sampling, or greedy."""
+    if opt.beam > 1:
+        return dict(num_beams=opt.beam, do_sample=False, early_stopping=True)
+    if opt.temperature > 0:
+        return dict(do_sample=True, temperature=opt.temperature, top_k=0, top_p=1.0)
+    return dict(do_sample=False, num_beams=1)
+
+
 class Translator:
     def __init__(self, model_dir: str | Path = DEFAULT_MODEL, model=None, tok=None, mode: str | None = None):
         self.tok = tok if tok is not None else T.load(model_dir)
@@ -163,13 +172,7 @@ class Translator:
             )
             if suppress:
                 kw["suppress_tokens"] = suppress
-            if opt.beam > 1:
-                kw.update(num_beams=opt.beam, do_sample=False, early_stopping=True)
-            elif opt.temperature > 0:
-                kw.update(do_sample=True, temperature=opt.temperature, top_k=0, top_p=1.0)
-            else:
-                kw.update(do_sample=False, num_beams=1)
-            res = self.model.generate(**kw)
+            res = self.model.generate(**kw, **_search(opt))
             for r, i in zip(res.tolist(), rows):
                 out[i] = r[1 + length :]
         return out
@@ -330,22 +333,10 @@ class Translator:
     def _generate_rows(self, srcs: list[list[int]], banned: torch.BoolTensor, max_new: int,
                        opt: DecodeOptions, grammar: LogitsProcessor | None = None) -> list[list[int]]:
         """One decode per encoder input, all in one batch (inputs right-padded)."""
-        pad = self.tok.pad_token_id
-        width = max(map(len, srcs))
-        ids = torch.full((len(srcs), width), pad, dtype=torch.long)
-        mask = torch.zeros((len(srcs), width), dtype=torch.long)
-        for i, s in enumerate(srcs):
-            ids[i, : len(s)] = torch.tensor(s)
-            mask[i, : len(s)] = 1
-        kw = dict(input_ids=ids, attention_mask=mask, max_new_tokens=max_new,
-                  stopping_criteria=StoppingCriteriaList([RepetitionStop()]),
-                  logits_processor=LogitsProcessorList([RowMask(banned)] + ([grammar] if grammar else [])),
-                  eos_token_id=self.tok.eos_token_id, pad_token_id=pad)
-        if opt.beam > 1:
-            kw.update(num_beams=opt.beam, do_sample=False, early_stopping=True)
-        elif opt.temperature > 0:
-            kw.update(do_sample=True, temperature=opt.temperature, top_k=0, top_p=1.0)
-        else:
-            kw.update(do_sample=False, num_beams=1)
-        res = self.model.generate(**kw)
+        ids, mask = data.pad_rows(srcs, self.tok.pad_token_id)
+        res = self.model.generate(
+            input_ids=ids, attention_mask=mask, max_new_tokens=max_new,
+            stopping_criteria=StoppingCriteriaList([RepetitionStop()]),
+            logits_processor=LogitsProcessorList([RowMask(banned)] + ([grammar] if grammar else [])),
+            eos_token_id=self.tok.eos_token_id, pad_token_id=self.tok.pad_token_id, **_search(opt))
         return [r[1:] for r in res.tolist()]

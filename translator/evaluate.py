@@ -80,6 +80,8 @@ class EvalResult:
     order_exact: int = 0
     chunks: int = 0
     chunks_exact: int = 0
+    pieces: int = 0  # "local" mode: pieces with a gold counterpart, and how many were written exactly
+    pieces_exact: int = 0
     oracle_n: int = 0
     oracle_passed: int = 0
 
@@ -98,9 +100,9 @@ class EvalResult:
             ran = sum(v for c, v in self.categories.items() if not c.startswith(("asm.", "symbol.", "crash.")))
             out["runs"] = round(ran / m, 3)
             out["categories"] = dict(sorted(self.categories.items(), key=lambda kv: -kv[1]))
-        if self.chunks and not self.order_exact and not self.oracle_n:  # "local" mode
-            out["pieces_exact"] = round(self.chunks_exact / self.chunks, 3)
-        elif self.chunks:
+        if self.pieces:
+            out["pieces_exact"] = round(self.pieces_exact / self.pieces, 3)
+        if self.chunks:
             out["order_exact"] = round(self.order_exact / max(self.n, 1), 3)
             out["chunk_exact_given_order"] = round(self.chunks_exact / self.chunks, 3)
             if self.oracle_n:
@@ -173,8 +175,8 @@ def evaluate(tr: Translator, records: list[dict], arch: str, opt: str, dopt: Dec
         gold = dict((rec.get("pieces") or {}).get(arch) or [])
         for prompt, text in out.pieces:  # "local" mode: each piece against gcc's
             if prompt in gold:
-                res.chunks += 1
-                res.chunks_exact += text == gold[prompt]
+                res.pieces += 1
+                res.pieces_exact += text == gold[prompt]
         if has_ref:
             try:
                 res.exact += out.asm == reference(rec, arch, opt)

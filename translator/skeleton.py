@@ -37,7 +37,6 @@ class Piece:
 class FunctionInfo:
     name: str
     ret: str  # return type, C text
-    signature: str
     calls: bool  # does it call anything (leaf or not decides the frame)
     callees: list[str]  # the names it calls
     first: int  # index of its prologue piece
@@ -101,10 +100,9 @@ def _calls(node) -> tuple[bool, list[str]]:
 
 
 class _Walker:
-    def __init__(self, src_lines: list[str], func: str, last_line: int):
+    def __init__(self, src_lines: list[str], func: str):
         self.src = src_lines
         self.func = func
-        self.last_line = last_line
         self.pieces: list[Piece] = []
         self.loops: list[tuple[list, list]] = []  # (break fixups, continue fixups) per loop/switch
         self.epilogue_refs: list[Piece] = []
@@ -194,6 +192,14 @@ class _Walker:
         self.loops.pop()
         return start, breaks, conts
 
+    def _close(self, test: Piece, breaks: list, conts: list, cont_at: int) -> None:
+        """A loop's test falls out to, and its breaks jump to, whatever follows; continues go to `cont_at`."""
+        test.targets["exit"] = self.here
+        for p in breaks:
+            p.targets["exit"] = self.here
+        for p in conts:
+            p.targets["next"] = cont_at
+
     def for_(self, node) -> None:
         line = node.coord.line
         init = self.add("for-init", node, line, names_of=node.init)
@@ -204,11 +210,7 @@ class _Walker:
         test = self.add("for-test", node, line, names_of=node.cond)
         init.targets["test"] = self.here - 1
         test.targets["body"] = start
-        test.targets["exit"] = self.here
-        for p in breaks:
-            p.targets["exit"] = self.here
-        for p in conts:
-            p.targets["next"] = self.here - 2 if step is not None else self.here - 1
+        self._close(test, breaks, conts, self.here - 2 if step is not None else self.here - 1)
 
     def while_(self, node) -> None:
         line = node.coord.line
@@ -216,21 +218,15 @@ class _Walker:
         start, breaks, conts = self._loop(node.stmt)
         self.add("while-test", node, line, names_of=node.cond)
         entry.targets["test"] = self.here - 1
-        self.pieces[-1].targets.update(body=start, exit=self.here)
-        for p in breaks:
-            p.targets["exit"] = self.here
-        for p in conts:
-            p.targets["next"] = self.here - 1
+        self.pieces[-1].targets["body"] = start
+        self._close(self.pieces[-1], breaks, conts, self.here - 1)
 
     def do_(self, node) -> None:
         start, breaks, conts = self._loop(node.stmt)
         line = node.cond.coord.line if node.cond is not None and node.cond.coord else node.coord.line
         self.add("do-test", node, line, names_of=node.cond)
-        self.pieces[-1].targets.update(body=start, exit=self.here)
-        for p in breaks:
-            p.targets["exit"] = self.here
-        for p in conts:
-            p.targets["next"] = self.here - 1
+        self.pieces[-1].targets["body"] = start
+        self._close(self.pieces[-1], breaks, conts, self.here - 1)
 
     def switch(self, node) -> None:
         sw = self.add("switch", node, names_of=node.cond)
@@ -315,7 +311,7 @@ def build(source: str, functions: list | None = None) -> Skeleton:
             span = spans.get(name)
             if span is None:
                 raise SourceError(f"function '{name}': cannot find its closing brace")
-            w = _Walker(src_lines, name, span.last_line)
+            w = _Walker(src_lines, name)
             body_line = node.body.coord.line if node.body.coord else node.coord.line
             w.pieces.append(Piece(0, name, "prologue", body_line, gen.visit(node.decl) + " {",
                                   names=[p.name for p in (node.decl.type.args.params if node.decl.type.args else [])
@@ -331,7 +327,7 @@ def build(source: str, functions: list | None = None) -> Skeleton:
                 p.targets = {r: base + t for r, t in p.targets.items()}
             pieces.extend(w.pieces)
             ret = gen.visit(node.decl.type.type)
-            infos.append(FunctionInfo(name, ret, gen.visit(node.decl), *_calls(node.body), base, len(pieces) - 1))
+            infos.append(FunctionInfo(name, ret, *_calls(node.body), base, len(pieces) - 1))
     pieces[0].text = " ".join(data_lines)
     pieces[0].names = list(globals_)
     if not infos:
