@@ -80,7 +80,7 @@ def main(argv=None) -> int:
     return 0
 
 
-def _piece_samples(tok) -> list:
+def _piece_samples(tok, style) -> list:
     import gzip
 
     from neuralcc.translator import data as D, localdata
@@ -106,7 +106,7 @@ def _piece_samples(tok) -> list:
             if out and out["pieces"]:
                 recs.append(out)
     return [s for r in recs for a in ("x86-64", "aarch64")
-            for s in [D.make_sample(tok, r, a, "O0", "local", 640, 512)] if s]
+            for s in [D.make_sample(tok, r, a, "O0", "local", 640, 512, style)] if s]
 
 
 def train_speed(tr, seconds: float, batch_tokens: int = 8000) -> dict:
@@ -117,7 +117,7 @@ def train_speed(tr, seconds: float, batch_tokens: int = 8000) -> dict:
     from neuralcc.translator.train import loss_on
 
     torch.set_num_threads(2)
-    samples = _piece_samples(tr.tok)
+    samples = _piece_samples(tr.tok, tr.style)
     batches, buf, n = [], [], 0
     for s in samples * 4:
         buf.append(s)

@@ -2,6 +2,7 @@
 together (it must pass the verifier), and a tiny model trained on pieces writing verified code."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -163,8 +164,9 @@ def tiny_local():
     torch.set_num_threads(1)
     model = M.build(TINY, tok)
     model.config.neuralcc_mode = "local"
-    model.config.neuralcc_rename = True
-    batch = D.collate([D.make_sample(tok, r, "x86-64", "O0", "local", 640, 256, rename=True) for r in recs],
+    model.config.neuralcc_rename = model.config.neuralcc_types = True
+    style = pieces.PromptStyle.of(model.config)
+    batch = D.collate([D.make_sample(tok, r, "x86-64", "O0", "local", 640, 256, style) for r in recs],
                       tok.pad_token_id)
     opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
     steps = 300
@@ -250,17 +252,42 @@ def test_init_finetuning_raises_the_pass_rate_on_a_new_corpus(tmp_path, monkeypa
     _write_split(tmp_path / "b", b_held[:1], "valid")
     real = M.ModelConfig
     monkeypatch.setattr(M, "ModelConfig", lambda **kw: real(**kw) if kw else TINY)  # from scratch: tiny
-    common = ["--mode", "local", "--arch", "x86-64", "--batch-tokens", "100000", "--eval-minutes", "0",
+    common = ["--mode", "local", "--arch", "x86-64", "--batch-tokens", "2500", "--eval-minutes", "0",
               "--warmup-steps", "10", "--lr", "3e-3", "--no-bf16"]
-    assert cli_main(["train", "--data", str(tmp_path / "a"), "--out", str(tmp_path / "ma"), "--steps", "250",
+    assert cli_main(["train", "--data", str(tmp_path / "a"), "--out", str(tmp_path / "ma"), "--steps", "400",
                      *common]) == 0
     model_a = tmp_path / "ma" / "checkpoint"
     assert _pass_rate(model_a, a_held) >= 2 / 3  # recombined pieces it has seen
     before = _pass_rate(model_a, b_held)
-    assert cli_main(["train", "--data", str(tmp_path / "b"), "--out", str(tmp_path / "mb"), "--steps", "150",
+    assert cli_main(["train", "--data", str(tmp_path / "b"), "--out", str(tmp_path / "mb"), "--steps", "200",
                      "--init", str(model_a), *common]) == 0
     after = _pass_rate(tmp_path / "mb" / "checkpoint", b_held)
     assert before <= 1 / 3 and after >= before + 1 / 3, (before, after)
+
+
+def test_init_on_the_same_data_continues_its_data_order(tmp_path, monkeypatch, capsys):
+    """`--init` from a model trained on the same --data and --seed starts where that training stopped:
+    three runs that each restarted the order had trained one model on the same first functions."""
+    from neuralcc.translator.__main__ import main as cli_main
+
+    recs = [_local_record(src, name, ("x86-64",))[0] for name, src in _combos(POOL_A, "fa")[:4]]
+    _write_split(tmp_path / "a", recs, "train")
+    real = M.ModelConfig
+    monkeypatch.setattr(M, "ModelConfig", lambda **kw: real(**kw) if kw else TINY)
+    common = ["--mode", "local", "--arch", "x86-64", "--batch-tokens", "300", "--eval-minutes", "0", "--no-bf16",
+              "--data", str(tmp_path / "a")]
+    assert cli_main(["train", "--out", str(tmp_path / "m1"), "--steps", "2", *common]) == 0
+    seen = json.loads((tmp_path / "m1" / "checkpoint" / "config.json").read_text())["neuralcc_stream"]
+    assert seen["seed"] == 0 and seen["epoch"] == 0 and 1 <= seen["pos"] < 4
+    capsys.readouterr()
+    assert cli_main(["train", "--out", str(tmp_path / "m2"), "--steps", "1", "--init",
+                     str(tmp_path / "m1" / "checkpoint"), *common]) == 0
+    assert f"continuing its data order at epoch 0, sample {seen['pos']}" in capsys.readouterr().err
+    after = json.loads((tmp_path / "m2" / "checkpoint" / "config.json").read_text())["neuralcc_stream"]
+    assert (after["epoch"], after["pos"]) > (0, seen["pos"])
+    assert cli_main(["train", "--out", str(tmp_path / "m3"), "--steps", "1", "--seed", "3", "--init",
+                     str(tmp_path / "m1" / "checkpoint"), *common]) == 0
+    assert "continuing" not in capsys.readouterr().err  # another seed: a new order from its start
 
 
 @pytest.mark.slow
@@ -305,6 +332,31 @@ def test_variables_get_canonical_names_per_piece_and_get_their_own_back():
     assert pieces.variable_names(loop) == {"i": "VA"}  # declared here; `n` is not this piece's
     casts = "<x86-64><O0><chunks>stmt: acc -= (long long)(q[i]) + (unsigned long)(k);<sep>long long acc; short * q;<sep>"
     assert pieces.variable_names(casts) == {"acc": "VA", "q": "VB"}  # a cast's type is no declaration
+
+
+def test_one_spelling_per_type_only_where_gcc_writes_the_same_code():
+    """Prompts say `int` for int32_t, `long` for long long, ...: gcc's pieces for the two spellings are
+    the same. `signed char` keeps its word: on AArch64 a plain char is unsigned and loads differently."""
+    spelled = {"fa": "int32_t", "fb": "long long", "fc": "size_t", "fd": "unsigned"}
+    plain = {"fa": "int", "fb": "long", "fc": "unsigned long", "fd": "unsigned int"}
+
+    def unit(name, t):
+        return f"#include <stddef.h>\n#include <stdint.h>\n{t} {name}({t} *a, {t} b)\n{{\n    {t} s = ({t})(a[1] + b);\n    return s / b;\n}}\n"
+
+    style = pieces.PromptStyle()
+    for name in spelled:
+        for arch in ("x86-64", "aarch64"):
+            one = _local_record(unit(name, spelled[name]), name, (arch,))[0]["pieces"][arch]
+            two = _local_record(unit(name, plain[name]), name, (arch,))[0]["pieces"][arch]
+            assert [style.apply(p)[0] for p, _ in one] == [style.apply(p)[0] for p, _ in two]
+            assert [t for _, t in one] == [t for _, t in two], (name, arch)
+    chars = "int g(signed char *a, char *b)\n{\n    return a[0] + b[0];\n}\n"
+    rec = _local_record(chars, "g", ("aarch64",))[0]
+    (prompt, target), = [pt for pt in rec["pieces"]["aarch64"] if pt[0].split("<chunks>")[1].startswith("return")]
+    assert "signed char * a; char * b;" in prompt and "ldrsb" in target and "ldrb" in target
+    assert "signed char * VA; char * VB;" in style.apply(prompt)[0]
+    assert pieces.canonical_types('<x86-64><O0><chunks>stmt: f("size_t", (size_t)x);<sep><sep>') == \
+        '<x86-64><O0><chunks>stmt: f("size_t", (unsigned long)x);<sep><sep>'  # literals stay as written
 
 
 def test_a_translation_covers_the_entry_and_the_unit_functions_it_calls():

@@ -26,11 +26,16 @@ def register(subparsers) -> None:
     p.add_argument("--eval-functions", type=int, default=24)
     p.add_argument("--max-records", type=int, default=0)
     p.add_argument("--max-chunks", type=int, default=0, help="curriculum: skip functions with more chunks")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0,
+                   help="data order and initialisation; --init from a model trained on the same --data with the "
+                        "same seed continues that model's data order where it stopped")
     p.add_argument("--max-target-tokens", type=int, default=0,
                    help="longest target (one piece or chunk) to train on and decode (default: the model's)")
     p.add_argument("--keep-names", action="store_true",
                    help="local mode: keep the C's variable names (default: canonical names per piece)")
+    p.add_argument("--keep-types", action="store_true",
+                   help="local mode: keep the C's integer type spellings (default: one per type, e.g. "
+                        "int32_t -> int, size_t -> unsigned long)")
     p.add_argument("--no-bf16", action="store_true", help="train in fp32 (bf16 autocast is the default)")
     p.set_defaults(func=cmd_train)
 
@@ -69,7 +74,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         warmup_steps=args.warmup_steps, ckpt_minutes=args.ckpt_minutes, eval_minutes=args.eval_minutes,
         eval_functions=args.eval_functions, max_records=args.max_records, max_chunks=args.max_chunks,
         seed=args.seed, bf16=not args.no_bf16, max_target_tokens=args.max_target_tokens,
-        rename=not args.keep_names,
+        rename=not args.keep_names, types=not args.keep_types,
     )
     return run(cfg)
 

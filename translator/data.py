@@ -149,10 +149,11 @@ def target_chunks(rec: dict, arch: str, opt: str) -> list[asmtext.Chunk]:
 
 
 def make_sample(tok, rec: dict, arch: str, opt: str, mode: str, max_src: int, max_tgt: int,
-                rename: bool = False) -> Sample | None:
-    """None if the example does not fit the model (skipped in training, counted)."""
+                style=None) -> Sample | None:
+    """None if the example does not fit the model (skipped in training, counted). `style`: "local"
+    mode's pieces.PromptStyle (default: prompts as written)."""
     if mode == "local":
-        return _local_sample(tok, rec, arch, opt, max_src, max_tgt, rename)
+        return _local_sample(tok, rec, arch, opt, max_src, max_tgt, style)
     if not rec.get("asm", {}).get(arch, {}).get(opt) or (mode in SLOTTED) != bool(rec.get("slots")):
         return None  # no label, or the other assembly form (numeric vs named stack slots)
     try:
@@ -189,18 +190,17 @@ def make_sample(tok, rec: dict, arch: str, opt: str, mode: str, max_src: int, ma
                   [0] + [1] * len(tgts), [0] + [len(g) for g in given], [ORDER_WEIGHT] + [1.0] * len(tgts))
 
 
-def _local_sample(tok, rec: dict, arch: str, opt: str, max_src: int, max_tgt: int,
-                  rename: bool = False) -> Sample | None:
-    """"local" mode: the function's pieces (localdata.py records), each its own encoder input;
-    `rename`: variables canonical per piece (pieces.variable_names)."""
-    from .pieces import rename_prompt, rename_slots, variable_names
+def _local_sample(tok, rec: dict, arch: str, opt: str, max_src: int, max_tgt: int, style=None) -> Sample | None:
+    """"local" mode: the function's pieces (localdata.py records), each its own encoder input,
+    rewritten in `style` (pieces.PromptStyle)."""
+    from .pieces import PromptStyle, rename_slots
 
+    style = style or PromptStyle(rename=False, types=False)
     pairs = (rec.get("pieces") or {}).get(arch) if opt == "O0" else None
     srcs, tgts = [], []
     for prompt, target in pairs or []:
-        if rename:
-            names = variable_names(prompt)
-            prompt, target = rename_prompt(prompt, names), rename_slots(target, names)
+        prompt, names = style.apply(prompt)
+        target = rename_slots(target, names)
         s, t = T.encode(tok, prompt), T.encode(tok, target) + [tok.eos_token_id]
         if len(s) <= max_src and len(t) <= max_tgt:
             srcs.append(s)

@@ -9,7 +9,7 @@ import torch
 from transformers import LogitsProcessor, LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
 from transformers.modeling_outputs import BaseModelOutput
 
-from . import asmtext, data, frame, model as M, tokenizer as T
+from . import asmtext, data, frame, model as M, pieces, tokenizer as T
 from .csource import SourceError, encoder_text, find_functions
 
 DEFAULT_MODEL = Path(__file__).parent / "default_model"
@@ -112,7 +112,7 @@ class Translator:
         self.model.eval()
         self.cfg = M.neuralcc_config(self.model)
         self.mode = mode or getattr(self.model.config, "neuralcc_mode", "chunks")
-        self.rename = bool(getattr(self.model.config, "neuralcc_rename", False))  # "local": canonical names
+        self.style = pieces.PromptStyle.of(self.model.config)  # "local": how prompts are rewritten
 
     # -- input checks ------------------------------------------------------------------
     def prepare(self, source: str, entry: str | None) -> tuple[str, str]:
@@ -280,7 +280,7 @@ class Translator:
     # -- "local" mode: the skeleton's pieces, each written from its own prompt --------------------
     def translate_local(self, source: str, arch: str, opt_level: str, entry: str | None,
                         opt: DecodeOptions) -> list[Translation]:
-        from . import pieces, skeleton
+        from . import skeleton
         from .localdata import scopes
 
         entry, _ = self.prepare(source, entry)
@@ -296,8 +296,9 @@ class Translator:
             if (p.role == "data" and not skel.globals) or (p.role != "data" and p.func not in needed):
                 continue
             prompts.append(pieces.prompt(skel, p, arch, opt_level, scope.get(p.func, {}), entry))
-            names.append(pieces.variable_names(prompts[-1]) if self.rename else {})
-            ids = T.encode(self.tok, pieces.rename_prompt(prompts[-1], names[-1]))
+            text, named = self.style.apply(prompts[-1])
+            names.append(named)
+            ids = T.encode(self.tok, text)
             if len(ids) > self.cfg.max_source_tokens:
                 raise SourceError(f"function '{p.func or entry}' line {p.line}: the statement is too long for the "
                                   f"model ({len(ids)} tokens > {self.cfg.max_source_tokens})")
@@ -313,7 +314,7 @@ class Translator:
         for i in range(opt.n if opt.temperature > 0 and opt.beam <= 1 else 1):
             torch.manual_seed(opt.seed + i)
             grammar = SlotGrammar(self.tok, [(len(n), p.role == "prologue") for p, n in zip(rows, names)]) \
-                if self.rename else None
+                if self.style.rename else None
             ids = self._generate_rows(srcs, banned, self.cfg.max_chunk_tokens, opt, grammar)
             tr = Translation(asm="")
             texts: list = [None] * len(skel.pieces)

@@ -332,3 +332,48 @@ def rename_prompt(prompt: str, names: dict[str, str]) -> str:
 
 def rename_slots(asm: str, names: dict[str, str]) -> str:
     return _SLOT_BASE.sub(lambda m: "@" + names.get(m.group(1), m.group(1)), asm) if names else asm
+
+
+# -- type spellings, one per type ---------------------------------------------------------------------
+# gcc writes the same code for `long long` and `long`, `int32_t` and `int`, `size_t` and `unsigned long`
+# (LP64, both arches); one spelling per type lets the model learn each type once.
+_TYPE_SPELLINGS = [(re.compile(rf"\b{a}\b"), b) for a, b in [
+    ("int8_t", "signed char"), ("uint8_t", "unsigned char"), ("int16_t", "short"), ("uint16_t", "unsigned short"),
+    ("int32_t", "int"), ("uint32_t", "unsigned int"), ("int64_t", "long"), ("uint64_t", "unsigned long"),
+    ("size_t", "unsigned long"), ("ssize_t", "long"), ("ptrdiff_t", "long"), ("intptr_t", "long"),
+    ("uintptr_t", "unsigned long"), ("intmax_t", "long"), ("uintmax_t", "unsigned long"),
+    (r"long\s+long", "long"), (r"(short|long)\s+int", r"\1"), (r"signed\s+(?=int|long|short)", ""),
+    (r"unsigned(?!\s+(?:int|long|short|char)\b)", "unsigned int"),
+]]
+
+_LITERAL = re.compile(r"""("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')""")
+
+
+def canonical_types(prompt: str) -> str:
+    """One spelling per C integer type in a prompt (its C text and declarations)."""
+    head, sep, rest = prompt.partition(": ")
+    parts = _LITERAL.split(rest)  # odd parts: string and character literals, left as written
+    for i in range(0, len(parts), 2):
+        for pat, to in _TYPE_SPELLINGS:
+            parts[i] = pat.sub(to, parts[i])
+    return head + sep + "".join(parts)
+
+
+@dataclass(frozen=True)
+class PromptStyle:
+    """How a piece's prompt is rewritten before the model reads it; a model is trained with one style and
+    decoded with the same (its config.json: `neuralcc_rename`, `neuralcc_types`)."""
+    rename: bool = True  # variables VA, VB, ... per piece
+    types: bool = True  # one spelling per integer type
+
+    @classmethod
+    def of(cls, model_config) -> "PromptStyle":
+        return cls(bool(getattr(model_config, "neuralcc_rename", False)),
+                   bool(getattr(model_config, "neuralcc_types", False)))
+
+    def apply(self, prompt: str) -> tuple[str, dict[str, str]]:
+        """The text the model reads, and the canonical variable names used in it
+        (`rename_slots(asm, {v: k for k, v in names.items()})` names them back)."""
+        names = variable_names(prompt) if self.rename else {}
+        text = rename_prompt(prompt, names)
+        return (canonical_types(text) if self.types else text), names

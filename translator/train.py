@@ -21,6 +21,7 @@ from transformers.modeling_outputs import BaseModelOutput
 from . import data as D, model as M, tokenizer as T
 from .decode import DecodeOptions, Translator
 from . import evaluate as E
+from .pieces import PromptStyle
 
 
 @dataclass
@@ -49,6 +50,7 @@ class TrainConfig:
     max_chunks: int = 0  # train only on functions with at most this many chunks (0 = all)
     max_target_tokens: int = 0  # raise the model's cap on one decoded target (0 = keep the model's)
     rename: bool = True  # "local" mode: canonical variable names per piece (pieces.variable_names)
+    types: bool = True  # "local" mode: one spelling per integer type in prompts (pieces.canonical_types)
     bf16: bool = True  # autocast matmuls to bfloat16 (1.7x faster on this machine's AMX cores; weights stay fp32)
 
 
@@ -134,6 +136,7 @@ def batches(samples_iter, batch_tokens: int, pad_id: int):
 
 def sample_stream(tok, records, cfg: TrainConfig, mcfg: M.ModelConfig, epoch: int, skip: int, stats: dict):
     """Samples in a seeded per-epoch order; `skip` samples already consumed (resume)."""
+    style = PromptStyle(cfg.rename, cfg.types)
     pos = 0
     while True:
         order = list(range(len(records)))
@@ -145,7 +148,7 @@ def sample_stream(tok, records, cfg: TrainConfig, mcfg: M.ModelConfig, epoch: in
                     if pos <= skip:
                         continue
                     s = D.make_sample(tok, records[i], arch, opt, cfg.mode, mcfg.max_source_tokens,
-                                      mcfg.max_chunk_tokens if cfg.mode != "whole" else 2048, cfg.rename)
+                                      mcfg.max_chunk_tokens if cfg.mode != "whole" else 2048, style)
                     if s is None or (cfg.max_chunks and len(s.tgts) - 1 > cfg.max_chunks):
                         stats["skipped"] += 1
                         continue
@@ -188,7 +191,7 @@ def validate(model, tok, val_records, cfg: TrainConfig, mcfg) -> dict:
     for r in val_records:
         for arch in cfg.archs:
             s = D.make_sample(tok, r, arch, cfg.opts[0], cfg.mode, mcfg.max_source_tokens, mcfg.max_chunk_tokens,
-                              cfg.rename)
+                              PromptStyle.of(model.config))
             if s:
                 samples.append(s)
         if len(samples) >= cfg.eval_samples:
@@ -238,9 +241,19 @@ def run(cfg: TrainConfig) -> int:
         model = M.build(M.ModelConfig(), tok)
     model.config.neuralcc_mode = cfg.mode
     model.config.neuralcc_rename = cfg.mode == "local" and cfg.rename
+    model.config.neuralcc_types = cfg.mode == "local" and cfg.types
     if cfg.max_target_tokens:
         model.config.neuralcc = {**(getattr(model.config, "neuralcc", None) or {}), "max_chunk_tokens": cfg.max_target_tokens}
     mcfg = M.neuralcc_config(model)
+    data_key = [str(Path(d)) for d in cfg.data]
+    seen = getattr(model.config, "neuralcc_stream", None) if cfg.init and not trainer else None
+    if seen and seen.get("data") == data_key and seen.get("seed") == cfg.seed:
+        # the same data in the same seeded order: start where --init's training stopped, or every
+        # continued run trains on the functions it has already seen, first, again
+        state["epoch"], state["pos"] = seen["epoch"], seen["pos"]
+        print(f"--init {cfg.init} was trained on {' '.join(data_key)} with seed {cfg.seed}: continuing its data "
+              f"order at epoch {seen['epoch']}, sample {seen['pos']} (another --seed starts a new order)",
+              file=sys.stderr)
     print(f"{len(records)} train / {len(val_records)} held-out records; model {M.n_params(model)/1e6:.1f}M params; "
           f"vocab {len(tok)}", file=sys.stderr)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, betas=(0.9, 0.98))
@@ -287,6 +300,7 @@ def run(cfg: TrainConfig) -> int:
         bar.set_postfix(loss=f"{ema:.3f}", tok_s=f"{tps:.0f}", ep=epoch, lr=f"{opt.param_groups[0]['lr']:.1e}")
         done = (cfg.steps and state["step"] >= cfg.steps) or (cfg.minutes and state["seconds"] >= cfg.minutes * 60)
         if time.time() - t_last_ck >= cfg.ckpt_minutes * 60 or done:
+            model.config.neuralcc_stream = {"data": data_key, "seed": cfg.seed, "epoch": epoch, "pos": pos}
             save_checkpoint(out, model, tok, opt, state)
             t_last_ck = time.time()
         if cfg.eval_minutes and val_records and (time.time() - t_last_eval >= cfg.eval_minutes * 60 or done):

@@ -171,8 +171,10 @@ def base_type(names: list[str], char_signed: bool) -> CType:
         return IntType(key, b, s, is_char=(b == 1))
     if key in _INT_BYTES:
         b = _INT_BYTES[key]
+        explicit = signed is not None
         if signed is None:
             signed = char_signed if key == "char" else True
-        name = ("unsigned " if not signed else "") + key
+        # `signed char` keeps its word: a plain char's signedness is the target's, so the name must say
+        name = ("unsigned " if not signed else "signed " if explicit and key == "char" else "") + key
         return IntType(name, b, signed, is_char=(key == "char"))
     return UnsupportedType(key, reason=f"unknown type '{key}'")
