@@ -235,8 +235,15 @@ def _pass_rate(model_dir: Path, recs: list[dict]) -> float:
     return res.passed / max(res.n, 1)
 
 
+@pytest.fixture
+def tiny_from_scratch(monkeypatch):
+    """`neuralcc train` without --init builds the TINY model."""
+    real = M.ModelConfig
+    monkeypatch.setattr(M, "ModelConfig", lambda **kw: real(**kw) if kw else TINY)
+
+
 @pytest.mark.slow
-def test_init_finetuning_raises_the_pass_rate_on_a_new_corpus(tmp_path, monkeypatch):
+def test_init_finetuning_raises_the_pass_rate_on_a_new_corpus(tmp_path, tiny_from_scratch):
     """A tiny model trained on functions built from statement pool A writes held-out recombinations of
     them (each piece was seen, never the function); it cannot write pool B's statements. `neuralcc train
     --init` on part of a pool-B corpus raises the verifier's pass rate on the held-out rest."""
@@ -250,8 +257,6 @@ def test_init_finetuning_raises_the_pass_rate_on_a_new_corpus(tmp_path, monkeypa
     _write_split(tmp_path / "a", a_held[:1], "valid")
     _write_split(tmp_path / "b", b_train, "train")
     _write_split(tmp_path / "b", b_held[:1], "valid")
-    real = M.ModelConfig
-    monkeypatch.setattr(M, "ModelConfig", lambda **kw: real(**kw) if kw else TINY)  # from scratch: tiny
     common = ["--mode", "local", "--arch", "x86-64", "--batch-tokens", "2500", "--eval-minutes", "0",
               "--warmup-steps", "10", "--lr", "3e-3", "--no-bf16"]
     assert cli_main(["train", "--data", str(tmp_path / "a"), "--out", str(tmp_path / "ma"), "--steps", "400",
@@ -265,15 +270,13 @@ def test_init_finetuning_raises_the_pass_rate_on_a_new_corpus(tmp_path, monkeypa
     assert before <= 1 / 3 and after >= before + 1 / 3, (before, after)
 
 
-def test_init_on_the_same_data_continues_its_data_order(tmp_path, monkeypatch, capsys):
+def test_init_on_the_same_data_continues_its_data_order(tmp_path, tiny_from_scratch, capsys):
     """`--init` from a model trained on the same --data and --seed starts where that training stopped:
     three runs that each restarted the order had trained one model on the same first functions."""
     from neuralcc.translator.__main__ import main as cli_main
 
     recs = [_local_record(src, name, ("x86-64",))[0] for name, src in _combos(POOL_A, "fa")[:4]]
     _write_split(tmp_path / "a", recs, "train")
-    real = M.ModelConfig
-    monkeypatch.setattr(M, "ModelConfig", lambda **kw: real(**kw) if kw else TINY)
     common = ["--mode", "local", "--arch", "x86-64", "--batch-tokens", "300", "--eval-minutes", "0", "--no-bf16",
               "--data", str(tmp_path / "a")]
     assert cli_main(["train", "--out", str(tmp_path / "m1"), "--steps", "2", *common]) == 0

@@ -16,6 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from neuralcc.verifier.ctype import TYPEDEFS
+
 from . import asmtext
 from .skeleton import Piece, Skeleton
 
@@ -337,11 +339,10 @@ def rename_slots(asm: str, names: dict[str, str]) -> str:
 # -- type spellings, one per type ---------------------------------------------------------------------
 # gcc writes the same code for `long long` and `long`, `int32_t` and `int`, `size_t` and `unsigned long`
 # (LP64, both arches); one spelling per type lets the model learn each type once.
+_SPELLING = {(1, True): "signed char", (1, False): "unsigned char", (2, True): "short", (2, False): "unsigned short",
+             (4, True): "int", (4, False): "unsigned int", (8, True): "long", (8, False): "unsigned long"}
 _TYPE_SPELLINGS = [(re.compile(rf"\b{a}\b"), b) for a, b in [
-    ("int8_t", "signed char"), ("uint8_t", "unsigned char"), ("int16_t", "short"), ("uint16_t", "unsigned short"),
-    ("int32_t", "int"), ("uint32_t", "unsigned int"), ("int64_t", "long"), ("uint64_t", "unsigned long"),
-    ("size_t", "unsigned long"), ("ssize_t", "long"), ("ptrdiff_t", "long"), ("intptr_t", "long"),
-    ("uintptr_t", "unsigned long"), ("intmax_t", "long"), ("uintmax_t", "unsigned long"),
+    *((name, _SPELLING[size_signed]) for name, size_signed in TYPEDEFS.items()),
     (r"long\s+long", "long"), (r"(short|long)\s+int", r"\1"), (r"signed\s+(?=int|long|short)", ""),
     (r"unsigned(?!\s+(?:int|long|short|char)\b)", "unsigned int"),
 ]]

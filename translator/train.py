@@ -134,9 +134,9 @@ def batches(samples_iter, batch_tokens: int, pad_id: int):
             buf, n = [], 0
 
 
-def sample_stream(tok, records, cfg: TrainConfig, mcfg: M.ModelConfig, epoch: int, skip: int, stats: dict):
+def sample_stream(tok, records, cfg: TrainConfig, mcfg: M.ModelConfig, style: PromptStyle, epoch: int, skip: int,
+                  stats: dict):
     """Samples in a seeded per-epoch order; `skip` samples already consumed (resume)."""
-    style = PromptStyle(cfg.rename, cfg.types)
     pos = 0
     while True:
         order = list(range(len(records)))
@@ -187,11 +187,11 @@ def lr_at(cfg: TrainConfig, step: int, seconds: float) -> float:
 
 def validate(model, tok, val_records, cfg: TrainConfig, mcfg) -> dict:
     model.eval()
-    samples = []
+    samples, style = [], PromptStyle.of(model.config)
     for r in val_records:
         for arch in cfg.archs:
             s = D.make_sample(tok, r, arch, cfg.opts[0], cfg.mode, mcfg.max_source_tokens, mcfg.max_chunk_tokens,
-                              PromptStyle.of(model.config))
+                              style)
             if s:
                 samples.append(s)
         if len(samples) >= cfg.eval_samples:
@@ -265,7 +265,7 @@ def run(cfg: TrainConfig) -> int:
         torch.manual_seed(cfg.seed)
     model.train()
     stats = {"skipped": 0}
-    stream = sample_stream(tok, records, cfg, mcfg, state["epoch"], state["pos"], stats)
+    stream = sample_stream(tok, records, cfg, mcfg, PromptStyle.of(model.config), state["epoch"], state["pos"], stats)
     t_last_ck = t_last_eval = time.time()
     seconds0, t0 = state["seconds"], time.time()
     log = open(out / "log.jsonl", "a")

@@ -137,7 +137,7 @@ def make_struct(name: str, members: list[tuple[str, CType]]) -> StructType:
 
 _INT_BYTES = {"char": 1, "short": 2, "int": 4, "long": 8, "long long": 8}
 
-_TYPEDEFS = {
+TYPEDEFS = {  # the <stdint.h>/<stddef.h> integer typedefs: (bytes, signed) on both LP64 targets
     "int8_t": (1, True), "uint8_t": (1, False), "int16_t": (2, True), "uint16_t": (2, False),
     "int32_t": (4, True), "uint32_t": (4, False), "int64_t": (8, True), "uint64_t": (8, False),
     "size_t": (8, False), "ssize_t": (8, True), "ptrdiff_t": (8, True), "intptr_t": (8, True),
@@ -166,8 +166,8 @@ def base_type(names: list[str], char_signed: bool) -> CType:
         return UnsupportedType(key, reason="long double is not supported")
     if key == "void":
         return VoidType("void")
-    if key in _TYPEDEFS:
-        b, s = _TYPEDEFS[key]
+    if key in TYPEDEFS:
+        b, s = TYPEDEFS[key]
         return IntType(key, b, s, is_char=(b == 1))
     if key in _INT_BYTES:
         b = _INT_BYTES[key]

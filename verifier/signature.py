@@ -8,7 +8,7 @@ import pycparser
 from pycparser import c_ast
 
 from .annotations import Annotations, find_annotations
-from .ctype import (ArrayType, CType, IntType, PointerType, UnsupportedType, VoidType,
+from .ctype import (TYPEDEFS, ArrayType, CType, IntType, PointerType, UnsupportedType, VoidType,
                     base_type, make_struct)
 from .errors import VerifierInputError
 
@@ -169,7 +169,7 @@ class _Reader:
             inner = node.type
             if isinstance(inner, c_ast.IdentifierType):
                 names = inner.names
-                if len(names) == 1 and names[0] in self.typedefs and names[0] not in _KNOWN_TYPEDEFS:
+                if len(names) == 1 and names[0] in self.typedefs and names[0] not in TYPEDEFS:
                     return self.ctype(self.typedefs[names[0]])
                 return base_type(names, self.char_signed)
             if isinstance(inner, c_ast.Struct):
@@ -208,8 +208,6 @@ class _Reader:
         return make_struct(f"struct {node.name or '<anon>'}", members)
 
 
-_KNOWN_TYPEDEFS = {"int8_t", "uint8_t", "int16_t", "uint16_t", "int32_t", "uint32_t", "int64_t", "uint64_t",
-                   "size_t", "ssize_t", "ptrdiff_t", "intptr_t", "uintptr_t", "intmax_t", "uintmax_t"}
 
 
 def _unsupported_reason(t: CType, top: bool = False, depth: int = 0) -> str | None:
