@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from neuralcc.corpora.label import label_single
-from neuralcc.translator import frame, localdata, pieces, skeleton, slotdata
+from neuralcc.translator import asmgrammar, frame, localdata, pieces, skeleton, slotdata
 from neuralcc.translator import data as D, model as M
 from neuralcc.translator.csource import SourceError
 from neuralcc.translator.decode import DecodeOptions, Translator
@@ -164,7 +164,8 @@ def tiny_local():
     torch.set_num_threads(1)
     model = M.build(TINY, tok)
     model.config.neuralcc_mode = "local"
-    model.config.neuralcc_rename = model.config.neuralcc_types = True
+    model.config.neuralcc_rename = model.config.neuralcc_types = model.config.neuralcc_typed_names = True
+    model.config.neuralcc_operands = asmgrammar.table_from_records(recs)
     style = pieces.PromptStyle.of(model.config)
     batch = D.collate([D.make_sample(tok, r, "x86-64", "O0", "local", 640, 256, style) for r in recs],
                       tok.pad_token_id)
@@ -335,6 +336,68 @@ def test_variables_get_canonical_names_per_piece_and_get_their_own_back():
     assert pieces.variable_names(loop) == {"i": "VA"}  # declared here; `n` is not this piece's
     casts = "<x86-64><O0><chunks>stmt: acc -= (long long)(q[i]) + (unsigned long)(k);<sep>long long acc; short * q;<sep>"
     assert pieces.variable_names(casts) == {"acc": "VA", "q": "VB"}  # a cast's type is no declaration
+
+
+def test_typed_names_say_the_type_gcc_writes_code_for():
+    prompt = ("<x86-64><O0><chunks>stmt: unsigned m2 = (unsigned)(k) + p[i] + buf[j] + s->n + (long)(c);"
+              "<sep>struct S { int n; }; long long k; const uint16_t * p; size_t i; char buf[8]; int j;"
+              " struct S * s; signed char c;<sep>")
+    assert pieces.variable_names(prompt, typed=True) == {
+        "m2": "VAn", "k": "VBq", "p": "VCpt", "i": "VDw", "buf": "VEac", "j": "VFi", "s": "VGpr", "c": "VHb"}
+    assert pieces.variable_names(prompt) == {"m2": "VA", "k": "VB", "p": "VC", "i": "VD", "buf": "VE", "j": "VF",
+                                             "s": "VG", "c": "VH"}
+    text, names = pieces.PromptStyle(typed=True).apply(prompt)
+    assert text.startswith("<x86-64><O0><chunks>stmt: unsigned int VAn = (unsigned int)(VBq) + VCpt[VDw]")
+    target = "\tmovzwl\t@p@(%rbp), %eax\n\tmovb\t%al, @buf[2]@(%rbp)\n"
+    renamed = pieces.rename_slots(target, names)
+    assert "@VCpt@" in renamed and "@VEac[2]@" in renamed
+    assert pieces.rename_slots(renamed, {v: k for k, v in names.items()}) == target
+
+
+def test_slot_grammar_writes_a_typed_name_s_own_type_code():
+    from neuralcc.translator.decode import SlotGrammar
+
+    tok = Translator().tok
+    grammar = SlotGrammar(tok, [(["VAq", "VBpi"], False)])
+    head = tok("\tmovq\t", add_special_tokens=False)["input_ids"]
+
+    def allowed(text: str) -> set[str]:
+        ids = head + tok(text, add_special_tokens=False)["input_ids"]
+        scores = grammar(torch.tensor([[0] + ids]), torch.zeros(1, len(tok)))
+        return {tok.convert_ids_to_tokens(i) for i in torch.nonzero(scores[0] > float("-inf")).flatten().tolist()}
+
+    assert allowed("@VA") == {"q"}
+    assert allowed("@VB") == {"p"} and allowed("@VBp") == {"i"}
+    assert "C" not in allowed("@V") and {"A", "B"} <= allowed("@V")
+    assert len(allowed("@VAq")) > 100  # the name is written: anything may follow
+
+
+@pytest.mark.parametrize("arch", ["x86-64", "aarch64"])
+def test_operand_grammar_never_bans_a_token_of_gccs_pieces(arch):
+    """The grammar learnt from gcc's pieces allows every token of them, and bans what gcc never writes:
+    a line ended after one operand of a two-operand instruction, a third operand, an unknown mnemonic."""
+    recs = [_local_record((KERNELS / f"{n}.c").read_text(), n, (arch,))[0] for n in ("histogram", "crc32", "saxpy",
+                                                                                        "binary_search")]
+    table = asmgrammar.table_from_records(recs)[arch]
+    tok = Translator().tok
+    grammar = asmgrammar.OperandGrammar(tok, table)
+    for rec in recs:
+        for _, target in rec["pieces"][arch]:
+            ids = [0] + tok(target, add_special_tokens=False)["input_ids"] + [tok.eos_token_id]
+            for k in range(1, len(ids)):
+                row = grammar(torch.tensor([ids[:k]]), torch.zeros(1, len(tok)))[0]
+                assert row[ids[k]] > float("-inf"), (target, tok.decode(ids[1:k]))
+    two = "\tmovl\t%eax" if arch == "x86-64" else "\tmov\tw0"
+    ids = [0] + tok(two, add_special_tokens=False)["input_ids"]
+    row = grammar(torch.tensor([ids]), torch.zeros(1, len(tok)))[0]
+    nl, comma = tok.convert_tokens_to_ids("\n\t"), tok.convert_tokens_to_ids(", ")
+    assert row[nl] == float("-inf") and row[comma] > float("-inf")
+    ids += tok(", %edx" if arch == "x86-64" else ", w1", add_special_tokens=False)["input_ids"]
+    row = grammar(torch.tensor([ids]), torch.zeros(1, len(tok)))[0]
+    assert row[comma] == float("-inf") and row[nl] > float("-inf")
+    ids = [0] + tok("\tmo", add_special_tokens=False)["input_ids"]
+    row = grammar(torch.tensor([ids]), torch.zeros(1, len(tok)))[0]
+    assert row[tok.convert_tokens_to_ids("\t")] == float("-inf")  # "mo" is no mnemonic
 
 
 def test_one_spelling_per_type_only_where_gcc_writes_the_same_code():

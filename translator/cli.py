@@ -36,6 +36,14 @@ def register(subparsers) -> None:
     p.add_argument("--keep-types", action="store_true",
                    help="local mode: keep the C's integer type spellings (default: one per type, e.g. "
                         "int32_t -> int, size_t -> unsigned long)")
+    p.add_argument("--typed-names", action="store_true",
+                   help="local mode: canonical names say their variable's type (VAq for a long, VBpi for an "
+                        "int *; pieces.type_code). Measured worse in a 10-minute continuation of a model "
+                        "trained without (model card, session 6)")
+    p.add_argument("--no-position-heads", action="store_true",
+                   help="--init from a T5 without position heads: leave its attention as it is (default: fix "
+                        "two encoder heads on the tokens left and right, two decoder heads on the previous two; "
+                        "translator/model.py)")
     p.add_argument("--no-bf16", action="store_true", help="train in fp32 (bf16 autocast is the default)")
     p.set_defaults(func=cmd_train)
 
@@ -48,6 +56,9 @@ def register(subparsers) -> None:
     p.add_argument("--temperature", type=float, default=0.0, help="0 = greedy")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--beam", type=int, default=1)
+    p.add_argument("--no-grammar", action="store_true",
+                   help="let the model leave gcc's instruction grammar (default: kept to it when the model "
+                        "has the table, config.json: neuralcc_operands; see translator/asmgrammar.py)")
     p.add_argument("--model", help="model directory (default: the packaged default model)")
     p.set_defaults(func=cmd_translate)
 
@@ -74,7 +85,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         warmup_steps=args.warmup_steps, ckpt_minutes=args.ckpt_minutes, eval_minutes=args.eval_minutes,
         eval_functions=args.eval_functions, max_records=args.max_records, max_chunks=args.max_chunks,
         seed=args.seed, bf16=not args.no_bf16, max_target_tokens=args.max_target_tokens,
-        rename=not args.keep_names, types=not args.keep_types,
+        rename=not args.keep_names, types=not args.keep_types, typed_names=args.typed_names,
+        position_heads=not args.no_position_heads,
     )
     return run(cfg)
 
@@ -106,7 +118,8 @@ def cmd_translate(args: argparse.Namespace) -> int:
         return fail(f"no model in {model_dir}")
     torch.set_num_threads(1)
     tr = Translator(model_dir)
-    opt = DecodeOptions(n=args.n, temperature=args.temperature, seed=args.seed, beam=args.beam)
+    opt = DecodeOptions(n=args.n, temperature=args.temperature, seed=args.seed, beam=args.beam,
+                        grammar=not args.no_grammar)
     try:
         outs = tr.translate(source, args.arch, args.opt, entry=args.function, opt=opt)
     except SourceError as e:

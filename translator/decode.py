@@ -10,6 +10,7 @@ from transformers import LogitsProcessor, LogitsProcessorList, StoppingCriteria,
 from transformers.modeling_outputs import BaseModelOutput
 
 from . import asmtext, data, frame, model as M, pieces, tokenizer as T
+from .asmgrammar import OperandGrammar
 from .csource import SourceError, encoder_text, find_functions
 
 DEFAULT_MODEL = Path(__file__).parent / "default_model"
@@ -51,32 +52,62 @@ class RowMask(LogitsProcessor):
 
 class SlotGrammar(LogitsProcessor):
     """"local" mode with canonical names: a stack slot `@V?@` may only name one of the row's own
-    variables (VA, VB, ... of its prompt), and a prologue ends once every parameter is stored: after
+    variables (VA, VB, ... of its prompt; with typed names the type code after the letter is the
+    variable's own: VAq, never VAi), and a prologue ends once every parameter is stored: after
     the line that stores the last one, no new line may start. Without it the model went on storing
     a parameter that does not exist (`movl %ecx, @VE@(%rbp)` after VD) in most functions."""
 
-    def __init__(self, tok, rows: list[tuple[int, bool]]):
+    def __init__(self, tok, rows: list[tuple[list[str], bool]]):
         ids = lambda t: tok.convert_tokens_to_ids(t)
         self.at, self.v = ids("@"), ids("V")
         self.letters = [ids(chr(c)) for c in range(ord("A"), ord("Z") + 1)]
         self.line_starts = [i for i in (ids("\n\t"), ids("\t")) if i is not None and i != tok.unk_token_id]
-        self.rows = rows  # per row: (number of canonical names, is it a prologue)
+        self.rows = [(len(names), prologue) for names, prologue in rows]  # per row: names, is it a prologue
+        self.codes = [self._codes(tok, names) for names, _ in rows]
+
+    def _codes(self, tok, names: list[str]) -> dict[int, list[int]]:
+        """index letter's token -> the tokens of its type code (typed names), for each name that has one."""
+        out = {}
+        for name in names:
+            t = tok(f"@{name}@", add_special_tokens=False)["input_ids"]
+            if len(t) > 4 and t[:2] == [self.at, self.v] and t[2] in self.letters and t[-1] == self.at:
+                out[t[2]] = t[3:-1]
+        return out
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
         beams = scores.shape[0] // len(self.rows)
-        seq = input_ids.tolist()
-        for r, ids in enumerate(seq):
+        longest = 3 + max((len(c) for codes in self.codes for c in codes.values()), default=0)
+        tails = input_ids[:, -longest:].tolist()  # what the slot rules read; whole rows only for prologues
+        for r, ids in enumerate(tails):
             n_names, prologue = self.rows[r // beams]
+            codes = self.codes[r // beams]
             if len(ids) >= 2 and ids[-2] == self.at and ids[-1] == self.v:
                 scores[r, self.letters[n_names:]] = float("-inf")
                 scores[r, self.v] = float("-inf")
             elif ids and ids[-1] == self.at and n_names == 0:
                 scores[r, self.v] = float("-inf")
+            elif codes:
+                self._force_code(ids, codes, scores[r])
             if prologue and n_names:
+                ids = input_ids[r].tolist()
                 named = {ids[i + 2] for i in range(len(ids) - 2) if ids[i] == self.at and ids[i + 1] == self.v}
                 if len(named) >= n_names:  # every parameter stored: finish this line, start no other
                     scores[r, self.line_starts] = float("-inf")
         return scores
+
+    def _force_code(self, ids: list[int], codes: dict[int, list[int]], row: torch.FloatTensor) -> None:
+        """Inside `@V<letter>`: the next token of that variable's type code, and nothing else."""
+        for back in range(3, 3 + max(len(c) for c in codes.values())):
+            if len(ids) < back or ids[-back] != self.at:
+                continue
+            if ids[-back + 1] != self.v or ids[-back + 2] not in codes:
+                return
+            code, written = codes[ids[-back + 2]], ids[len(ids) - back + 3:]
+            if len(written) < len(code) and written == code[: len(written)]:
+                keep = row[code[len(written)]].clone()
+                row.fill_(float("-inf"))
+                row[code[len(written)]] = keep
+            return
 
 
 @dataclass
@@ -94,6 +125,7 @@ class DecodeOptions:
     temperature: float = 0.0  # 0 = greedy
     seed: int = 0
     beam: int = 1
+    grammar: bool = True  # "local" mode: keep to gcc's instruction grammar (asmgrammar.py), if the model has one
 
 
 def _search(opt: DecodeOptions) -> dict:
@@ -310,12 +342,15 @@ class Translator:
         for r, p in enumerate(rows):
             banned[r, always] = True
             banned[r, self._ids(f"<C{j}>" for j in p.targets.values())] = False
+        operands = (getattr(self.model.config, "neuralcc_operands", None) or {}).get(arch)
         outs = []
         for i in range(opt.n if opt.temperature > 0 and opt.beam <= 1 else 1):
             torch.manual_seed(opt.seed + i)
-            grammar = SlotGrammar(self.tok, [(len(n), p.role == "prologue") for p, n in zip(rows, names)]) \
-                if self.style.rename else None
-            ids = self._generate_rows(srcs, banned, self.cfg.max_chunk_tokens, opt, grammar)
+            grammars = [SlotGrammar(self.tok, [(list(n.values()), p.role == "prologue") for p, n in zip(rows, names)])] \
+                if self.style.rename else []
+            if operands and opt.grammar:
+                grammars.append(OperandGrammar(self.tok, operands))
+            ids = self._generate_rows(srcs, banned, self.cfg.max_chunk_tokens, opt, grammars)
             tr = Translation(asm="")
             texts: list = [None] * len(skel.pieces)
             for p, prompt, named, row in zip(rows, prompts, names, ids):
@@ -332,12 +367,12 @@ class Translator:
 
     @torch.no_grad()
     def _generate_rows(self, srcs: list[list[int]], banned: torch.BoolTensor, max_new: int,
-                       opt: DecodeOptions, grammar: LogitsProcessor | None = None) -> list[list[int]]:
+                       opt: DecodeOptions, grammars: list[LogitsProcessor] = ()) -> list[list[int]]:
         """One decode per encoder input, all in one batch (inputs right-padded)."""
         ids, mask = data.pad_rows(srcs, self.tok.pad_token_id)
         res = self.model.generate(
             input_ids=ids, attention_mask=mask, max_new_tokens=max_new,
             stopping_criteria=StoppingCriteriaList([RepetitionStop()]),
-            logits_processor=LogitsProcessorList([RowMask(banned)] + ([grammar] if grammar else [])),
+            logits_processor=LogitsProcessorList([RowMask(banned), *grammars]),
             eos_token_id=self.tok.eos_token_id, pad_token_id=self.tok.pad_token_id, **_search(opt))
         return [r[1:] for r in res.tolist()]

@@ -82,6 +82,7 @@ class EvalResult:
     chunks_exact: int = 0
     pieces: int = 0  # "local" mode: pieces with a gold counterpart, and how many were written exactly
     pieces_exact: int = 0
+    pieces_by_role: dict = field(default_factory=dict)  # role -> [pieces, exact]
     oracle_n: int = 0
     oracle_passed: int = 0
 
@@ -102,6 +103,7 @@ class EvalResult:
             out["categories"] = dict(sorted(self.categories.items(), key=lambda kv: -kv[1]))
         if self.pieces:
             out["pieces_exact"] = round(self.pieces_exact / self.pieces, 3)
+            out["pieces_exact_by_role"] = {r: f"{e}/{n}" for r, (n, e) in sorted(self.pieces_by_role.items())}
         if self.chunks:
             out["order_exact"] = round(self.order_exact / max(self.n, 1), 3)
             out["chunk_exact_given_order"] = round(self.chunks_exact / self.chunks, 3)
@@ -115,6 +117,7 @@ class EvalResult:
 
 
 _OWN_LABEL = re.compile(r"^<C\d+>:\n")
+_ROLE = re.compile(r"<chunks>([\w-]+):")  # a "local" prompt's piece role
 
 
 def _given_order(tr: Translator, rec: dict, arch: str, opt: str, dopt: DecodeOptions, res: EvalResult,
@@ -175,8 +178,12 @@ def evaluate(tr: Translator, records: list[dict], arch: str, opt: str, dopt: Dec
         gold = dict((rec.get("pieces") or {}).get(arch) or [])
         for prompt, text in out.pieces:  # "local" mode: each piece against gcc's
             if prompt in gold:
+                ok = text == gold[prompt]
                 res.pieces += 1
-                res.pieces_exact += text == gold[prompt]
+                res.pieces_exact += ok
+                m = _ROLE.search(prompt)
+                role = res.pieces_by_role.setdefault(m.group(1) if m else "other", [0, 0])
+                role[0], role[1] = role[0] + 1, role[1] + ok
         if has_ref:
             try:
                 res.exact += out.asm == reference(rec, arch, opt)
@@ -224,9 +231,22 @@ def main(argv=None) -> int:
     ap.add_argument("-n", type=int, default=50, help="functions")
     ap.add_argument("-k", type=int, default=0, help="also verified@k with k samples")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--no-grammar", action="store_true", help="decode without gcc's instruction grammar")
+    ap.add_argument("--loss", action="store_true",
+                    help="only the teacher-forced cross-entropy on the first -n records of --data (no decoding)")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     tr = Translator(args.model)
+    if args.loss:
+        from .train import heldout_loss
+
+        if not args.data:
+            ap.error("--loss needs --data (records with gcc's pieces)")
+        recs = list(itertools.islice(D.iter_records([args.data], args.split), args.n))
+        loss, tokens = heldout_loss(tr.model, tr.tok, recs, [args.arch], args.opt, tr.mode)
+        print(json.dumps({"set": f"{args.data}:{args.split}", "arch": args.arch, "opt": args.opt, "functions": len(recs),
+                          "target_tokens": tokens, "cross_entropy": round(loss, 4)}))
+        return 0
     if args.data:
         recs = list(itertools.islice(D.iter_records([args.data], args.split), args.n))
         name = f"{args.data}:{args.split}"
@@ -235,7 +255,7 @@ def main(argv=None) -> int:
 
         recs = [{"source": b.source, "entry": b.entry} for b in load_benchmarks(args.bench, limit=args.n)]
         name = args.bench
-    res = evaluate(tr, recs, args.arch, args.opt, DecodeOptions(), k=args.k)
+    res = evaluate(tr, recs, args.arch, args.opt, DecodeOptions(grammar=not args.no_grammar), k=args.k)
     out = {"set": name, "arch": args.arch, "opt": args.opt, **res.summary()}
     print(json.dumps(out))
     return 0

@@ -283,7 +283,7 @@ _TYPE = (r"(?:(?:const|volatile|static|register)\s+)*"
          r"(?:(?:unsigned|signed)(?:\s+(?:int|long|short|char))*"
          r"|(?:int|long|short|char|double|float|_Bool|bool|size_t|ssize_t|\w+_t)(?:\s+(?:int|long|double|char))*"
          r"|struct\s+\w+)")
-_DECLARED_IN_TEXT = re.compile(rf"(?:^|[;({{,]\s*){_TYPE}(?:\s*\*\s*|\s+)(?:\*\s*)*\b([A-Za-z_]\w*)\s*(?=[=\[;,)])")
+_DECLARED_IN_TEXT = re.compile(rf"(?:^|[;({{,]\s*)({_TYPE}(?:\s*\*\s*|\s+)(?:\*\s*)*)\b([A-Za-z_]\w*)\s*(?=[=\[;,)])")
 _KEYWORDS = {"int", "long", "short", "char", "double", "float", "unsigned", "signed", "const", "volatile", "static",
              "struct", "void", "_Bool", "bool", "register", "sizeof", "return", "if", "else", "for", "while", "do",
              "switch", "case", "default", "break", "continue", "size_t", "ssize_t"}
@@ -293,26 +293,63 @@ _WORD = re.compile(r"(?<![\w.>$@])(?<!->)([A-Za-z_]\w*)\b(?!\s*\()")
 _SLOT_BASE = re.compile(r"@([A-Za-z_]\w*)(?=[@\[.])")
 
 
-def canonical(i: int) -> str:
-    return "V" + chr(ord("A") + i) if i < 26 else f"VV{i}"
+def canonical(i: int, code: str = "") -> str:
+    return ("V" + chr(ord("A") + i) if i < 26 else f"VV{i}") + code
 
 
-def variable_names(prompt: str) -> dict[str, str]:
-    """The piece's variables (declared in its declarations, or in its own statement) -> canonical names."""
+# Typed names (`PromptStyle.typed`): a name also says its variable's type, `VA` + `q` for a long, so the
+# width and signedness gcc's code depends on are read where the variable is, not looked up in the
+# declarations. The first wrong line of most wrong pieces (session 6: 40 held-out functions) was such
+# a lookup gone wrong: `movl @VA@` for a long, `movl` where gcc sign-extends a signed char.
+TYPE_CODES = {"char": "c", "signed char": "b", "unsigned char": "h", "short": "s", "unsigned short": "t",
+              "int": "i", "unsigned int": "n", "long": "q", "unsigned long": "w", "float": "f", "double": "d",
+              "long double": "e", "_Bool": "z", "bool": "z", "void": "v"}
+_QUALIFIERS = re.compile(r"\b(?:const|volatile|static|register|extern)\b")
+
+
+def type_code(ctype: str) -> str:
+    """The code of a C type in typed names: its base type's letter after one `p` per pointer level and an
+    `a` for an array; `r` for a struct or union, `x` for any other type."""
+    t = canonical_type_text(_QUALIFIERS.sub(" ", ctype))
+    prefix = "a" if "[" in t else ""
+    t = re.sub(r"\[[^\]]*\]", " ", t)
+    prefix = "p" * t.count("*") + prefix
+    base = " ".join(t.replace("*", " ").split())
+    if base.startswith(("struct ", "union ")):
+        return prefix + "r"
+    return prefix + TYPE_CODES.get(base, "x")
+
+
+def variable_types(prompt: str) -> dict[str, str]:
+    """The piece's variables (declared in its declarations, or in its own statement) -> their C types."""
     head, _, rest = prompt.partition(": ")
     text, _, rest = rest.partition(SEP)
     decls = _STRUCT_DEF.sub(" ", rest.partition(SEP)[0])
     if head.endswith("data"):
         return {}
-    names = {n for n in _DECLARED_IN_TEXT.findall(text) if n not in _KEYWORDS and not n.endswith("_t")}
+    types = {}
+    for m in _DECLARED_IN_TEXT.finditer(text):
+        name = m.group(2)
+        if name not in _KEYWORDS and not name.endswith("_t"):
+            dims = re.match(r"\s*((?:\[[^\]]*\])*)", text[m.end(2):]).group(1)
+            types.setdefault(name, m.group(1) + dims)
     for entry in decls.split(";"):
         entry = entry.strip()
         if entry and not re.search(r"[(){}]", entry) and len(entry.split()) > 1:
             m = _DECL_NAME.search(entry)
             if m and m.group(1) not in _KEYWORDS:
-                names.add(m.group(1))
-    order = [w for w in _WORD.findall(text + " " + decls) if w in names]
-    return {w: canonical(i) for i, w in enumerate(dict.fromkeys(order))}
+                types.setdefault(m.group(1), entry[: m.start(1)] + entry[m.end(1):])
+    return types
+
+
+def variable_names(prompt: str, typed: bool = False) -> dict[str, str]:
+    """The piece's variables -> canonical names (VA, VB, ... by first appearance; typed: VAq, VBpi, ...)."""
+    head, _, rest = prompt.partition(": ")
+    text, _, rest = rest.partition(SEP)
+    decls = _STRUCT_DEF.sub(" ", rest.partition(SEP)[0])
+    types = variable_types(prompt)
+    order = [w for w in _WORD.findall(text + " " + decls) if w in types]
+    return {w: canonical(i, type_code(types[w]) if typed else "") for i, w in enumerate(dict.fromkeys(order))}
 
 
 def rename_prompt(prompt: str, names: dict[str, str]) -> str:
@@ -350,13 +387,19 @@ _TYPE_SPELLINGS = [(re.compile(rf"\b{a}\b"), b) for a, b in [
 _LITERAL = re.compile(r"""("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')""")
 
 
+def canonical_type_text(text: str) -> str:
+    """One spelling per C integer type in C text without literals."""
+    for pat, to in _TYPE_SPELLINGS:
+        text = pat.sub(to, text)
+    return text
+
+
 def canonical_types(prompt: str) -> str:
     """One spelling per C integer type in a prompt (its C text and declarations)."""
     head, sep, rest = prompt.partition(": ")
     parts = _LITERAL.split(rest)  # odd parts: string and character literals, left as written
     for i in range(0, len(parts), 2):
-        for pat, to in _TYPE_SPELLINGS:
-            parts[i] = pat.sub(to, parts[i])
+        parts[i] = canonical_type_text(parts[i])
     return head + sep + "".join(parts)
 
 
@@ -366,15 +409,17 @@ class PromptStyle:
     decoded with the same (its config.json: `neuralcc_rename`, `neuralcc_types`)."""
     rename: bool = True  # variables VA, VB, ... per piece
     types: bool = True  # one spelling per integer type
+    typed: bool = False  # names say their variable's type: VAq, VBpi, ... (with rename)
 
     @classmethod
     def of(cls, model_config) -> "PromptStyle":
         return cls(bool(getattr(model_config, "neuralcc_rename", False)),
-                   bool(getattr(model_config, "neuralcc_types", False)))
+                   bool(getattr(model_config, "neuralcc_types", False)),
+                   bool(getattr(model_config, "neuralcc_typed_names", False)))
 
     def apply(self, prompt: str) -> tuple[str, dict[str, str]]:
         """The text the model reads, and the canonical variable names used in it
         (`rename_slots(asm, {v: k for k, v in names.items()})` names them back)."""
-        names = variable_names(prompt) if self.rename else {}
+        names = variable_names(prompt, self.typed) if self.rename else {}
         text = rename_prompt(prompt, names)
         return (canonical_types(text) if self.types else text), names

@@ -18,7 +18,7 @@ import torch
 from tqdm import tqdm
 from transformers.modeling_outputs import BaseModelOutput
 
-from . import data as D, model as M, tokenizer as T
+from . import asmgrammar, data as D, model as M, tokenizer as T
 from .decode import DecodeOptions, Translator
 from . import evaluate as E
 from .pieces import PromptStyle
@@ -51,6 +51,8 @@ class TrainConfig:
     max_target_tokens: int = 0  # raise the model's cap on one decoded target (0 = keep the model's)
     rename: bool = True  # "local" mode: canonical variable names per piece (pieces.variable_names)
     types: bool = True  # "local" mode: one spelling per integer type in prompts (pieces.canonical_types)
+    typed_names: bool = False  # "local" mode: canonical names say their type, VAq (pieces.type_code)
+    position_heads: bool = True  # --init from a T5 without them: fix heads on their neighbours (model.py)
     bf16: bool = True  # autocast matmuls to bfloat16 (1.7x faster on this machine's AMX cores; weights stay fp32)
 
 
@@ -185,16 +187,17 @@ def lr_at(cfg: TrainConfig, step: int, seconds: float) -> float:
     return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
 
 
-def validate(model, tok, val_records, cfg: TrainConfig, mcfg) -> dict:
-    model.eval()
-    samples, style = [], PromptStyle.of(model.config)
-    for r in val_records:
-        for arch in cfg.archs:
-            s = D.make_sample(tok, r, arch, cfg.opts[0], cfg.mode, mcfg.max_source_tokens, mcfg.max_chunk_tokens,
-                              style)
+def heldout_loss(model, tok, records, archs, opt: str, mode: str, limit: int = 0) -> tuple[float, int]:
+    """Teacher-forced cross-entropy per target token over `records` (up to `limit` samples), and the
+    number of target tokens. The model's own prompt style and length caps."""
+    mcfg, style = M.neuralcc_config(model), PromptStyle.of(model.config)
+    samples = []
+    for r in records:
+        for arch in archs:
+            s = D.make_sample(tok, r, arch, opt, mode, mcfg.max_source_tokens, mcfg.max_chunk_tokens, style)
             if s:
                 samples.append(s)
-        if len(samples) >= cfg.eval_samples:
+        if limit and len(samples) >= limit:
             break
     tot, n = 0.0, 0
     with torch.no_grad():
@@ -203,7 +206,12 @@ def validate(model, tok, val_records, cfg: TrainConfig, mcfg) -> dict:
             k = b.n_target_tokens
             tot += float(loss_on(model, b, weighted=False)) * k
             n += k
-    res = {"val_loss": tot / max(n, 1)}
+    return tot / max(n, 1), n
+
+
+def validate(model, tok, val_records, cfg: TrainConfig, mcfg) -> dict:
+    model.eval()
+    res = {"val_loss": heldout_loss(model, tok, val_records, cfg.archs, cfg.opts[0], cfg.mode, cfg.eval_samples)[0]}
     tr = Translator(model=model, tok=tok, mode=cfg.mode)
     for arch in cfg.archs:
         recs = [r for r in val_records if r.get("asm", {}).get(arch, {}).get(cfg.opts[0])
@@ -236,12 +244,23 @@ def run(cfg: TrainConfig) -> int:
     elif cfg.init:
         tok, model = T.load(cfg.init), M.load(cfg.init)
         ensure_special_tokens(tok, model)
+        if cfg.position_heads and not getattr(model.config, "neuralcc_position_heads", None):
+            heads = {"encoder": M.ModelConfig.encoder_position_heads, "decoder": M.ModelConfig.decoder_position_heads}
+            if M.set_position_heads(model, heads):
+                print(f"--init {cfg.init}: attention heads fixed on their neighbours, (head, relative position): "
+                      f"encoder {heads['encoder']}, decoder {heads['decoder']} (translator/model.py: "
+                      f"set_position_heads)", file=sys.stderr)
     else:
         tok = build_tokenizer(records, cfg.vocab_size)
         model = M.build(M.ModelConfig(), tok)
     model.config.neuralcc_mode = cfg.mode
     model.config.neuralcc_rename = cfg.mode == "local" and cfg.rename
     model.config.neuralcc_types = cfg.mode == "local" and cfg.types
+    model.config.neuralcc_typed_names = cfg.mode == "local" and cfg.rename and (
+        cfg.typed_names or bool(getattr(model.config, "neuralcc_typed_names", False)))  # --init's kept
+    if cfg.mode == "local":
+        model.config.neuralcc_operands = asmgrammar.merged(  # decoding's grammar; --init's table kept
+            getattr(model.config, "neuralcc_operands", None) or {}, asmgrammar.table_from_records(records))
     if cfg.max_target_tokens:
         model.config.neuralcc = {**(getattr(model.config, "neuralcc", None) or {}), "max_chunk_tokens": cfg.max_target_tokens}
     mcfg = M.neuralcc_config(model)
