@@ -64,6 +64,8 @@ class SlotGrammar(LogitsProcessor):
         self.line_starts = [i for i in (ids("\n\t"), ids("\t")) if i is not None and i != tok.unk_token_id]
         self.rows = [(len(names), prologue) for names, prologue in rows]  # per row: names, is it a prologue
         self.codes = [self._codes(tok, names) for names, _ in rows]
+        # the slot rules read a row's last `longest` tokens: `@ V <letter>` and a type code
+        self.longest = 3 + max((len(c) for codes in self.codes for c in codes.values()), default=0)
 
     def _codes(self, tok, names: list[str]) -> dict[int, list[int]]:
         """index letter's token -> the tokens of its type code (typed names), for each name that has one."""
@@ -76,8 +78,7 @@ class SlotGrammar(LogitsProcessor):
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
         beams = scores.shape[0] // len(self.rows)
-        longest = 3 + max((len(c) for codes in self.codes for c in codes.values()), default=0)
-        tails = input_ids[:, -longest:].tolist()  # what the slot rules read; whole rows only for prologues
+        tails = input_ids[:, -self.longest:].tolist()  # whole rows only for prologues
         for r, ids in enumerate(tails):
             n_names, prologue = self.rows[r // beams]
             codes = self.codes[r // beams]
@@ -343,13 +344,14 @@ class Translator:
             banned[r, always] = True
             banned[r, self._ids(f"<C{j}>" for j in p.targets.values())] = False
         operands = (getattr(self.model.config, "neuralcc_operands", None) or {}).get(arch)
+        operand_grammar = OperandGrammar(self.tok, operands) if operands and opt.grammar else None  # stateless
         outs = []
         for i in range(opt.n if opt.temperature > 0 and opt.beam <= 1 else 1):
             torch.manual_seed(opt.seed + i)
             grammars = [SlotGrammar(self.tok, [(list(n.values()), p.role == "prologue") for p, n in zip(rows, names)])] \
                 if self.style.rename else []
-            if operands and opt.grammar:
-                grammars.append(OperandGrammar(self.tok, operands))
+            if operand_grammar is not None:
+                grammars.append(operand_grammar)
             ids = self._generate_rows(srcs, banned, self.cfg.max_chunk_tokens, opt, grammars)
             tr = Translation(asm="")
             texts: list = [None] * len(skel.pieces)
