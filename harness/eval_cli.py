@@ -17,8 +17,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "eval", help="evaluation run: translator x corpora x arches x opt levels -> verdicts and pass@k",
         description="Translate every benchmark with TRANSLATOR, check every sample with the verifier, and "
                     "write one JSONL line per sample to OUT/results.jsonl (resumable), then a report. "
-                    "Translators: gcc | mutant | return0 | arg0 | model[:DIR] | file:PATH | http:URL.")
-    p.add_argument("--translator", default="model", help="gcc, mutant, return0, arg0, model[:DIR], file:PATH or http:URL")
+                    "Translators: gcc | mutant | return0 | arg0 | model[:DIR] | memory[:DIR] | model+memory[:DIR] | "
+                    "file:PATH | http:URL.")
+    p.add_argument("--translator", default="model", help="gcc, mutant, return0, arg0, model[:DIR], memory[:DIR] (the translation memory "
+                   "beside that model, alone: a nearest-neighbour baseline), model+memory[:DIR] (the model, "
+                   "with the pieces the memory holds taken from it), file:PATH or http:URL")
     p.add_argument("--corpus", nargs="+", default=[], metavar="URI",
                    help="benchmark URIs or paths, e.g. benchmark://kernels-v0 benchmark://humaneval-decompile-v0")
     p.add_argument("--arch", default="x86-64,aarch64", help="comma-separated (default both)")
@@ -56,7 +59,7 @@ def eval_command(args) -> int:
 
     from .evaluate import RunConfig, evaluate
     from .report import write_report
-    from .translators import TranslatorError, make_translator
+    from .translators import TranslatorError, has_memory, make_translator
 
     corpora = list(args.corpus)
     shared = args.shared
@@ -92,8 +95,11 @@ def eval_command(args) -> int:
     runs = [(out, cfg)]
     if args.default_run:  # every figure beside the trivial baselines, on the same benchmarks
         from dataclasses import replace
-        runs = [(out / name, replace(cfg, translator=t)) for name, t in
-                (("model", args.translator), ("return0", "return0"), ("arg0", "arg0"))]
+        baselines = [("return0", "return0"), ("arg0", "arg0")]
+        kind, _, model_dir = args.translator.partition(":")
+        if kind == "model" and has_memory(model_dir or None):  # and what its memory does alone
+            baselines.append(("memory", f"memory:{model_dir}" if model_dir else "memory"))
+        runs = [(out / name, replace(cfg, translator=t)) for name, t in [("model", args.translator), *baselines]]
     try:
         make_translator(cfg.translator, cfg.prompt, cfg.model_name, cfg.temperature)  # fail fast on a bad spec
         for run_dir, run_cfg in runs:

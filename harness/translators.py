@@ -5,6 +5,8 @@
     arg0           a trivial baseline: returns its first argument
     mutant         gcc's assembly with one injected fault per sample (the report must name it)
     model[:DIR]    a local seq2seq checkpoint (default: the shipped model)
+    memory[:DIR]   the translation memory saved beside that model, no model: a nearest-neighbour baseline
+    model+memory[:DIR]  the model, with pieces whose prompt the memory holds taken from the memory
     file:PATH      assembly produced elsewhere: a JSONL of {benchmark, arch, opt, sample, asm}
                    or a directory laid out as ARCH/OPT/NAME/SAMPLE.s
     http:URL       an OpenAI-compatible chat/completions endpoint (vLLM, llama.cpp server, hosted APIs)
@@ -131,16 +133,21 @@ class Model(Translator):
         return {"name": self.name, "model_dir": str(self.model_dir), "model_sha256": digest.hexdigest(),
                 "temperature": self.temperature}
 
+    def options(self, n: int, seed: int):
+        from neuralcc.translator.decode import DecodeOptions
+
+        return DecodeOptions(n=n, temperature=0.0 if n == 1 else self.temperature, seed=seed)
+
     def translate(self, bench, arch, opt, n, seed):
         import torch
         from neuralcc.translator.csource import SourceError
-        from neuralcc.translator.decode import DecodeOptions, Translator as Seq2Seq
+        from neuralcc.translator.decode import Translator as Seq2Seq
 
         if self._translator is None:
             if self.threads:
                 torch.set_num_threads(self.threads)
             self._translator = Seq2Seq(self.model_dir)
-        options = DecodeOptions(n=n, temperature=0.0 if n == 1 else self.temperature, seed=seed)
+        options = self.options(n, seed)
         start = time.perf_counter()
         try:
             outs = self._translator.translate(bench.source, arch, opt, bench.entry, options)
@@ -152,6 +159,48 @@ class Model(Translator):
         while len(samples) < n:  # greedy decoding yields one sample; the rest are copies
             samples.append(samples[0])
         return samples
+
+
+def has_memory(model_dir: str | Path | None) -> bool:
+    """Whether a translation memory is saved beside a model (translator/memory.py)."""
+    from neuralcc.translator.decode import DEFAULT_MODEL
+    from neuralcc.translator.memory import PATTERN
+
+    return any(Path(model_dir or DEFAULT_MODEL).glob(PATTERN))
+
+
+class MemoryBaseline(Model):
+    """A nearest-neighbour baseline (translator/memory.py): every piece is the nearest piece of gcc's
+    in the translation memory saved beside a model (its training data's), no model. Beside the
+    model's figure it shows what looking the pieces up would do."""
+    name = "memory"
+
+    def __init__(self, model_dir: str | None = None, threads: int | None = None):
+        super().__init__(model_dir, 0.0, threads)
+        if not has_memory(self.model_dir):
+            raise TranslatorError(f"{self.model_dir}: no translation memory here (memory-<arch>.json.gz)")
+
+    def options(self, n: int, seed: int):
+        from neuralcc.translator.decode import DecodeOptions
+
+        return DecodeOptions(memory_only=True)
+
+
+class ModelWithMemory(Model):
+    """The model, with the pieces whose prompt the memory saved beside it holds taken from the memory
+    (translator/memory.py): what `NCC_TRANSLATOR=model+memory ncc` builds with. Every figure of it belongs beside
+    the model's and the memory's own."""
+    name = "model+memory"
+
+    def __init__(self, model_dir: str | None = None, temperature: float = 0.8, threads: int | None = None):
+        super().__init__(model_dir, temperature, threads)
+        if not has_memory(self.model_dir):
+            raise TranslatorError(f"{self.model_dir}: no translation memory here (memory-<arch>.json.gz)")
+
+    def options(self, n: int, seed: int):
+        from dataclasses import replace
+
+        return replace(super().options(n, seed), memory_first=True)
 
 
 class File(Translator):
@@ -267,6 +316,10 @@ def make_translator(spec: str, prompt: str | None = None, model_name: str = "def
         return Baseline(kind)
     if kind == "model":
         return Model(arg or None, temperature, threads)
+    if kind == "memory":
+        return MemoryBaseline(arg or None, threads)
+    if kind == "model+memory":
+        return ModelWithMemory(arg or None, temperature, threads)
     if kind == "file":
         return File(arg)
     if kind in ("http", "https"):
@@ -274,4 +327,5 @@ def make_translator(spec: str, prompt: str | None = None, model_name: str = "def
         return Http(url, prompt, model_name, temperature)
     if Path(spec).is_dir():
         return Model(spec, temperature, threads)
-    raise TranslatorError(f"unknown translator '{spec}' (gcc[:OPT], mutant, return0, arg0, model[:DIR], file:PATH, http:URL)")
+    raise TranslatorError(f"unknown translator '{spec}' (gcc[:OPT], mutant, return0, arg0, model[:DIR], memory[:DIR], "
+                          f"model+memory[:DIR], file:PATH, http:URL)")

@@ -40,6 +40,10 @@ def register(subparsers) -> None:
                    help="local mode: canonical names say their variable's type (VAq for a long, VBpi for an "
                         "int *; pieces.type_code). Measured worse in a 10-minute continuation of a model "
                         "trained without (model card, session 6)")
+    p.add_argument("--memory", action="store_true",
+                   help="'local' mode: show the model, beside each prompt, the nearest piece of gcc's from the "
+                        "training data (translator/memory.py; measured no better in a 45-minute run, model card "
+                        "session 7). Without it the memory is still saved beside the model, as a baseline")
     p.add_argument("--no-position-heads", action="store_true",
                    help="--init from a T5 without position heads: leave its attention as it is (default: fix "
                         "two encoder heads on the tokens left and right, two decoder heads on the previous two; "
@@ -59,6 +63,10 @@ def register(subparsers) -> None:
     p.add_argument("--no-grammar", action="store_true",
                    help="let the model leave gcc's instruction grammar (default: kept to it when the model "
                         "has the table, config.json: neuralcc_operands; see translator/asmgrammar.py)")
+    p.add_argument("--memory-first", action="store_true",
+                   help="take each piece whose prompt the translation memory beside the model holds from the "
+                        "memory (gcc's piece for that prompt in the training data); the model writes the rest. "
+                        "Says on stderr how many pieces each wrote (translator/memory.py)")
     p.add_argument("--model", help="model directory (default: the packaged default model)")
     p.set_defaults(func=cmd_translate)
 
@@ -87,6 +95,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         seed=args.seed, bf16=not args.no_bf16, max_target_tokens=args.max_target_tokens,
         rename=not args.keep_names, types=not args.keep_types, typed_names=args.typed_names,
         position_heads=not args.no_position_heads,
+        memory=args.memory,
     )
     return run(cfg)
 
@@ -119,7 +128,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
     torch.set_num_threads(1)
     tr = Translator(model_dir)
     opt = DecodeOptions(n=args.n, temperature=args.temperature, seed=args.seed, beam=args.beam,
-                        grammar=not args.no_grammar)
+                        grammar=not args.no_grammar, memory_first=args.memory_first)
     try:
         outs = tr.translate(source, args.arch, args.opt, entry=args.function, opt=opt)
     except SourceError as e:
@@ -130,6 +139,9 @@ def cmd_translate(args: argparse.Namespace) -> int:
                   f"({', '.join(out.truncated)})", file=sys.stderr)
         if not out.asm:
             print(f"neuralcc translate: warning: {args.file}: the model produced no assembly", file=sys.stderr)
+        if args.memory_first:
+            print(f"neuralcc translate: {args.file}: {out.from_memory} of {len(out.pieces)} pieces from the translation "
+                  f"memory, {len(out.pieces) - out.from_memory} written by the model", file=sys.stderr)
         if len(outs) > 1:
             print(f"# sample {i}")
         sys.stdout.write(out.asm)

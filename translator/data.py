@@ -149,11 +149,12 @@ def target_chunks(rec: dict, arch: str, opt: str) -> list[asmtext.Chunk]:
 
 
 def make_sample(tok, rec: dict, arch: str, opt: str, mode: str, max_src: int, max_tgt: int,
-                style=None) -> Sample | None:
+                style=None, memory=None) -> Sample | None:
     """None if the example does not fit the model (skipped in training, counted). `style`: "local"
-    mode's pieces.PromptStyle (default: prompts as written)."""
+    mode's pieces.PromptStyle (default: prompts as written); `memory`: its translation memory
+    (memory.MemoryBuilder, looked up without this record's own pieces, or memory.Memory)."""
     if mode == "local":
-        return _local_sample(tok, rec, arch, opt, max_src, max_tgt, style)
+        return _local_sample(tok, rec, arch, opt, max_src, max_tgt, style, memory)
     if not rec.get("asm", {}).get(arch, {}).get(opt) or (mode in SLOTTED) != bool(rec.get("slots")):
         return None  # no label, or the other assembly form (numeric vs named stack slots)
     try:
@@ -190,18 +191,31 @@ def make_sample(tok, rec: dict, arch: str, opt: str, mode: str, max_src: int, ma
                   [0] + [1] * len(tgts), [0] + [len(g) for g in given], [ORDER_WEIGHT] + [1.0] * len(tgts))
 
 
-def _local_sample(tok, rec: dict, arch: str, opt: str, max_src: int, max_tgt: int, style=None) -> Sample | None:
+def canonical_pieces(rec: dict, arch: str, style) -> list[tuple[str, str]]:
+    """A "local" record's (prompt, piece) pairs for `arch` as the model reads and writes them."""
+    from .pieces import rename_slots
+
+    out = []
+    for prompt, target in (rec.get("pieces") or {}).get(arch) or []:
+        prompt, names = style.apply(prompt)
+        out.append((prompt, rename_slots(target, names)))
+    return out
+
+
+def _local_sample(tok, rec: dict, arch: str, opt: str, max_src: int, max_tgt: int, style=None,
+                  memory=None) -> Sample | None:
     """"local" mode: the function's pieces (localdata.py records), each its own encoder input,
-    rewritten in `style` (pieces.PromptStyle)."""
-    from .pieces import PromptStyle, rename_slots
+    rewritten in `style` (pieces.PromptStyle), with its nearest piece in `memory` (memory.py)."""
+    from .memory import MemoryBuilder, encoder_ids
+    from .pieces import PromptStyle
 
     style = style or PromptStyle(rename=False, types=False)
-    pairs = (rec.get("pieces") or {}).get(arch) if opt == "O0" else None
+    pairs = canonical_pieces(rec, arch, style) if opt == "O0" else []
+    own = MemoryBuilder.own(pairs) if isinstance(memory, MemoryBuilder) else None
     srcs, tgts = [], []
-    for prompt, target in pairs or []:
-        prompt, names = style.apply(prompt)
-        target = rename_slots(target, names)
-        s, t = T.encode(tok, prompt), T.encode(tok, target) + [tok.eos_token_id]
+    for prompt, target in pairs:
+        hit = memory.lookup(arch, prompt, own) if memory is not None else None
+        s, t = encoder_ids(tok, prompt, hit, max_src), T.encode(tok, target) + [tok.eos_token_id]
         if len(s) <= max_src and len(t) <= max_tgt:
             srcs.append(s)
             tgts.append(t)

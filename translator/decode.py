@@ -11,6 +11,7 @@ from transformers.modeling_outputs import BaseModelOutput
 
 from . import asmtext, data, frame, model as M, pieces, tokenizer as T
 from .asmgrammar import OperandGrammar
+from .memory import encoder_ids, load_if_any as load_memory
 from .csource import SourceError, encoder_text, find_functions
 
 DEFAULT_MODEL = Path(__file__).parent / "default_model"
@@ -118,6 +119,10 @@ class Translation:
     new_tokens: int = 0
     order: list[int] = field(default_factory=list)  # the predicted chunk order (C line per chunk)
     pieces: list = field(default_factory=list)  # "local" mode: (prompt, decoded text) of each piece
+    memory_levels: list = field(default_factory=list)  # per piece: how near its memory piece was (memory.LEVELS), or None
+    memory_pieces: int = 0  # "local" with a memory: pieces whose prompt the memory holds exactly
+    copied_pieces: int = 0  # ... of which the output is the memory's piece
+    from_memory: int = 0  # pieces the memory wrote, not the model (DecodeOptions.memory_only / memory_first)
 
 
 @dataclass
@@ -127,6 +132,8 @@ class DecodeOptions:
     seed: int = 0
     beam: int = 1
     grammar: bool = True  # "local" mode: keep to gcc's instruction grammar (asmgrammar.py), if the model has one
+    memory_only: bool = False  # "local" mode, a baseline: the translation memory's nearest pieces, not the model's
+    memory_first: bool = False  # "local" mode: a piece whose prompt the memory holds is the memory's, the model writes the rest
 
 
 def _search(opt: DecodeOptions) -> dict:
@@ -139,10 +146,18 @@ def _search(opt: DecodeOptions) -> dict:
 
 
 class Translator:
-    def __init__(self, model_dir: str | Path = DEFAULT_MODEL, model=None, tok=None, mode: str | None = None):
+    def __init__(self, model_dir: str | Path = DEFAULT_MODEL, model=None, tok=None, mode: str | None = None,
+                 memory=None):
         self.tok = tok if tok is not None else T.load(model_dir)
         self.model = model if model is not None else M.load(model_dir)
         self.model.eval()
+        # "local": the translation memory saved with the model (memory.py); the encoder reads its nearest
+        # piece beside each prompt only if the model was trained so
+        self.memory = memory if memory is not None or model is not None else load_memory(model_dir)
+        self.reads_memory = bool(getattr(self.model.config, "neuralcc_memory", False))
+        if self.reads_memory and self.memory is None:
+            raise FileNotFoundError(f"{model_dir}: the model was trained to read a translation memory, but its "
+                                    f"files (memory-<arch>.json.gz) are missing")
         self.cfg = M.neuralcc_config(self.model)
         self.mode = mode or getattr(self.model.config, "neuralcc_mode", "chunks")
         self.style = pieces.PromptStyle.of(self.model.config)  # "local": how prompts are rewritten
@@ -324,14 +339,16 @@ class Translator:
         variables = self.frame_variables(source, entry)
         scope = scopes(source, variables)
         needed = skel.reachable(entry)
-        rows, srcs, prompts, names = [], [], [], []
+        rows, srcs, prompts, names, hits = [], [], [], [], []
         for p in skel.pieces:
             if (p.role == "data" and not skel.globals) or (p.role != "data" and p.func not in needed):
                 continue
             prompts.append(pieces.prompt(skel, p, arch, opt_level, scope.get(p.func, {}), entry))
             text, named = self.style.apply(prompts[-1])
             names.append(named)
-            ids = T.encode(self.tok, text)
+            hit = self.memory.lookup(arch, text) if self.memory is not None else None
+            hits.append(hit)
+            ids = encoder_ids(self.tok, text, hit if self.reads_memory else None, self.cfg.max_source_tokens)
             if len(ids) > self.cfg.max_source_tokens:
                 raise SourceError(f"function '{p.func or entry}' line {p.line}: the statement is too long for the "
                                   f"model ({len(ids)} tokens > {self.cfg.max_source_tokens})")
@@ -345,24 +362,43 @@ class Translator:
             banned[r, self._ids(f"<C{j}>" for j in p.targets.values())] = False
         operands = (getattr(self.model.config, "neuralcc_operands", None) or {}).get(arch)
         operand_grammar = OperandGrammar(self.tok, operands) if operands and opt.grammar else None  # stateless
+        if (opt.memory_only or opt.memory_first) and self.memory is None:
+            raise SourceError("no translation memory beside this model (memory-<arch>.json.gz)")
+        # pieces the memory writes: every one it has a piece for (the baseline), or those whose prompt it
+        # holds exactly (memory_first); the model writes the others
+        eos = self.tok.eos_token_id
+        looked_up = [T.encode(self.tok, h.piece) + [eos] if h else [eos] for h in hits]
+        by_model = [r for r, h in enumerate(hits) if not opt.memory_only and not (opt.memory_first and h and h.exact)]
         outs = []
-        for i in range(opt.n if opt.temperature > 0 and opt.beam <= 1 else 1):
+        for i in range(opt.n if opt.temperature > 0 and opt.beam <= 1 and by_model else 1):
             torch.manual_seed(opt.seed + i)
-            grammars = [SlotGrammar(self.tok, [(list(n.values()), p.role == "prologue") for p, n in zip(rows, names)])] \
-                if self.style.rename else []
-            if operand_grammar is not None:
-                grammars.append(operand_grammar)
-            ids = self._generate_rows(srcs, banned, self.cfg.max_chunk_tokens, opt, grammars)
+            ids = list(looked_up)
+            if by_model:
+                grammars = [SlotGrammar(self.tok, [(list(names[r].values()), rows[r].role == "prologue")
+                                                   for r in by_model])] if self.style.rename else []
+                if operand_grammar is not None:
+                    grammars.append(operand_grammar)
+                written = self._generate_rows([srcs[r] for r in by_model], banned[by_model], self.cfg.max_chunk_tokens,
+                                              opt, grammars)
+                for r, row in zip(by_model, written):
+                    ids[r] = row
             tr = Translation(asm="")
             texts: list = [None] * len(skel.pieces)
-            for p, prompt, named, row in zip(rows, prompts, names, ids):
+            by_model_set = set(by_model)
+            for r, (p, prompt, named, row, hit) in enumerate(zip(rows, prompts, names, ids, hits)):
                 body, done = self._strip(row)
-                tr.new_tokens += len(row)
+                if r in by_model_set:
+                    tr.new_tokens += len(row)
                 if not done:
                     tr.truncated.append(f"line {p.line} ({p.role})")
+                written = T.decode(self.tok, body)
+                tr.memory_pieces += hit is not None and hit.exact
+                tr.copied_pieces += hit is not None and hit.exact and written == hit.piece
+                tr.from_memory += r not in by_model_set
                 back = {v: k for k, v in named.items()}
-                texts[p.index] = pieces.rename_slots(T.decode(self.tok, body), back)
+                texts[p.index] = pieces.rename_slots(written, back)
                 tr.pieces.append((prompt, texts[p.index]))
+                tr.memory_levels.append(hit.level if hit else None)
             tr.asm = frame.resolve(pieces.reassemble(skel, texts, entry, needed), variables, arch)
             outs.append(tr)
         return outs

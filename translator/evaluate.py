@@ -83,6 +83,9 @@ class EvalResult:
     pieces: int = 0  # "local" mode: pieces with a gold counterpart, and how many were written exactly
     pieces_exact: int = 0
     pieces_by_role: dict = field(default_factory=dict)  # role -> [pieces, exact]
+    pieces_by_memory: dict = field(default_factory=dict)  # how near the memory's piece was -> [pieces, exact]
+    memory_pieces: int = 0  # with a translation memory: pieces it holds exactly, and how many of those
+    copied_pieces: int = 0  # came out as the memory's piece
     oracle_n: int = 0
     oracle_passed: int = 0
 
@@ -104,6 +107,10 @@ class EvalResult:
         if self.pieces:
             out["pieces_exact"] = round(self.pieces_exact / self.pieces, 3)
             out["pieces_exact_by_role"] = {r: f"{e}/{n}" for r, (n, e) in sorted(self.pieces_by_role.items())}
+        if self.memory_pieces:
+            out["memory_exact_hits"] = self.memory_pieces
+            out["copied_from_memory"] = self.copied_pieces
+            out["pieces_exact_by_memory"] = {lv: f"{e}/{n}" for lv, (n, e) in sorted(self.pieces_by_memory.items())}
         if self.chunks:
             out["order_exact"] = round(self.order_exact / max(self.n, 1), 3)
             out["chunk_exact_given_order"] = round(self.chunks_exact / self.chunks, 3)
@@ -175,15 +182,20 @@ def evaluate(tr: Translator, records: list[dict], arch: str, opt: str, dopt: Dec
         res.seconds.append(time.perf_counter() - t)
         res.new_tokens += out.new_tokens
         res.truncated += bool(out.truncated)
+        res.memory_pieces += out.memory_pieces
+        res.copied_pieces += out.copied_pieces
         gold = dict((rec.get("pieces") or {}).get(arch) or [])
-        for prompt, text in out.pieces:  # "local" mode: each piece against gcc's
+        levels = out.memory_levels or [None] * len(out.pieces)
+        for (prompt, text), level in zip(out.pieces, levels):  # "local" mode: each piece against gcc's
             if prompt in gold:
                 ok = text == gold[prompt]
                 res.pieces += 1
                 res.pieces_exact += ok
                 m = _ROLE.search(prompt)
-                role = res.pieces_by_role.setdefault(m.group(1) if m else "other", [0, 0])
-                role[0], role[1] = role[0] + 1, role[1] + ok
+                for table, key in ((res.pieces_by_role, m.group(1) if m else "other"),
+                                   (res.pieces_by_memory, level or "none")):
+                    row = table.setdefault(key, [0, 0])
+                    row[0], row[1] = row[0] + 1, row[1] + ok
         if has_ref:
             try:
                 res.exact += out.asm == reference(rec, arch, opt)
@@ -232,6 +244,8 @@ def main(argv=None) -> int:
     ap.add_argument("-k", type=int, default=0, help="also verified@k with k samples")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--no-grammar", action="store_true", help="decode without gcc's instruction grammar")
+    ap.add_argument("--memory-only", action="store_true",
+                    help="the baseline of a model with a translation memory: the memory's pieces, no model")
     ap.add_argument("--loss", action="store_true",
                     help="only the teacher-forced cross-entropy on the first -n records of --data (no decoding)")
     args = ap.parse_args(argv)
@@ -243,7 +257,8 @@ def main(argv=None) -> int:
         if not args.data:
             ap.error("--loss needs --data (records with gcc's pieces)")
         recs = list(itertools.islice(D.iter_records([args.data], args.split), args.n))
-        loss, tokens = heldout_loss(tr.model, tr.tok, recs, [args.arch], args.opt, tr.mode)
+        loss, tokens = heldout_loss(tr.model, tr.tok, recs, [args.arch], args.opt, tr.mode,
+                                    memory=tr.memory if tr.reads_memory else None)
         print(json.dumps({"set": f"{args.data}:{args.split}", "arch": args.arch, "opt": args.opt, "functions": len(recs),
                           "target_tokens": tokens, "cross_entropy": round(loss, 4)}))
         return 0
@@ -255,7 +270,8 @@ def main(argv=None) -> int:
 
         recs = [{"source": b.source, "entry": b.entry} for b in load_benchmarks(args.bench, limit=args.n)]
         name = args.bench
-    res = evaluate(tr, recs, args.arch, args.opt, DecodeOptions(grammar=not args.no_grammar), k=args.k)
+    res = evaluate(tr, recs, args.arch, args.opt, DecodeOptions(grammar=not args.no_grammar, memory_only=args.memory_only),
+                   k=args.k)
     out = {"set": name, "arch": args.arch, "opt": args.opt, **res.summary()}
     print(json.dumps(out))
     return 0

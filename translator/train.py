@@ -21,6 +21,7 @@ from transformers.modeling_outputs import BaseModelOutput
 from . import asmgrammar, data as D, model as M, tokenizer as T
 from .decode import DecodeOptions, Translator
 from . import evaluate as E
+from .memory import PATTERN as MEMORY_FILES, MemoryBuilder, load_if_any as load_memory
 from .pieces import PromptStyle
 
 
@@ -52,6 +53,8 @@ class TrainConfig:
     rename: bool = True  # "local" mode: canonical variable names per piece (pieces.variable_names)
     types: bool = True  # "local" mode: one spelling per integer type in prompts (pieces.canonical_types)
     typed_names: bool = False  # "local" mode: canonical names say their type, VAq (pieces.type_code)
+    memory: bool = False  # "local" mode: the model reads the translation memory's nearest piece beside each prompt
+    #                       (memory.py; session 7: not learnt in 45 minutes, see the model card)
     position_heads: bool = True  # --init from a T5 without them: fix heads on their neighbours (model.py)
     bf16: bool = True  # autocast matmuls to bfloat16 (1.7x faster on this machine's AMX cores; weights stay fp32)
 
@@ -137,7 +140,7 @@ def batches(samples_iter, batch_tokens: int, pad_id: int):
 
 
 def sample_stream(tok, records, cfg: TrainConfig, mcfg: M.ModelConfig, style: PromptStyle, epoch: int, skip: int,
-                  stats: dict):
+                  stats: dict, memory=None):
     """Samples in a seeded per-epoch order; `skip` samples already consumed (resume)."""
     pos = 0
     while True:
@@ -150,7 +153,7 @@ def sample_stream(tok, records, cfg: TrainConfig, mcfg: M.ModelConfig, style: Pr
                     if pos <= skip:
                         continue
                     s = D.make_sample(tok, records[i], arch, opt, cfg.mode, mcfg.max_source_tokens,
-                                      mcfg.max_chunk_tokens if cfg.mode != "whole" else 2048, style)
+                                      mcfg.max_chunk_tokens if cfg.mode != "whole" else 2048, style, memory)
                     if s is None or (cfg.max_chunks and len(s.tgts) - 1 > cfg.max_chunks):
                         stats["skipped"] += 1
                         continue
@@ -159,11 +162,22 @@ def sample_stream(tok, records, cfg: TrainConfig, mcfg: M.ModelConfig, style: Pr
         pos, skip = 0, 0
 
 
+def build_memory(records, archs, style: PromptStyle) -> MemoryBuilder:
+    """The translation memory of the training records' pieces (memory.py), as the model reads them."""
+    memory = MemoryBuilder()
+    for r in records:
+        for arch in archs:
+            memory.add(arch, D.canonical_pieces(r, arch, style))
+    return memory
+
+
 def save_checkpoint(out: Path, model, tok, opt, state: dict) -> None:
     tmp = out / "checkpoint.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
     model.save_pretrained(tmp)
     tok.save_pretrained(tmp)
+    for path in out.glob(MEMORY_FILES):  # the translation memory, written once at the start
+        shutil.copy(path, tmp / path.name)
     torch.save({"optimizer": opt.state_dict(), "state": state,
                 "rng": {"torch": torch.get_rng_state(), "python": random.getstate()}}, tmp / "trainer.pt")
     final = out / "checkpoint"
@@ -187,14 +201,14 @@ def lr_at(cfg: TrainConfig, step: int, seconds: float) -> float:
     return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
 
 
-def heldout_loss(model, tok, records, archs, opt: str, mode: str, limit: int = 0) -> tuple[float, int]:
+def heldout_loss(model, tok, records, archs, opt: str, mode: str, limit: int = 0, memory=None) -> tuple[float, int]:
     """Teacher-forced cross-entropy per target token over `records` (up to `limit` samples), and the
-    number of target tokens. The model's own prompt style and length caps."""
+    number of target tokens. The model's own prompt style and length caps, and its `memory` if any."""
     mcfg, style = M.neuralcc_config(model), PromptStyle.of(model.config)
     samples = []
     for r in records:
         for arch in archs:
-            s = D.make_sample(tok, r, arch, opt, mode, mcfg.max_source_tokens, mcfg.max_chunk_tokens, style)
+            s = D.make_sample(tok, r, arch, opt, mode, mcfg.max_source_tokens, mcfg.max_chunk_tokens, style, memory)
             if s:
                 samples.append(s)
         if limit and len(samples) >= limit:
@@ -209,10 +223,11 @@ def heldout_loss(model, tok, records, archs, opt: str, mode: str, limit: int = 0
     return tot / max(n, 1), n
 
 
-def validate(model, tok, val_records, cfg: TrainConfig, mcfg) -> dict:
+def validate(model, tok, val_records, cfg: TrainConfig, mcfg, memory=None) -> dict:
     model.eval()
-    res = {"val_loss": heldout_loss(model, tok, val_records, cfg.archs, cfg.opts[0], cfg.mode, cfg.eval_samples)[0]}
-    tr = Translator(model=model, tok=tok, mode=cfg.mode)
+    res = {"val_loss": heldout_loss(model, tok, val_records, cfg.archs, cfg.opts[0], cfg.mode, cfg.eval_samples,
+                                    memory)[0]}
+    tr = Translator(model=model, tok=tok, mode=cfg.mode, memory=memory)
     for arch in cfg.archs:
         recs = [r for r in val_records if r.get("asm", {}).get(arch, {}).get(cfg.opts[0])
                 or (r.get("pieces") or {}).get(arch)][: cfg.eval_functions]  # "local" records carry pieces
@@ -264,6 +279,21 @@ def run(cfg: TrainConfig) -> int:
     if cfg.max_target_tokens:
         model.config.neuralcc = {**(getattr(model.config, "neuralcc", None) or {}), "max_chunk_tokens": cfg.max_target_tokens}
     mcfg = M.neuralcc_config(model)
+    memory = None  # the translation memory of the training pieces (memory.py): saved with every local model,
+    if cfg.mode == "local":  # read beside each prompt by one trained with --memory
+        memory = build_memory(records, cfg.archs, PromptStyle.of(model.config))
+        frozen = memory.freeze()
+        older = load_memory(cfg.init) if cfg.init and not trainer else None
+        if older is not None:
+            frozen = frozen.merged_over(older)  # fine-tuning keeps what --init knew
+        frozen.save(out)  # copied into every checkpoint
+        reads = cfg.memory or bool(getattr(model.config, "neuralcc_memory", False))
+        model.config.neuralcc_memory = reads
+        memory = memory if reads else None
+        print(f"translation memory: {sum(len(lv['exact']) for lv in frozen.table.values())} prompts of gcc's pieces "
+              f"({', '.join(frozen.table)}), {out / MEMORY_FILES}" + (", read beside each prompt" if reads else ""),
+              file=sys.stderr)
+        del frozen
     data_key = [str(Path(d)) for d in cfg.data]
     seen = getattr(model.config, "neuralcc_stream", None) if cfg.init and not trainer else None
     if seen and seen.get("data") == data_key and seen.get("seed") == cfg.seed:
@@ -284,7 +314,8 @@ def run(cfg: TrainConfig) -> int:
         torch.manual_seed(cfg.seed)
     model.train()
     stats = {"skipped": 0}
-    stream = sample_stream(tok, records, cfg, mcfg, PromptStyle.of(model.config), state["epoch"], state["pos"], stats)
+    stream = sample_stream(tok, records, cfg, mcfg, PromptStyle.of(model.config), state["epoch"], state["pos"], stats,
+                           memory)
     t_last_ck = t_last_eval = time.time()
     seconds0, t0 = state["seconds"], time.time()
     log = open(out / "log.jsonl", "a")
@@ -323,7 +354,7 @@ def run(cfg: TrainConfig) -> int:
             save_checkpoint(out, model, tok, opt, state)
             t_last_ck = time.time()
         if cfg.eval_minutes and val_records and (time.time() - t_last_eval >= cfg.eval_minutes * 60 or done):
-            res = validate(model, tok, val_records, cfg, mcfg)
+            res = validate(model, tok, val_records, cfg, mcfg, memory)
             res.update(step=state["step"], seconds=round(state["seconds"]), train_loss=ema,
                        tokens=state["tokens"], skipped=stats["skipped"])
             log.write(json.dumps(res) + "\n")

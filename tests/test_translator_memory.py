@@ -1,0 +1,172 @@
+"""The translation memory (translator/memory.py): lookups by nearest key, leave-one-out for training,
+its file, and the memory-alone baseline judged by the verifier."""
+import json
+
+import pytest
+import torch
+
+from neuralcc.translator import data as D, model as M, pieces
+from neuralcc.translator.decode import DecodeOptions, Translator
+from neuralcc.translator.memory import EXACT_MARK, NEAR_MARK, Memory, MemoryBuilder, encoder_ids
+from neuralcc.translator.train import build_tokenizer
+from neuralcc.verifier.check import Checker
+
+from test_translator_local import KERNELS, TINY, _local_record, tiny_from_scratch  # noqa: F401 (a fixture)
+
+P = "<x86-64><O0><chunks>stmt: VA = VA + 3;<sep>int VA;<sep>"
+ADD3 = "\tmovl\t@VA@(%rbp), %eax\n\taddl\t$3, %eax\n\tmovl\t%eax, @VA@(%rbp)\n"
+
+
+def test_lookup_finds_the_nearest_key_and_says_how_near():
+    mem = MemoryBuilder()
+    mem.add("x86-64", [(P, ADD3)])
+    assert mem.lookup("x86-64", P).level == "exact" and mem.lookup("x86-64", P).piece == ADD3
+    assert mem.lookup("x86-64", P.replace("3", "7")).level == "numbers"  # the piece of `+ 3`, to edit
+    assert mem.lookup("x86-64", P.replace("int VA", "long VA")).level == "statement"
+    assert mem.lookup("x86-64", P.replace("3;<sep>int", "9;<sep>long")).level == "statement-numbers"
+    assert mem.lookup("x86-64", P.replace("+", "*")) is None
+    assert mem.lookup("aarch64", P) is None  # one memory per arch
+
+
+def test_the_most_common_piece_wins_and_ties_are_deterministic():
+    mem = MemoryBuilder()
+    mem.add("x86-64", [(P, "b\n")])
+    mem.add("x86-64", [(P, "a\n")])
+    assert mem.lookup("x86-64", P).piece == "a\n"  # a tie: the smaller text, whatever the order added
+    mem.add("x86-64", [(P, "b\n")])
+    assert mem.lookup("x86-64", P).piece == "b\n" == mem.freeze().lookup("x86-64", P).piece
+
+
+def test_training_lookups_leave_the_functions_own_pieces_out():
+    """A function must not find its own piece in the memory while it trains the model, or the model
+    learns that the memory is always right."""
+    mine = [(P, ADD3)]
+    other = [(P.replace("3", "4"), ADD3.replace("$3", "$4"))]
+    mem = MemoryBuilder()
+    mem.add("x86-64", mine)
+    assert mem.lookup("x86-64", P, MemoryBuilder.own(mine)) is None
+    mem.add("x86-64", other)
+    hit = mem.lookup("x86-64", P, MemoryBuilder.own(mine))
+    assert hit.level == "numbers" and "$4" in hit.piece  # the nearest piece of another function
+    mem.add("x86-64", mine)  # a second function with the same statement
+    assert mem.lookup("x86-64", P, MemoryBuilder.own(mine)).level == "exact"
+
+
+def test_memory_file_round_trips_and_fine_tuning_keeps_the_older_keys(tmp_path):
+    a, b = MemoryBuilder(), MemoryBuilder()
+    a.add("x86-64", [(P, ADD3)])
+    b.add("x86-64", [(P, "new\n")])
+    b.add("aarch64", [(P, "arm\n")])
+    a.freeze().save(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["memory-x86-64.json.gz"]
+    loaded = Memory.load(tmp_path)
+    for prompt in (P, P.replace("3", "7"), P.replace("int VA", "long VA"), P.replace("3;<sep>int", "9;<sep>long"),
+                   P.replace("+", "*")):
+        assert loaded.lookup("x86-64", prompt) == a.freeze().lookup("x86-64", prompt)
+    assert loaded.lookup("x86-64", P.replace("3", "7")).level == "numbers"
+    other = "<x86-64><O0><chunks>return: return VA;<sep>int VA;<sep>"
+    a.add("x86-64", [(other, "ret\n")])
+    merged = b.freeze().merged_over(a.freeze())
+    assert merged.lookup("x86-64", P).piece == "new\n"  # the new corpus's piece where both have the key
+    assert merged.lookup("x86-64", other).piece == "ret\n" and merged.lookup("aarch64", P).piece == "arm\n"
+
+
+def test_encoder_input_marks_how_near_the_piece_is_and_drops_one_that_does_not_fit():
+    recs = [_local_record((KERNELS / "gcd.c").read_text(), "gcd", ("x86-64",))[0]]
+    tok = build_tokenizer(recs * 5, 800)
+    mem = MemoryBuilder()
+    mem.add("x86-64", [(P, ADD3)])
+    exact = encoder_ids(tok, P, mem.lookup("x86-64", P), 640)
+    near = encoder_ids(tok, P.replace("3", "5"), mem.lookup("x86-64", P.replace("3", "5")), 640)
+    text = tok.decode(exact)
+    assert EXACT_MARK in text.replace(" ", "") and NEAR_MARK in tok.decode(near).replace(" ", "")
+    assert len(exact) > len(D.T.encode(tok, P))
+    assert encoder_ids(tok, P, mem.lookup("x86-64", P), len(D.T.encode(tok, P)) + 2) == D.T.encode(tok, P)
+
+
+@pytest.fixture(scope="module")
+def memory_translator():
+    """An untrained model (the baseline never runs it) with a memory of gcd's and histogram's pieces."""
+    names = ("gcd", "histogram")
+    recs = [_local_record((KERNELS / f"{n}.c").read_text(), n, ("x86-64",))[0] for n in names]
+    tok = build_tokenizer(recs * 5, 800)
+    torch.manual_seed(0)
+    model = M.build(TINY, tok)
+    model.config.neuralcc_mode = "local"
+    model.config.neuralcc_rename = model.config.neuralcc_types = True
+    style = pieces.PromptStyle.of(model.config)
+    mem = MemoryBuilder()
+    for r in recs:
+        mem.add("x86-64", D.canonical_pieces(r, "x86-64", style))
+    return Translator(model=model, tok=tok, mode="local", memory=mem.freeze())
+
+
+def test_memory_alone_writes_gccs_pieces_of_a_function_it_holds_and_the_verifier_passes_them(memory_translator):
+    source = (KERNELS / "gcd.c").read_text()
+    (out,) = memory_translator.translate(source, "x86-64", "O0", entry="gcd", opt=DecodeOptions(memory_only=True))
+    assert out.memory_pieces == len(out.pieces) == out.copied_pieces
+    verdict = Checker(source, "x86-64", "O0", "gcd", examples=20, random_inputs=50).check(out.asm)
+    assert verdict.category == "pass", str(verdict)
+
+
+def test_memory_alone_fails_a_function_it_does_not_hold(memory_translator):
+    source = (KERNELS / "crc32.c").read_text()
+    (out,) = memory_translator.translate(source, "x86-64", "O0", entry="crc32", opt=DecodeOptions(memory_only=True))
+    assert out.memory_pieces < len(out.pieces)
+    verdict = Checker(source, "x86-64", "O0", "crc32", examples=20, random_inputs=50).check(out.asm)
+    assert verdict.category != "pass"
+
+
+def test_harness_memory_baseline_needs_a_model_trained_with_one(tmp_path):
+    from neuralcc.harness.translators import TranslatorError, make_translator
+
+    (tmp_path / "config.json").write_text(json.dumps({"neuralcc_mode": "local"}))
+    with pytest.raises(TranslatorError, match="no translation memory"):
+        make_translator(f"memory:{tmp_path}")
+
+
+def test_harness_runs_the_memory_baseline_of_a_saved_model(memory_translator, tmp_path):
+    from neuralcc.harness.evaluate import RunConfig, evaluate, read_results
+
+    model_dir = tmp_path / "model"
+    memory_translator.model.save_pretrained(model_dir)
+    memory_translator.tok.save_pretrained(model_dir)
+    memory_translator.memory.save(model_dir)
+    cfg = RunConfig(translator=f"memory:{model_dir}", corpora=["benchmark://kernels-v0/gcd", "benchmark://kernels-v0/crc32"],
+                    arches=["x86-64"], opts=["O0"], n=1, ks=[1], examples=10, random_inputs=30, workers=1)
+    evaluate(cfg, tmp_path / "run", progress=False)
+    passed = {r["benchmark"].rsplit("/", 1)[-1]: r["passed"] for r in read_results(tmp_path / "run")}
+    assert passed == {"gcd": True, "crc32": False}  # it holds gcd's pieces, not crc32's
+
+
+def test_training_saves_the_memory_and_only_a_memory_trained_model_reads_it(tmp_path, tiny_from_scratch):
+    from neuralcc.translator.__main__ import main as cli_main
+
+    from test_translator_local import POOL_A, _combos, _write_split
+
+    recs = [_local_record(src, name, ("x86-64",))[0] for name, src in _combos(POOL_A, "fa")[:4]]
+    _write_split(tmp_path / "a", recs, "train")
+    common = ["--mode", "local", "--arch", "x86-64", "--batch-tokens", "300", "--eval-minutes", "0", "--no-bf16",
+              "--data", str(tmp_path / "a"), "--steps", "1"]
+    assert cli_main(["train", "--out", str(tmp_path / "plain"), *common]) == 0
+    assert cli_main(["train", "--out", str(tmp_path / "rag"), "--memory", *common]) == 0
+    plain, rag = (Translator(tmp_path / m / "checkpoint") for m in ("plain", "rag"))
+    assert plain.memory is not None and not plain.reads_memory and rag.reads_memory
+    (out,) = plain.translate(recs[0]["source"], "x86-64", "O0", entry=recs[0]["entry"], opt=DecodeOptions(memory_only=True))
+    assert out.memory_pieces == len(out.pieces) == out.copied_pieces  # a training function: all its pieces are there
+    prompt = plain.style.apply(out.pieces[1][0])[0]
+    hit = plain.memory.lookup("x86-64", prompt)
+    assert hit.exact and encoder_ids(rag.tok, prompt, hit, 640) != encoder_ids(rag.tok, prompt, None, 640)
+
+
+def test_memory_first_takes_held_pieces_from_the_memory_and_has_the_model_write_the_rest(memory_translator):
+    first = DecodeOptions(memory_first=True)
+    gcd = (KERNELS / "gcd.c").read_text()
+    (out,) = memory_translator.translate(gcd, "x86-64", "O0", entry="gcd", opt=first)
+    assert out.from_memory == len(out.pieces) and out.new_tokens == 0  # the model wrote nothing
+    assert Checker(gcd, "x86-64", "O0", "gcd", examples=20, random_inputs=50).check(out.asm).category == "pass"
+    crc = (KERNELS / "crc32.c").read_text()
+    (out,) = memory_translator.translate(crc, "x86-64", "O0", entry="crc32", opt=first)
+    assert out.from_memory == out.memory_pieces < len(out.pieces) and out.new_tokens > 0
+    (alone,) = memory_translator.translate(crc, "x86-64", "O0", entry="crc32", opt=DecodeOptions())
+    assert alone.from_memory == 0

@@ -1,0 +1,172 @@
+"""A translation memory: gcc's pieces from the training split, looked up by their prompt, shown to the
+model beside its own prompt (retrieval-augmented translation, as translation memories serve human
+translators). The model still writes every token; the memory only gives it the nearest example.
+
+Why: synthetic kernels share most statements. Of the pieces of 400 held-out functions, 78% have a
+prompt (canonical names, canonical types) that some training function also has, and gcc's most common
+piece for that prompt is the held-out piece 99% of the time; a 6M-parameter model trained for a few
+CPU-hours had learnt only 60% of them. A prompt nobody has seen gets the piece of the nearest key:
+the same prompt with numbers abstracted, the same statement with other declarations, both.
+
+Encoder input: `prompt <sep>= piece` (an exact hit), `prompt <sep>~ piece` (a near one) or the prompt
+alone. Training looks up with the training function's own pieces left out, so the model meets hits,
+near hits and misses about as often as it will on new functions.
+
+Files: `memory-<arch>.json.gz` beside the model, written by every "local" training run. A model
+trained to read the memory says so in config.json (`neuralcc_memory`); for any other model the memory
+is a baseline (`neuralcc eval --translator memory`) and a diagnostic (`pieces_exact_by_memory`: how
+often the model writes a piece it could have seen, against one nobody has written before).
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import tokenizer as T
+
+PATTERN = "memory-*.json.gz"
+
+
+def file_name(arch: str) -> str:
+    return f"memory-{arch}.json.gz"
+
+
+LEVELS = ("exact", "numbers", "statement", "statement-numbers")  # nearest first
+_NUMBER = re.compile(r"\d+")
+EXACT_MARK, NEAR_MARK = "<sep>=", "<sep>~"
+
+
+def keys(prompt: str) -> tuple[str, ...]:
+    """The prompt's key at each level of LEVELS (the prompt as the model reads it: style applied)."""
+    statement = prompt.split("<sep>", 1)[0]
+    return prompt, _NUMBER.sub("#", prompt), statement, _NUMBER.sub("#", statement)
+
+
+def _best(counts: Counter, own: Counter | None = None):
+    """The most common piece (ties: the smaller text), counting without `own`'s; None if none is left."""
+    best, best_n = None, 0
+    for text, n in counts.items():
+        n -= own.get(text, 0) if own else 0
+        if n > best_n or (n == best_n and n > 0 and text < best):
+            best, best_n = text, n
+    return best
+
+
+@dataclass
+class Hit:
+    level: str  # one of LEVELS
+    piece: str  # gcc's piece for the key found, in canonical names
+
+    @property
+    def exact(self) -> bool:
+        return self.level == "exact"
+
+
+class Memory:
+    """arch -> level -> key -> piece. Read from a model directory one arch at a time, when first
+    looked up (a translation for one arch reads only that arch's file)."""
+
+    def __init__(self, table: dict[str, dict[str, dict[str, str]]] | None = None, model_dir: str | Path | None = None):
+        self.table = table if table is not None else {}
+        self.model_dir = Path(model_dir) if model_dir is not None else None
+
+    def levels(self, arch: str) -> dict[str, dict[str, str]]:
+        if arch not in self.table and self.model_dir is not None and (self.model_dir / file_name(arch)).exists():
+            with gzip.open(self.model_dir / file_name(arch), "rt", encoding="utf-8") as f:
+                raw = json.load(f)
+            pieces = raw["pieces"]
+            self.table[arch] = {level: {k: pieces[i] for k, i in raw["levels"].get(level, {}).items()}
+                                for level in LEVELS}
+        return self.table.get(arch) or {}
+
+    def arches(self) -> list[str]:
+        found = {p.name[len("memory-"):-len(".json.gz")] for p in self.model_dir.glob(PATTERN)} if self.model_dir else set()
+        return sorted(found | set(self.table))
+
+    def lookup(self, arch: str, prompt: str, own=None) -> Hit | None:
+        """The piece of the nearest key; `own` is MemoryBuilder.lookup's and means nothing here."""
+        levels = self.levels(arch)
+        for level, key in zip(LEVELS, keys(prompt)):
+            piece = (levels.get(level) or {}).get(key)
+            if piece is not None:
+                return Hit(level, piece)
+        return None
+
+    def save(self, model_dir: str | Path) -> None:
+        """One file per arch. A key with no number abstracted is left out of the "numbers" levels: only
+        the prompt it is the key of has it, and that prompt is found a level nearer."""
+        for arch in self.arches():
+            index: dict[str, int] = {}
+            out = {}
+            for level in LEVELS:
+                keyed = self.levels(arch).get(level, {})
+                out[level] = {k: index.setdefault(p, len(index)) for k, p in sorted(keyed.items())
+                              if "numbers" not in level or "#" in k}
+            with gzip.open(Path(model_dir) / file_name(arch), "wt", encoding="utf-8", compresslevel=9) as f:
+                json.dump({"version": 1, "arch": arch, "pieces": sorted(index, key=index.get), "levels": out}, f)
+
+    @classmethod
+    def load(cls, model_dir: str | Path) -> "Memory":
+        return cls(model_dir=model_dir)
+
+    def merged_over(self, older: "Memory") -> "Memory":
+        """This memory, with `older`'s keys this one lacks (fine-tuning keeps --init's memory)."""
+        table = {arch: {level: dict(keyed) for level, keyed in older.levels(arch).items()} for arch in older.arches()}
+        for arch in self.arches():
+            for level, keyed in self.levels(arch).items():
+                table.setdefault(arch, {}).setdefault(level, {}).update(keyed)
+        return Memory(table)
+
+
+class MemoryBuilder:
+    """Counts gcc's pieces per key; answers lookups that leave one function's own pieces out."""
+
+    def __init__(self):
+        self.counts: dict[str, dict[str, dict[str, Counter]]] = {}  # arch -> level -> key -> pieces
+
+    @staticmethod
+    def own(pairs: list[tuple[str, str]]) -> dict[tuple[str, str], Counter]:
+        """One function's contribution, (level, key) -> pieces, from its (prompt, piece) pairs."""
+        mine: dict[tuple[str, str], Counter] = defaultdict(Counter)
+        for prompt, piece in pairs:
+            for level, key in zip(LEVELS, keys(prompt)):
+                mine[level, key][piece] += 1
+        return mine
+
+    def add(self, arch: str, pairs: list[tuple[str, str]]) -> None:
+        levels = self.counts.setdefault(arch, {level: {} for level in LEVELS})
+        for (level, key), pieces in self.own(pairs).items():
+            levels[level].setdefault(key, Counter()).update(pieces)
+
+    def lookup(self, arch: str, prompt: str, own: dict | None = None) -> Hit | None:
+        levels = self.counts.get(arch) or {}
+        for level, key in zip(LEVELS, keys(prompt)):
+            counts = levels.get(level, {}).get(key)
+            if counts:
+                piece = _best(counts, own.get((level, key)) if own else None)
+                if piece is not None:
+                    return Hit(level, piece)
+        return None
+
+    def freeze(self) -> Memory:
+        return Memory({arch: {level: {k: _best(c) for k, c in keyed.items()} for level, keyed in levels.items()}
+                       for arch, levels in self.counts.items()})
+
+
+def encoder_ids(tok, prompt: str, hit: Hit | None, max_tokens: int) -> list[int]:
+    """The model's input: the prompt, then the hit's piece if one was found and both fit in
+    `max_tokens` (a piece that does not fit is left out, the prompt alone is the input)."""
+    ids = T.encode(tok, prompt)
+    if hit is None:
+        return ids
+    more = T.encode(tok, (EXACT_MARK if hit.exact else NEAR_MARK) + hit.piece)
+    return ids + more if len(ids) + len(more) <= max_tokens else ids
+
+
+def load_if_any(model_dir: str | Path) -> Memory | None:
+    """The memory saved beside a model (read lazily, per arch), or None if there is none."""
+    return Memory.load(model_dir) if any(Path(model_dir).glob(PATTERN)) else None
