@@ -1,16 +1,20 @@
-"""A translation memory: gcc's pieces from the training split, looked up by their prompt, shown to the
-model beside its own prompt (retrieval-augmented translation, as translation memories serve human
-translators). The model still writes every token; the memory only gives it the nearest example.
+"""A translation memory: gcc's pieces from the training split, looked up by their prompt.
 
 Why: synthetic kernels share most statements. Of the pieces of 400 held-out functions, 78% have a
 prompt (canonical names, canonical types) that some training function also has, and gcc's most common
-piece for that prompt is the held-out piece 99% of the time; a 6M-parameter model trained for a few
-CPU-hours had learnt only 60% of them. A prompt nobody has seen gets the piece of the nearest key:
-the same prompt with numbers abstracted, the same statement with other declarations, both.
+piece for that prompt is the held-out piece 99% of the time; the 6M-parameter default model writes
+73% of those and 2% of the others (model card, session 7). A prompt nobody has seen gets the piece of
+the nearest key: the same prompt with numbers abstracted, the same statement with other
+declarations, both.
 
-Encoder input: `prompt <sep>= piece` (an exact hit), `prompt <sep>~ piece` (a near one) or the prompt
-alone. Training looks up with the training function's own pieces left out, so the model meets hits,
-near hits and misses about as often as it will on new functions.
+What it is used for: a nearest-neighbour baseline (every piece looked up, no model), a diagnostic
+(seen against unseen pieces), `memory_first` decoding (pieces it holds come from it, the model writes
+the rest), and, with `train --memory`, retrieval-augmented translation: the model reads the nearest
+piece beside its prompt and still writes every token.
+
+Encoder input of a `--memory` model: `prompt <sep>= piece` (an exact hit), `prompt <sep>~ piece` (a
+near one) or the prompt alone. Training looks up with the training function's own pieces left out,
+so the model meets hits, near hits and misses about as often as it will on new functions.
 
 Files: `memory-<arch>.json.gz` beside the model, written by every "local" training run. A model
 trained to read the memory says so in config.json (`neuralcc_memory`); for any other model the memory
