@@ -133,6 +133,7 @@ class DecodeOptions:
     beam: int = 1
     grammar: bool = True  # "local" mode: keep to gcc's instruction grammar (asmgrammar.py), if the model has one
     memory_only: bool = False  # "local" mode, a baseline: the translation memory's nearest pieces, not the model's
+    memory_stats: bool = False  # "local" mode: look every piece up in the memory to count seen pieces (evaluate.py)
     memory_first: bool = False  # "local" mode: a piece whose prompt the memory holds is the memory's, the model writes the rest
 
 
@@ -346,7 +347,8 @@ class Translator:
             prompts.append(pieces.prompt(skel, p, arch, opt_level, scope.get(p.func, {}), entry))
             text, named = self.style.apply(prompts[-1])
             names.append(named)
-            hit = self.memory.lookup(arch, text) if self.memory is not None else None
+            wanted = self.reads_memory or opt.memory_only or opt.memory_first or opt.memory_stats
+            hit = self.memory.lookup(arch, text) if self.memory is not None and wanted else None
             hits.append(hit)
             ids = encoder_ids(self.tok, text, hit if self.reads_memory else None, self.cfg.max_source_tokens)
             if len(ids) > self.cfg.max_source_tokens:

@@ -270,7 +270,8 @@ def main(argv=None) -> int:
 
         recs = [{"source": b.source, "entry": b.entry} for b in load_benchmarks(args.bench, limit=args.n)]
         name = args.bench
-    res = evaluate(tr, recs, args.arch, args.opt, DecodeOptions(grammar=not args.no_grammar, memory_only=args.memory_only),
+    res = evaluate(tr, recs, args.arch, args.opt,
+                   DecodeOptions(grammar=not args.no_grammar, memory_only=args.memory_only, memory_stats=True),
                    k=args.k)
     out = {"set": name, "arch": args.arch, "opt": args.opt, **res.summary()}
     print(json.dumps(out))
