@@ -169,6 +169,11 @@ def has_memory(model_dir: str | Path | None) -> bool:
     return any(Path(model_dir or DEFAULT_MODEL).glob(PATTERN))
 
 
+def _require_memory(model_dir: Path) -> None:
+    if not has_memory(model_dir):
+        raise TranslatorError(f"{model_dir}: no translation memory here (memory-<arch>.json.gz)")
+
+
 class MemoryBaseline(Model):
     """A nearest-neighbour baseline (translator/memory.py): every piece is the nearest piece of gcc's
     in the translation memory saved beside a model (its training data's), no model. Beside the
@@ -177,8 +182,7 @@ class MemoryBaseline(Model):
 
     def __init__(self, model_dir: str | None = None, threads: int | None = None):
         super().__init__(model_dir, 0.0, threads)
-        if not has_memory(self.model_dir):
-            raise TranslatorError(f"{self.model_dir}: no translation memory here (memory-<arch>.json.gz)")
+        _require_memory(self.model_dir)
 
     def options(self, n: int, seed: int):
         from neuralcc.translator.decode import DecodeOptions
@@ -194,8 +198,7 @@ class ModelWithMemory(Model):
 
     def __init__(self, model_dir: str | None = None, temperature: float = 0.8, threads: int | None = None):
         super().__init__(model_dir, temperature, threads)
-        if not has_memory(self.model_dir):
-            raise TranslatorError(f"{self.model_dir}: no translation memory here (memory-<arch>.json.gz)")
+        _require_memory(self.model_dir)
 
     def options(self, n: int, seed: int):
         from dataclasses import replace
