@@ -80,6 +80,17 @@ def test_outputs_compared_through_pointers_heap_globals_and_stdout(arch):
     assert verdict.category == "semantic.wrong_output" and "total" in verdict.message
 
 
+def test_an_integer_keystone_cannot_read_is_asm_syntax_without_a_stall(arch):
+    """Seen in model output: keystone never returned on `.long 107483648364836483648364836` and the run
+    stalled. Now it is a verdict naming the line, well within keystone's time limit."""
+    checker = Checker("int f(int a) { return a * 3; }", arch, "O0", "f", examples=0, random_inputs=10)
+    asm = checker.reference_asm + "\t.section .rodata\n.Lbig:\n\t.long 107483648364836483648364836\n"
+    verdict = checker.check(asm)
+    assert verdict.category == "asm.syntax" and "64 bits" in verdict.message
+    assert verdict.line == len(asm.splitlines()) and verdict.text == ".long 107483648364836483648364836"
+    assert verdict.seconds < 5
+
+
 def test_unsupported_says_why():
     checker = Checker("int f(int n, ...) { return n; }", "x86-64", "O0")
     verdict = checker.check(checker.reference_asm)

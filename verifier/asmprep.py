@@ -164,6 +164,7 @@ def prepare(text: str, arch: str) -> PreparedAsm:
                 continue
             if _DROP.match(lower) or section == "drop":
                 continue
+            _check_literals(stmt, number)
             m = re.fullmatch(r"\.(?:set|equ)\s+([A-Za-z_.$][\w.$]*)\s*,\s*\.(?:\s*\+\s*0)?", stmt)
             if m:  # `.set X, .` is a label in disguise
                 word = stmt = m.group(1) + ":"
@@ -201,6 +202,40 @@ def _comm(prep: PreparedAsm, args: str, number: int, raw: str) -> None:
     prep.labels[name] = number
     prep.bss += [Line(number, f".p2align {max(align, 1).bit_length() - 1}"), Line(number, f"{name}:"),
                  Line(number, f".zero {max(size, 1)}")]
+
+
+# A token that starts with a digit (`42`, `0x1f`, `0b101`, `0777`, `1f`, `123:`) or a float (`1.5`, `2e10`),
+# scanned after identifiers, so the digits of `.L123` or `x0` are not numbers.
+_TOKENS = re.compile(r"[A-Za-z_.][\w.$]*|(\d+(?:\.\d*)?[eE][+-]?\d+|\d+\.\d*)|(\d\w*)")
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_MAX_DIGITS = {16: 16, 2: 64, 8: 22, 10: 20}  # more significant digits than these cannot fit in 64 bits
+
+
+def _too_wide(token: str) -> bool:
+    """Whether the integer at the start of `token` has a magnitude of 2**64 or more. Only the leading
+    digits count: `1f` is a local label, `0x1fh` has a suffix keystone rejects on its own."""
+    lower = token.lower()
+    if lower.startswith("0x"):
+        base, digits = 16, re.match(r"[0-9a-f]*", lower[2:]).group(0)
+    elif re.match(r"0b[01]", lower):
+        base, digits = 2, re.match(r"[01]*", lower[2:]).group(0)
+    else:
+        digits = re.match(r"\d*", lower).group(0)
+        base = 8 if len(digits) > 1 and digits[0] == "0" and set(digits) <= set("01234567") else 10
+    digits = digits.lstrip("0")
+    # The digit count first: int() would refuse (or take long on) a number with thousands of digits.
+    return len(digits) > _MAX_DIGITS[base] or (bool(digits) and int(digits, base) >= 1 << 64)
+
+
+def _check_literals(stmt: str, number: int) -> None:
+    """Every integer in a statement (a data directive's value, an immediate, a displacement, a numeric
+    label) must fit in 64 bits, signed or unsigned (magnitude below 2**64): keystone never returns on a
+    wider one (`.long 107483648364836483648364836`, seen in model output). Whether a value fits its
+    directive or operand (`.byte 300`) is keystone's to say. Floats and strings are not integers here."""
+    for m in _TOKENS.finditer(_STRING.sub('""', stmt)):
+        if m.group(2) and _too_wide(m.group(2)):
+            shown = m.group(2) if len(m.group(2)) <= 40 else m.group(2)[:37] + "..."
+            raise AsmError("asm.syntax", f"the number {shown} does not fit in 64 bits", number, stmt)
 
 
 def _first_int(args: str, stmt: str, number: int) -> int:

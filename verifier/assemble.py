@@ -4,14 +4,18 @@ keystone has no symbol table API, so the blob ends with a `.quad` for every labe
 (including a marker label before every instruction line, which maps addresses back to source lines).
 AArch64 `adrp`/`:lo12:` operands are mis-encoded by keystone away from address 0, so AArch64 is
 assembled twice: first with placeholders to learn the layout, then with numeric page/offset values.
-keystone can abort the process on bad input, so it always runs in a forked child.
+keystone can abort the process on bad input, so it always runs in a forked child, and it can loop forever
+on some input, so a child that has not answered within `KEYSTONE_SECONDS` is killed (asm.syntax).
 """
 from __future__ import annotations
 
+import math
 import os
 import pickle
 import re
+import select
 import signal
+import time
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
@@ -20,6 +24,7 @@ from .asmprep import AsmError, Line, PreparedAsm
 PAGE = 0x1000
 CODE_BASE = 0x100000
 STUB_SIZE = 16
+KEYSTONE_SECONDS = 20.0  # one keystone run; a normal blob takes milliseconds
 
 _ADRP = re.compile(r"^(adrp\s+\w+\s*,\s*)#?([A-Za-z_.$][\w.$]*)\s*(?:([+-])\s*(\d+|0x[0-9a-fA-F]+))?\s*$", re.I)
 _LO12 = re.compile(r"#?:lo12:([A-Za-z_.$][\w.$]*)\s*(?:([+-])\s*(\d+|0x[0-9a-fA-F]+))?")
@@ -87,33 +92,89 @@ def _blob(prep: PreparedAsm, symbols_wanted: list[str], lines: dict[str, list[Li
     return "\n".join(out) + "\n", names
 
 
-def _keystone(arch: str, text: str, base: int) -> tuple[bytes | None, str | None]:
-    """Run keystone in a forked child; returns (bytes, None) or (None, error message)."""
+def _keystone(arch: str, text: str, base: int,
+              timeout: float = KEYSTONE_SECONDS) -> tuple[bytes | None, str | None]:
+    """Run keystone in a forked child; returns (bytes, None) or (None, error message). A child that has
+    not answered within `timeout` seconds is killed: keystone loops forever on some input."""
     read_fd, write_fd = os.pipe()
     pid = os.fork()
-    if pid == 0:  # child
+    if pid == 0:  # child: whatever happens, it ends here
         try:
             os.close(read_fd)
-            from keystone import KS_ARCH_ARM64, KS_ARCH_X86, KS_MODE_64, KS_MODE_LITTLE_ENDIAN, Ks, KsError
-            ks = Ks(KS_ARCH_X86, KS_MODE_64) if arch == "x86-64" else Ks(KS_ARCH_ARM64, KS_MODE_LITTLE_ENDIAN)
-            try:
-                encoding, _ = ks.asm(text, base)
-                result = (bytes(encoding or b""), None)
-            except KsError as err:
-                result = (None, str(err))
-            with os.fdopen(write_fd, "wb") as f:
-                f.write(pickle.dumps(result))
+            _keystone_child(arch, text, base, write_fd)
         finally:
             os._exit(0)
     os.close(write_fd)
-    with os.fdopen(read_fd, "rb") as f:
-        payload = f.read()
-    _, status = os.waitpid(pid, 0)
+    answered = False
+    try:
+        payload, answered = _read_until_eof(read_fd, time.monotonic() + timeout)
+    finally:
+        os.close(read_fd)
+        if not answered:  # out of time, or interrupted (KeyboardInterrupt): no child is left behind
+            _kill(pid)
+    if not answered:
+        return None, f"keystone did not return within {timeout:g} s (killed)"
+    status = _wait(pid)
     if not payload:
         sig = os.WTERMSIG(status) if os.WIFSIGNALED(status) else None
         name = signal.Signals(sig).name if sig else f"exit {os.WEXITSTATUS(status)}"
         return None, f"assembler crashed ({name})"
     return pickle.loads(payload)
+
+
+def _keystone_child(arch: str, text: str, base: int, write_fd: int) -> None:
+    from keystone import KS_ARCH_ARM64, KS_ARCH_X86, KS_MODE_64, KS_MODE_LITTLE_ENDIAN, Ks, KsError
+    ks = Ks(KS_ARCH_X86, KS_MODE_64) if arch == "x86-64" else Ks(KS_ARCH_ARM64, KS_MODE_LITTLE_ENDIAN)
+    try:
+        encoding, _ = ks.asm(text, base)
+        result = (bytes(encoding or b""), None)
+    except KsError as err:
+        result = (None, str(err))
+    with os.fdopen(write_fd, "wb") as f:  # blocks while the parent drains the pipe; closes write_fd
+        f.write(pickle.dumps(result))
+
+
+def _read_until_eof(fd: int, deadline: float) -> tuple[bytes, bool]:
+    """Everything written to the pipe until its writer closes it (the answer can be larger than the pipe's
+    buffer, so this reads as it arrives), or (what came, False) at the deadline."""
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
+    chunks = []
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return b"".join(chunks), False
+        try:
+            ready = poller.poll(max(1, math.ceil(remaining * 1000)))
+        except InterruptedError:  # Python retries on EINTR itself; this is only belt and braces
+            continue
+        if not ready:
+            continue  # the loop head decides whether time is up
+        try:
+            chunk = os.read(fd, 1 << 16)
+        except InterruptedError:
+            continue
+        if not chunk:
+            return b"".join(chunks), True
+        chunks.append(chunk)
+
+
+def _wait(pid: int) -> int:
+    while True:
+        try:
+            return os.waitpid(pid, 0)[1]
+        except InterruptedError:
+            continue
+        except ChildProcessError:  # already reaped
+            return 0
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    _wait(pid)
 
 
 def _numeric_aarch64(lines: list[Line], addresses: dict[str, int] | None) -> list[Line]:
@@ -153,21 +214,25 @@ def _quads(code: bytes, offset: int, n: int) -> list[int]:
     return [int.from_bytes(code[offset + 8 * i: offset + 8 * i + 8], "little") for i in range(n)]
 
 
-def _pass(prep: PreparedAsm, lines: dict[str, list[Line]], wanted: list[str], base: int) -> tuple[bytes, dict]:
+def _pass(prep: PreparedAsm, lines: dict[str, list[Line]], wanted: list[str], base: int,
+          timeout: float) -> tuple[bytes, dict]:
     text, names = _blob(prep, wanted, lines)
-    code, error = _keystone(prep.arch, text, base)
+    code, error = _keystone(prep.arch, text, base, timeout)
     if code is None or len(code) < 16:
-        _raise_located(prep, lines, error)
+        _raise_located(prep, lines, error, timeout)
     return code, _decode(code, names, base)
 
 
-def assemble(prep: PreparedAsm, base: int = CODE_BASE) -> Image:
+def assemble(prep: PreparedAsm, base: int = CODE_BASE, timeout: float = KEYSTONE_SECONDS) -> Image:
+    """`timeout`: seconds for each keystone run (a line keystone never finishes costs two: the blob,
+    then the line on its own while finding which line failed)."""
     wanted = list(prep.labels) + [f".Lncc_got_{s}" for s in prep.got] + prep.externals
     final_lines = _sections(prep)
     if prep.arch == "aarch64":
-        _, layout = _pass(prep, {k: _numeric_aarch64(v, None) for k, v in final_lines.items()}, wanted, base)
+        _, layout = _pass(prep, {k: _numeric_aarch64(v, None) for k, v in final_lines.items()}, wanted, base,
+                          timeout)
         final_lines = {k: _numeric_aarch64(v, layout) for k, v in final_lines.items()}
-    code, symbols = _pass(prep, final_lines, wanted, base)
+    code, symbols = _pass(prep, final_lines, wanted, base, timeout)
     if prep.arch == "aarch64" and symbols != layout:
         raise AsmError("asm.syntax", "layout changed between the two AArch64 assembler passes")
     if symbols[".Lncc_end"] != base + len(code) - 8:
@@ -200,7 +265,7 @@ def _source(prep: PreparedAsm, number: int) -> str:
     return prep.source_lines[number - 1].strip() if 0 < number <= len(prep.source_lines) else ""
 
 
-def _raise_located(prep: PreparedAsm, lines: dict[str, list[Line]], error: str | None) -> None:
+def _raise_located(prep: PreparedAsm, lines: dict[str, list[Line]], error: str | None, timeout: float) -> None:
     """keystone does not say which line failed: assemble statements one at a time to find it."""
     labels = [f"{name}:" for name in prep.labels] + [f"{name}:" for name in prep.externals]
     labels += [f".Lncc_got_{s}:" for s in prep.got]
@@ -210,7 +275,7 @@ def _raise_located(prep: PreparedAsm, lines: dict[str, list[Line]], error: str |
                 continue
             prefix = ".att_syntax\n" if prep.arch == "x86-64" else ""
             probe = prefix + line.text + "\n" + "\n".join(labels) + "\n.quad 0\n"
-            code, err = _keystone(prep.arch, probe, CODE_BASE)
+            code, err = _keystone(prep.arch, probe, CODE_BASE, timeout)
             if code is None or len(code) < 8:
                 message = err or "the assembler produced no code for this line"
                 raise AsmError("asm.syntax", f"{message}", line.number, _source(prep, line.number))
