@@ -48,6 +48,9 @@ def register(subparsers) -> None:
                    help="--init from a T5 without position heads: leave its attention as it is (default: fix "
                         "two encoder heads on the tokens left and right, two decoder heads on the previous two; "
                         "translator/model.py)")
+    p.add_argument("--lower", action="store_true",
+                   help="the data is lowered to one operation per statement (python -m neuralcc.translator.lowerdata); "
+                        "the model's translations will lower their C the same way (translator/lower.py)")
     p.add_argument("--no-bf16", action="store_true", help="train in fp32 (bf16 autocast is the default)")
     p.set_defaults(func=cmd_train)
 
@@ -95,7 +98,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         seed=args.seed, bf16=not args.no_bf16, max_target_tokens=args.max_target_tokens,
         rename=not args.keep_names, types=not args.keep_types, typed_names=args.typed_names,
         position_heads=not args.no_position_heads,
-        memory=args.memory,
+        memory=args.memory, lower=args.lower,
     )
     return run(cfg)
 
@@ -142,6 +145,9 @@ def cmd_translate(args: argparse.Namespace) -> int:
         if args.memory_first:
             print(f"neuralcc translate: {args.file}: {out.from_memory} of {len(out.pieces)} pieces from the translation "
                   f"memory, {len(out.pieces) - out.from_memory} written by the model", file=sys.stderr)
+        if out.lowered and i == 0:
+            print(f"neuralcc translate: {args.file}: {out.lowered} statements rewritten to one operation each "
+                  f"before translation (translator/lower.py)", file=sys.stderr)
         if len(outs) > 1:
             print(f"# sample {i}")
         sys.stdout.write(out.asm)

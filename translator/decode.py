@@ -123,6 +123,7 @@ class Translation:
     memory_pieces: int = 0  # "local" with a memory: pieces whose prompt the memory holds exactly
     copied_pieces: int = 0  # ... of which the output is the memory's piece
     from_memory: int = 0  # pieces the memory wrote, not the model (DecodeOptions.memory_only / memory_first)
+    lowered: int = 0  # "local" with a lowering model: statements rewritten to one operation each (lower.py)
 
 
 @dataclass
@@ -162,6 +163,8 @@ class Translator:
         self.cfg = M.neuralcc_config(self.model)
         self.mode = mode or getattr(self.model.config, "neuralcc_mode", "chunks")
         self.style = pieces.PromptStyle.of(self.model.config)  # "local": how prompts are rewritten
+        # "local": the model was trained on C lowered to one operation per statement (lower.py)
+        self.lower = bool(getattr(self.model.config, "neuralcc_lower", False))
 
     # -- input checks ------------------------------------------------------------------
     def prepare(self, source: str, entry: str | None) -> tuple[str, str]:
@@ -333,6 +336,12 @@ class Translator:
         from .localdata import scopes
 
         entry, _ = self.prepare(source, entry)
+        lowered = 0
+        if self.lower:  # what the model reads and writes is the lowered unit; the verifier judges the original
+            from .lower import lower_unit
+
+            low = lower_unit(source)
+            source, lowered = low.source, low.statements
         skel = skeleton.build(source)
         if len(skel.pieces) > asmtext.MAX_CHUNKS:
             raise SourceError(f"function '{entry}': its unit has {len(skel.pieces)} pieces of code, more than the "
@@ -384,7 +393,7 @@ class Translator:
                                               opt, grammars)
                 for r, row in zip(by_model, written):
                     ids[r] = row
-            tr = Translation(asm="")
+            tr = Translation(asm="", lowered=lowered)
             texts: list = [None] * len(skel.pieces)
             by_model_set = set(by_model)
             for r, (p, prompt, named, row, hit) in enumerate(zip(rows, prompts, names, ids, hits)):

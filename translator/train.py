@@ -55,6 +55,8 @@ class TrainConfig:
     typed_names: bool = False  # "local" mode: canonical names say their type, VAq (pieces.type_code)
     memory: bool = False  # "local" mode: the model reads the translation memory's nearest piece beside each prompt
     #                       (memory.py; session 7: not learnt in 45 minutes, see the model card)
+    lower: bool = False  # "local" mode: the data's C is lowered to one operation per statement (lower.py,
+    #                      lowerdata.py); the model's translations lower their input the same way
     position_heads: bool = True  # --init from a T5 without them: fix heads on their neighbours (model.py)
     bf16: bool = True  # autocast matmuls to bfloat16 (1.7x faster on this machine's AMX cores; weights stay fp32)
 
@@ -271,6 +273,7 @@ def run(cfg: TrainConfig) -> int:
     model.config.neuralcc_mode = cfg.mode
     model.config.neuralcc_rename = cfg.mode == "local" and cfg.rename
     model.config.neuralcc_types = cfg.mode == "local" and cfg.types
+    model.config.neuralcc_lower = cfg.mode == "local" and cfg.lower
     model.config.neuralcc_typed_names = cfg.mode == "local" and cfg.rename and (
         cfg.typed_names or bool(getattr(model.config, "neuralcc_typed_names", False)))  # --init's kept
     if cfg.mode == "local":

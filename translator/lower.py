@@ -1,0 +1,729 @@
+"""C -> C with at most one operation per statement, through temporaries of the exact C type.
+
+The model writes gcc -O0's code one statement at a time (skeleton.py), and it writes the
+statements it has seen; held-out code is mostly new *nested* expressions, which it has not
+(model card, session 7). gcc -O0 compiles `x = a op b;` from a template, so this pass rewrites
+
+    s1 = (s1 * 65535U) + ((unsigned)(m[i * cols + j]) - 3U);
+
+into statements of one operation each, every intermediate value held in a temporary declared
+with the type C gives that value (integer promotions and the usual arithmetic conversions):
+
+    unsigned int t1 = s1 * 65535U;
+    int t2 = i * cols;
+    int t3 = t2 + j;
+    unsigned int t4 = (unsigned int) m[t3] - 3U;
+    s1 = t1 + t4;
+
+Storing a value in an object of its own type changes nothing, so the function computes what the
+original computes; the verifier checks the translation against gcc's code for the *original*
+unit, so a wrong rewrite can cost a translation but never pass a wrong one.
+
+What counts as one operation: an operand is a variable or constant, optionally read through one or
+two accesses with operand indices (`a[i]`, `*p`, `s.f`, `p->f`, `a[i].f`) and optionally cast.
+A statement may apply one operator (binary, unary, a call, `c ? x : y` over operands) to operands.
+`&&`, `||` and `?:` whose arms are not operands become `if`/`else` (their right-hand sides must
+stay conditional: `d != 0 ? a / d : a`). A statement this pass cannot type or rewrite (side
+effects inside an expression, struct values, unknown names) is kept exactly as written: the pass
+never guesses.
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+from pycparser import c_ast, c_generator
+
+from neuralcc.verifier.ctype import ArrayType, CType, FloatType, IntType, PointerType, StructType, VoidType
+
+from .csource import SourceError, find_functions
+
+INT = IntType("int", 4, True)
+UINT = IntType("unsigned int", 4, False)
+LONG = IntType("long", 8, True)
+ULONG = IntType("unsigned long", 8, False)
+FLOAT = FloatType("float", 4)
+DOUBLE = FloatType("double", 8)
+
+_ARITH = {"+", "-", "*", "/", "%", "&", "|", "^"}
+_SHIFT = {"<<", ">>"}
+_COMPARE = {"<", ">", "<=", ">=", "==", "!="}
+_SIDE_EFFECT_UNARY = {"++", "--", "p++", "p--"}
+
+
+class Unsupported(Exception):
+    """This statement stays as written (the reason is for diagnostics only)."""
+
+
+@dataclass
+class Lowered:
+    source: str  # the whole unit, rewritten
+    statements: int = 0  # statements rewritten
+    temporaries: int = 0
+    kept: list[str] = field(default_factory=list)  # "line N: why" for statements left as written
+    changed: bool = False
+
+
+# ------------------------------------------------------------------------------------------ types
+
+def _arith(t: CType) -> bool:
+    return isinstance(t, (IntType, FloatType))
+
+
+def promote(t: CType) -> CType:
+    if isinstance(t, IntType) and (t.bytes < 4 or t.is_bool or t.name == "enum"):
+        return INT
+    if isinstance(t, IntType):
+        return _canonical_int(t.bytes, t.signed)
+    return t
+
+
+def _canonical_int(nbytes: int, signed: bool) -> IntType:
+    return {(4, True): INT, (4, False): UINT, (8, True): LONG, (8, False): ULONG}[(nbytes, signed)]
+
+
+def usual(a: CType, b: CType) -> CType:
+    """The usual arithmetic conversions (C11 6.3.1.8) on LP64."""
+    if not (_arith(a) and _arith(b)):
+        raise Unsupported("arithmetic on a non-arithmetic type")
+    if isinstance(a, FloatType) or isinstance(b, FloatType):
+        return DOUBLE if DOUBLE in (a, b) or (isinstance(a, FloatType) and a.bytes == 8) or (
+            isinstance(b, FloatType) and b.bytes == 8) else FLOAT
+    a, b = promote(a), promote(b)
+    if a.signed == b.signed:
+        return a if a.bytes >= b.bytes else b
+    u, s = (a, b) if not a.signed else (b, a)
+    if u.bytes >= s.bytes:
+        return _canonical_int(max(u.bytes, s.bytes), False)
+    return s
+
+
+def spell(t: CType) -> str:
+    """A declaration's type words for a temporary of type `t`."""
+    if isinstance(t, IntType):
+        if t.is_bool:
+            return "_Bool"
+        return "int" if t.name == "enum" else t.name
+    if isinstance(t, FloatType):
+        return t.name
+    if isinstance(t, PointerType):
+        inner = t.target
+        if isinstance(inner, VoidType):
+            base = "void"
+        elif isinstance(inner, StructType):
+            if "<anon>" in inner.name:
+                raise Unsupported("pointer to an anonymous struct")
+            base = inner.name
+        elif isinstance(inner, (IntType, FloatType, PointerType)):
+            base = spell(inner)
+        else:
+            raise Unsupported(f"pointer to {inner.name}")
+        return f"{'const ' if t.const else ''}{base} *"
+    raise Unsupported(f"a temporary of type {t.name}")
+
+
+def _int_constant(text: str) -> CType:
+    body = text.rstrip("uUlL")
+    suffix = text[len(body):].lower()
+    value = int(body, 0) if not (body.startswith("0") and body[1:].isdigit()) else int(body, 8)
+    unsigned = "u" in suffix
+    long_ = "l" in suffix
+    decimal = not body.lower().startswith("0x") and not (body.startswith("0") and len(body) > 1)
+    if not long_:
+        if not unsigned and value < 2 ** 31:
+            return INT
+        if (unsigned or not decimal) and value < 2 ** 32:
+            return UINT
+    if not unsigned and value < 2 ** 63:
+        return LONG
+    if unsigned or not decimal:
+        return ULONG
+    raise Unsupported("integer constant too large")
+
+
+# --------------------------------------------------------------------------------------- the pass
+
+class _Scope:
+    def __init__(self, parent: "_Scope | None" = None):
+        self.names: dict[str, CType] = {}
+        self.parent = parent
+
+    def get(self, name: str) -> CType | None:
+        s = self
+        while s is not None:
+            if name in s.names:
+                return s.names[name]
+            s = s.parent
+        return None
+
+
+class _Function:
+    """Rewrites one function body into lines of C."""
+
+    def __init__(self, reader, protos: dict, globals_: dict, enums: set, taken: set, prefix: str):
+        self.reader, self.protos, self.enums, self.taken = reader, protos, enums, taken
+        self.scope = _Scope()
+        self.scope.names.update(globals_)
+        self.gen = c_generator.CGenerator()
+        self.prefix = prefix
+        self.counter = 0
+        self.result = Lowered("")
+        self.loops_with_continue: set[int] = set()
+
+    # ---- temporaries and emitted statements
+    def fresh(self) -> str:
+        while True:
+            self.counter += 1
+            name = f"{self.prefix}{self.counter}"
+            if name not in self.taken:
+                self.taken.add(name)
+                return name
+
+    def expr(self, e) -> str:
+        return self.gen.visit(e)
+
+    # ---- types of expressions
+    def type_of(self, e) -> CType:
+        if isinstance(e, c_ast.ID):
+            t = self.scope.get(e.name)
+            if t is None:
+                if e.name in self.enums:
+                    return INT
+                raise Unsupported(f"unknown name {e.name}")
+            return t
+        if isinstance(e, c_ast.Constant):
+            if e.type in ("int", "unsigned int", "long int", "unsigned long int", "long long int",
+                          "unsigned long long int"):
+                return _int_constant(e.value)
+            if e.type == "char":
+                return INT
+            if e.type in ("float", "double"):
+                return FLOAT if e.value.lower().endswith("f") else DOUBLE
+            if e.type == "string":
+                return PointerType("char *", IntType("char", 1, True, is_char=True))
+            raise Unsupported(f"constant of type {e.type}")
+        if isinstance(e, c_ast.Cast):
+            t = self.reader.ctype(e.to_type.type)
+            return self._checked(t)
+        if isinstance(e, c_ast.UnaryOp):
+            if e.op in _SIDE_EFFECT_UNARY:
+                raise Unsupported("++/-- inside an expression")
+            if e.op == "sizeof":
+                return ULONG
+            if e.op == "!":
+                return INT
+            if e.op == "*":
+                return self._deref(self.type_of(e.expr))
+            if e.op == "&":
+                inner = self.type_of(e.expr)
+                return PointerType(f"{inner.name} *", inner)
+            t = self.type_of(e.expr)
+            if not _arith(t):
+                raise Unsupported(f"unary {e.op} on {t.name}")
+            return promote(t)
+        if isinstance(e, c_ast.BinaryOp):
+            if e.op in _COMPARE or e.op in ("&&", "||"):
+                self.type_of(e.left), self.type_of(e.right)
+                return INT
+            a, b = self.type_of(e.left), self.type_of(e.right)
+            if e.op in _SHIFT:
+                if not isinstance(a, IntType) or not isinstance(b, IntType):
+                    raise Unsupported("shift of a non-integer")
+                return promote(a)
+            if e.op in ("+", "-") and isinstance(_decay(a), PointerType):
+                if e.op == "-" and isinstance(_decay(b), PointerType):
+                    return LONG
+                if isinstance(b, IntType):
+                    return _decay(a)
+                raise Unsupported("pointer arithmetic")
+            if e.op == "+" and isinstance(_decay(b), PointerType) and isinstance(a, IntType):
+                return _decay(b)
+            if e.op in _ARITH:
+                return usual(a, b)
+            raise Unsupported(f"operator {e.op}")
+        if isinstance(e, c_ast.ArrayRef):
+            base, idx = self.type_of(e.name), self.type_of(e.subscript)
+            if not isinstance(idx, IntType):
+                raise Unsupported("index is not an integer")
+            return self._deref(base)
+        if isinstance(e, c_ast.StructRef):
+            base = self.type_of(e.name)
+            if e.type == "->":
+                base = self._deref(base)
+            if not isinstance(base, StructType):
+                raise Unsupported("member of a non-struct")
+            for f in base.fields:
+                if f.name == e.field.name:
+                    return self._checked(f.type)
+            raise Unsupported(f"no field {e.field.name}")
+        if isinstance(e, c_ast.FuncCall):
+            if not isinstance(e.name, c_ast.ID) or e.name.name not in self.protos:
+                raise Unsupported("call of an unknown function")
+            for a in (e.args.exprs if e.args else []):
+                self.type_of(a)
+            return self._checked(self.protos[e.name.name])
+        if isinstance(e, c_ast.TernaryOp):
+            self.type_of(e.cond)
+            a, b = self.type_of(e.iftrue), self.type_of(e.iffalse)
+            if _arith(a) and _arith(b):
+                return usual(a, b)
+            if isinstance(_decay(a), PointerType) and _decay(a) == _decay(b):
+                return _decay(a)
+            raise Unsupported("conditional of mixed types")
+        raise Unsupported(f"expression {type(e).__name__}")
+
+    @staticmethod
+    def _checked(t: CType) -> CType:
+        if not isinstance(t, (IntType, FloatType, PointerType, ArrayType, StructType)):
+            raise Unsupported(f"type {t.name}")
+        return t
+
+    @staticmethod
+    def _deref(t: CType) -> CType:
+        if isinstance(t, PointerType):
+            return t.target
+        if isinstance(t, ArrayType):
+            return t.elem
+        raise Unsupported("dereference of a non-pointer")
+
+    # ---- the shape of an operand
+    @staticmethod
+    def is_atom(e) -> bool:
+        return isinstance(e, (c_ast.ID, c_ast.Constant)) or (isinstance(e, c_ast.UnaryOp) and (
+            e.op == "sizeof" or e.op == "-" and isinstance(e.expr, c_ast.Constant)))
+
+    def is_path(self, e, depth: int = 2) -> bool:
+        """A variable read through at most `depth` accesses whose indices are atoms."""
+        if isinstance(e, c_ast.ID):
+            return True
+        if depth == 0:
+            return False
+        if isinstance(e, c_ast.ArrayRef):
+            return self.is_atom(e.subscript) and self.is_path(e.name, depth - 1)
+        if isinstance(e, c_ast.StructRef):
+            return self.is_path(e.name, depth - 1)
+        if isinstance(e, c_ast.UnaryOp) and e.op == "*":
+            return isinstance(e.expr, c_ast.ID)
+        return False
+
+    def is_operand(self, e) -> bool:
+        if isinstance(e, c_ast.Cast):
+            e = e.expr
+        return self.is_atom(e) or self.is_path(e)
+
+    # ---- lowering: each returns the new expression and appends statements to `out`
+    def operand(self, e, out: list):
+        if self.is_operand(e):
+            return e
+        if isinstance(e, c_ast.Cast):
+            return c_ast.Cast(e.to_type, self.read(e.expr, out))
+        if isinstance(e, (c_ast.ArrayRef, c_ast.StructRef)) or isinstance(e, c_ast.UnaryOp) and e.op == "*":
+            return self.read(e, out)
+        return self.temp_of(e, out)
+
+    def read(self, e, out: list):
+        """An atom, or a read through accesses whose indices are atoms."""
+        if self.is_atom(e) or self.is_path(e):
+            return e
+        if isinstance(e, (c_ast.ArrayRef, c_ast.StructRef)) or isinstance(e, c_ast.UnaryOp) and e.op == "*":
+            try:
+                return self.lvalue(e, out)
+            except Unsupported:
+                pass
+        return self.atom(e, out)
+
+    def atom(self, e, out: list):
+        if self.is_atom(e):
+            return e
+        return self.temp_of(e, out)
+
+    def temp_of(self, e, out: list):
+        t = self.type_of(e)
+        if isinstance(t, (ArrayType, StructType)):
+            if isinstance(t, ArrayType):
+                t = _decay(t)
+            else:
+                raise Unsupported("a struct value")
+        if self.branches(e):
+            name = self.fresh()
+            self.assign_into(name, t, e, out, declare=True)
+        else:  # named after its operands' temporaries, so names run in the order they are written
+            rhs = self.one_operation(e, out)
+            name = self.fresh()
+            out.append(f"{spell(t)} {name} = {self.expr(rhs)};")
+        self.scope.names[name] = t
+        self.result.temporaries += 1
+        return c_ast.ID(name)
+
+    def branches(self, e) -> bool:
+        """`e` is computed with if/else: `&&`, `||`, or a `?:` whose arms must stay conditional."""
+        if isinstance(e, c_ast.BinaryOp) and e.op in ("&&", "||"):
+            return True
+        return isinstance(e, c_ast.TernaryOp) and not (
+            self.is_operand(e.iftrue) and self.is_operand(e.iffalse) and self.is_condition(e.cond))
+
+    def assign_into(self, name: str, t: CType, e, out: list, declare: bool) -> None:
+        """`T name = e;` (or `name = e;`) as statements of one operation each."""
+        lead = f"{spell(t)} {name}" if declare else name
+        if isinstance(e, c_ast.BinaryOp) and e.op in ("&&", "||"):
+            if declare:
+                out.append(f"{spell(t)} {name};")
+            self.logical_into(name, e, out)
+            return
+        if self.branches(e):
+            if declare:
+                out.append(f"{spell(t)} {name};")
+            then_out: list = []
+            self.assign_into(name, t, e.iftrue, then_out, declare=False)
+            else_out: list = []
+            self.assign_into(name, t, e.iffalse, else_out, declare=False)
+            self.if_lines(e.cond, then_out, else_out, out)
+            return
+        rhs = self.one_operation(e, out)
+        out.append(f"{lead} = {self.expr(rhs)};")
+
+    def logical_into(self, name: str, e, out: list) -> None:
+        """name = (a && b) or (a || b), with b evaluated only when C evaluates it."""
+        inner: list = []
+        self.assign_into(name, INT, _truth(e.right), inner, declare=False)
+        short = [f"{name} = {'0' if e.op == '&&' else '1'};"]
+        if e.op == "&&":
+            self.if_lines(e.left, inner, short, out)
+        else:
+            self.if_lines(e.left, short, inner, out)
+
+    def if_lines(self, cond, then_out: list, else_out: list, out: list) -> None:
+        c = self.condition(cond, out)
+        out.append(f"if ({self.expr(c)}) {{")
+        out.extend(_indent(then_out))
+        if else_out:
+            out.append("} else {")
+            out.extend(_indent(else_out))
+        out.append("}")
+
+    def is_condition(self, c) -> bool:
+        if isinstance(c, c_ast.BinaryOp) and c.op in _COMPARE:
+            return self.is_operand(c.left) and self.is_operand(c.right)
+        if isinstance(c, c_ast.UnaryOp) and c.op == "!":
+            return self.is_operand(c.expr)
+        return self.is_operand(c)
+
+    def condition(self, c, out: list):
+        """A branch condition: one comparison (or truth test) of operands."""
+        if self.is_condition(c):
+            return c
+        if isinstance(c, c_ast.BinaryOp) and c.op in _COMPARE:
+            self.type_of(c)
+            return c_ast.BinaryOp(c.op, self.operand(c.left, out), self.operand(c.right, out))
+        if isinstance(c, c_ast.UnaryOp) and c.op == "!":
+            return c_ast.UnaryOp("!", self.operand(c.expr, out))
+        return self.operand(c, out)
+
+    def one_operation(self, e, out: list):
+        """`e` as one operation over operands (sub-expressions go to temporaries first)."""
+        self.type_of(e)  # refuse what cannot be typed before emitting anything for it
+        if self.is_operand(e):
+            return e
+        if isinstance(e, c_ast.Cast):
+            return c_ast.Cast(e.to_type, self.read(e.expr, out))
+        if isinstance(e, c_ast.BinaryOp):
+            if e.op in ("&&", "||"):
+                return self.temp_of(e, out)
+            return c_ast.BinaryOp(e.op, self.operand(e.left, out), self.operand(e.right, out))
+        if isinstance(e, c_ast.UnaryOp):
+            if e.op in ("*", "&"):
+                return c_ast.UnaryOp(e.op, self.lvalue(e.expr, out) if e.op == "&" else self.atom(e.expr, out))
+            return c_ast.UnaryOp(e.op, self.operand(e.expr, out))
+        if isinstance(e, (c_ast.ArrayRef, c_ast.StructRef)):
+            return self.lvalue(e, out)
+        if isinstance(e, c_ast.FuncCall):
+            args = [self.operand(a, out) for a in (e.args.exprs if e.args else [])]
+            return c_ast.FuncCall(e.name, c_ast.ExprList(args) if e.args else None)
+        if isinstance(e, c_ast.TernaryOp):
+            if self.is_operand(e.iftrue) and self.is_operand(e.iffalse):
+                return c_ast.TernaryOp(self.condition(e.cond, out), e.iftrue, e.iffalse)
+            return self.temp_of(e, out)
+        raise Unsupported(f"expression {type(e).__name__}")
+
+    def lvalue(self, e, out: list):
+        """An object to store to (or take the address of): a path with atom indices."""
+        if self.is_path(e):
+            return e
+        if isinstance(e, c_ast.ArrayRef):
+            return c_ast.ArrayRef(self.atom(e.name, out) if not self.is_path(e.name, 1) else e.name,
+                                  self.atom(e.subscript, out))
+        if isinstance(e, c_ast.StructRef):
+            if e.type == "->":
+                return c_ast.StructRef(self.atom(e.name, out), "->", e.field)
+            base = self.lvalue(e.name, out)
+            if not self.is_path(base, 1):
+                raise Unsupported("member of a complex object")
+            return c_ast.StructRef(base, ".", e.field)
+        if isinstance(e, c_ast.UnaryOp) and e.op == "*":
+            return c_ast.UnaryOp("*", self.atom(e.expr, out))
+        raise Unsupported(f"store to {type(e).__name__}")
+
+    # ---- statements
+    def statement(self, s, out: list) -> None:
+        """Append the lowered lines of statement `s` (or its text as written)."""
+        if isinstance(s, c_ast.Compound):
+            out.append("{")
+            self.block(s.block_items, out)
+            out.append("}")
+        elif isinstance(s, c_ast.If):
+            self.if_stmt(s, out)
+        elif isinstance(s, c_ast.For):
+            self.for_stmt(s, out)
+        elif isinstance(s, c_ast.While):
+            self.loop_cond_stmt(s, out, "while")
+        elif isinstance(s, c_ast.DoWhile):
+            out.append("do {")
+            out.extend(_indent(self.body(s.stmt)))
+            out.append(f"}} while ({self.expr(s.cond)});")
+        elif isinstance(s, c_ast.Switch):
+            pre: list = []
+            cond = self.try_lower(s, lambda: self.operand(s.cond, pre), pre)
+            out.extend(pre)
+            out.append(f"switch ({self.expr(cond if cond is not None else s.cond)}) {{")
+            items = s.stmt.block_items if isinstance(s.stmt, c_ast.Compound) else [s.stmt]
+            for item in items or []:
+                if isinstance(item, (c_ast.Case, c_ast.Default)):
+                    out.append(f"case {self.expr(item.expr)}:" if isinstance(item, c_ast.Case) else "default:")
+                    inner: list = []
+                    self.block(item.stmts, inner, new_scope=False)
+                    out.extend(_indent(inner))
+                else:
+                    inner = []
+                    self.statement(item, inner)
+                    out.extend(_indent(inner))
+            out.append("}")
+        elif isinstance(s, c_ast.Return):
+            if s.expr is None:
+                out.append("return;")
+            else:
+                self.simple(s, out, lambda pre: f"return {self.expr(self.one_operation(s.expr, pre))};")
+        elif isinstance(s, c_ast.Decl):
+            self.decl(s, out)
+        elif isinstance(s, c_ast.DeclList):
+            for d in s.decls:
+                self.decl(d, out)
+        elif isinstance(s, c_ast.Assignment):
+            self.simple(s, out, lambda pre: self.assignment(s, pre))
+        elif isinstance(s, c_ast.FuncCall):
+            self.simple(s, out, lambda pre: self.expr(self.one_operation(s, pre)) + ";")
+        elif isinstance(s, c_ast.EmptyStatement):
+            return
+        else:
+            out.append(self.expr(s) + ";" if isinstance(s, c_ast.UnaryOp) else _stmt_text(self.gen, s))
+
+    def try_lower(self, s, fn, pre: list):
+        mark_scope = dict(self.scope.names)
+        try:
+            return fn()
+        except Unsupported as why:
+            del pre[:]
+            self.scope.names = mark_scope
+            line = getattr(getattr(s, "coord", None), "line", "?")
+            self.result.kept.append(f"line {line}: {why}")
+            return None
+
+    def simple(self, s, out: list, fn) -> None:
+        pre: list = []
+        last = self.try_lower(s, lambda: fn(pre), pre)
+        if last is None:
+            out.append(_stmt_text(self.gen, s))
+            return
+        if pre:
+            self.result.statements += 1
+        out.extend(pre)
+        out.append(last)
+
+    def assignment(self, s: c_ast.Assignment, pre: list) -> str:
+        if s.op == "=":
+            lhs = self.lvalue(s.lvalue, pre)
+            self.type_of(s.lvalue)
+            rhs = self.one_operation(s.rvalue, pre)
+        else:
+            self.type_of(s.lvalue), self.type_of(s.rvalue)
+            lhs = self.lvalue(s.lvalue, pre)
+            rhs = self.operand(s.rvalue, pre)
+        return f"{self.expr(lhs)} {s.op} {self.expr(rhs)};"
+
+    def decl(self, d: c_ast.Decl, out: list) -> None:
+        t = self.reader.ctype(d.type)
+        if d.init is None or "static" in d.storage or isinstance(d.init, c_ast.InitList) \
+                or not isinstance(t, (IntType, FloatType, PointerType)):
+            out.append(_stmt_text(self.gen, d))
+            if d.name:
+                self.scope.names[d.name] = t
+            return
+        pre: list = []
+
+        def lowered():
+            rhs = self.one_operation(d.init, pre)
+            bare = copy.copy(d)
+            bare.init = rhs
+            return self.gen.visit(bare) + ";"
+
+        last = self.try_lower(d, lowered, pre)
+        if last is None:
+            out.append(_stmt_text(self.gen, d))
+        else:
+            if pre:
+                self.result.statements += 1
+            out.extend(pre)
+            out.append(last)
+        if d.name:
+            self.scope.names[d.name] = t
+
+    def body(self, s) -> list:
+        inner: list = []
+        if isinstance(s, c_ast.Compound):
+            self.block(s.block_items, inner)
+        else:
+            self.block([s], inner)
+        return inner
+
+    def block(self, items, out: list, new_scope: bool = True) -> None:
+        if new_scope:
+            self.scope = _Scope(self.scope)
+        for item in items or []:
+            self.statement(item, out)
+        if new_scope:
+            self.scope = self.scope.parent
+
+    def if_stmt(self, s: c_ast.If, out: list) -> None:
+        pre: list = []
+        cond = self.try_lower(s, lambda: self.condition(s.cond, pre), pre)
+        if pre:
+            self.result.statements += 1
+        out.extend(pre)
+        out.append(f"if ({self.expr(cond if cond is not None else s.cond)}) {{")
+        out.extend(_indent(self.body(s.iftrue)))
+        if s.iffalse is not None:
+            out.append("} else {")
+            out.extend(_indent(self.body(s.iffalse)))
+        out.append("}")
+
+    def for_stmt(self, s: c_ast.For, out: list) -> None:
+        self.scope = _Scope(self.scope)
+        init = ""
+        if isinstance(s.init, c_ast.DeclList):
+            for d in s.init.decls:
+                self.scope.names[d.name] = self.reader.ctype(d.type)
+            init = self.expr(s.init)
+        elif s.init is not None:
+            init = self.expr(s.init)
+        cond = self.expr(s.cond) if s.cond is not None else ""
+        nxt = self.expr(s.next) if s.next is not None else ""
+        out.append(f"for ({init}; {cond}; {nxt}) {{")
+        out.extend(_indent(self.body(s.stmt)))
+        out.append("}")
+        self.scope = self.scope.parent
+
+    def loop_cond_stmt(self, s, out: list, kw: str) -> None:
+        out.append(f"{kw} ({self.expr(s.cond)}) {{")
+        out.extend(_indent(self.body(s.stmt)))
+        out.append("}")
+
+
+def _decay(t: CType) -> CType:
+    if isinstance(t, ArrayType):
+        return PointerType(f"{t.elem.name} *", t.elem)
+    return t
+
+
+def _truth(e):
+    """`e` as 0/1: comparisons already are."""
+    if isinstance(e, c_ast.BinaryOp) and e.op in _COMPARE | {"&&", "||"}:
+        return e
+    if isinstance(e, c_ast.UnaryOp) and e.op == "!":
+        return e
+    return c_ast.BinaryOp("!=", e, c_ast.Constant("int", "0"))
+
+
+def _indent(lines: list) -> list:
+    return ["    " + l for l in lines]
+
+
+def _stmt_text(gen, s) -> str:
+    text = gen.visit(s)
+    lines = [l.rstrip() for l in text.strip("\n").split("\n")]
+    if len(lines) == 1 and not lines[0].endswith(("}", ";")):
+        lines[0] += ";"
+    return "\n".join(lines)
+
+
+# ------------------------------------------------------------------------------------------ a unit
+
+def lower_unit(source: str, functions: list[str] | None = None, prefix: str = "t") -> Lowered:
+    """The unit with every function (or those named) rewritten; other text stays as written."""
+    import pycparser
+
+    from neuralcc.verifier.errors import VerifierInputError
+    from neuralcc.verifier.signature import _Reader, preprocess
+
+    try:
+        ast = pycparser.CParser().parse(preprocess(source, "<source>"), filename="<stdin>")
+    except VerifierInputError as err:
+        raise SourceError(str(err)) from None
+    except pycparser.c_parser.ParseError as err:
+        raise SourceError(f"C parse error: {err}") from None
+    reader = _Reader(ast, "<source>", True, [])
+    protos: dict[str, CType] = {}
+    globals_: dict[str, CType] = {}
+    enums: set[str] = set()
+    taken = {n.name for n in _walk(ast) if isinstance(n, c_ast.ID)} | {
+        n.name for n in _walk(ast) if isinstance(n, c_ast.Decl) and n.name}
+    defs = []
+    for node in ast.ext:
+        if isinstance(node, c_ast.Typedef):
+            reader.typedefs[node.name] = node.type
+            continue
+        if isinstance(node, c_ast.FuncDef):
+            node, body = node.decl, node
+        else:
+            body = None
+        if isinstance(node, c_ast.Decl):
+            reader._note_structs(node.type)
+            for n in _walk(node.type):
+                if isinstance(n, c_ast.Enumerator):
+                    enums.add(n.name)
+            if isinstance(node.type, c_ast.FuncDecl):
+                protos[node.name] = reader.ctype(node.type.type)
+            elif node.name and "typedef" not in node.storage:
+                globals_[node.name] = reader.ctype(node.type)
+        if body is not None and body.coord is not None and body.coord.file in ("<stdin>", "-"):
+            defs.append(body)
+    spans = {f.name: f for f in find_functions(source)}
+    lines = source.split("\n")
+    result = Lowered(source)
+    edits = []  # (first line after the brace, last line, new body lines)
+    for fd in defs:
+        name = fd.decl.name
+        if functions is not None and name not in functions or name not in spans:
+            continue
+        fn = _Function(reader, protos, globals_, enums, taken, prefix)
+        for p in (fd.decl.type.args.params if fd.decl.type.args else []):
+            if isinstance(p, c_ast.Decl) and p.name:
+                fn.scope.names[p.name] = _decay(reader.ctype(p.type))
+        body: list = []
+        fn.block(fd.body.block_items, body)
+        result.statements += fn.result.statements
+        result.temporaries += fn.result.temporaries
+        result.kept += [f"{name}: {k}" for k in fn.result.kept]
+        brace_line = fd.body.coord.line
+        if not lines[brace_line - 1].rstrip().endswith("{"):
+            raise SourceError(f"function '{name}': its body's brace is not at the end of line {brace_line}")
+        edits.append((brace_line, spans[name].last_line, _indent(body)))
+    for brace_line, last, body in sorted(edits, reverse=True):
+        lines[brace_line: last] = [*body, "}"]
+    result.source = "\n".join(lines)
+    result.changed = result.source != source
+    return result
+
+
+def _walk(node):
+    yield node
+    for _, child in node.children():
+        yield from _walk(child)
