@@ -34,7 +34,8 @@ from dataclasses import dataclass, field
 
 from pycparser import c_ast, c_generator
 
-from neuralcc.verifier.ctype import ArrayType, CType, FloatType, IntType, PointerType, StructType, VoidType
+from neuralcc.verifier.ctype import (ArrayType, CType, FloatType, IntType, PointerType, StructType, UnsupportedType,
+                                     VoidType)
 
 from .csource import SourceError, find_functions
 
@@ -261,7 +262,7 @@ class _Function:
                 raise Unsupported("call of an unknown function")
             for a in (e.args.exprs if e.args else []):
                 self.type_of(a)
-            return self._checked(self.protos[e.name.name])
+            return self._checked(_safe_ctype(self.reader, self.protos[e.name.name]))
         if isinstance(e, c_ast.TernaryOp):
             self.type_of(e.cond)
             a, b = self.type_of(e.iftrue), self.type_of(e.iffalse)
@@ -437,13 +438,18 @@ class _Function:
         if isinstance(e, (c_ast.ArrayRef, c_ast.StructRef)):
             return self.lvalue(e, out)
         if isinstance(e, c_ast.FuncCall):
-            args = [self.operand(a, out) for a in (e.args.exprs if e.args else [])]
-            return c_ast.FuncCall(e.name, c_ast.ExprList(args) if e.args else None)
+            return self.call(e, out)
         if isinstance(e, c_ast.TernaryOp):
             if self.is_operand(e.iftrue) and self.is_operand(e.iffalse):
                 return c_ast.TernaryOp(self.condition(e.cond, out), e.iftrue, e.iffalse)
             return self.temp_of(e, out)
         raise Unsupported(f"expression {type(e).__name__}")
+
+    def call(self, e: c_ast.FuncCall, out: list):
+        if not isinstance(e.name, c_ast.ID) or e.name.name not in self.protos:
+            raise Unsupported("call of an unknown function")
+        args = [self.operand(a, out) for a in (e.args.exprs if e.args else [])]
+        return c_ast.FuncCall(e.name, c_ast.ExprList(args) if e.args else None)
 
     def lvalue(self, e, out: list):
         """An object to store to (or take the address of): a path with atom indices."""
@@ -510,7 +516,7 @@ class _Function:
         elif isinstance(s, c_ast.Assignment):
             self.simple(s, out, lambda pre: self.assignment(s, pre))
         elif isinstance(s, c_ast.FuncCall):
-            self.simple(s, out, lambda pre: self.expr(self.one_operation(s, pre)) + ";")
+            self.simple(s, out, lambda pre: self.expr(self.call(s, pre)) + ";")  # its value (maybe void) unused
         elif isinstance(s, c_ast.EmptyStatement):
             return
         else:
@@ -627,6 +633,15 @@ class _Function:
         out.append("}")
 
 
+def _safe_ctype(reader, node) -> CType:
+    """The verifier's reading of a type node; a struct that holds a pointer to itself (glibc's FILE)
+    recurses without end there, and is simply a type this pass does not use."""
+    try:
+        return reader.ctype(node)
+    except RecursionError:
+        return UnsupportedType("recursive", reason="a self-referential struct")
+
+
 def _decay(t: CType) -> CType:
     if isinstance(t, ArrayType):
         return PointerType(f"{t.elem.name} *", t.elem)
@@ -649,8 +664,8 @@ def _indent(lines: list) -> list:
 def _stmt_text(gen, s) -> str:
     text = gen.visit(s)
     lines = [l.rstrip() for l in text.strip("\n").split("\n")]
-    if len(lines) == 1 and not lines[0].endswith(("}", ";")):
-        lines[0] += ";"
+    if isinstance(s, c_ast.Decl) or len(lines) == 1 and not lines[-1].endswith(("}", ";")):
+        lines[-1] += ";"  # `int a[2] = {0}` ends in a brace and still needs one
     return "\n".join(lines)
 
 
@@ -690,9 +705,10 @@ def lower_unit(source: str, functions: list[str] | None = None, prefix: str = "t
                 if isinstance(n, c_ast.Enumerator):
                     enums.add(n.name)
             if isinstance(node.type, c_ast.FuncDecl):
-                protos[node.name] = reader.ctype(node.type.type)
-            elif node.name and "typedef" not in node.storage:
-                globals_[node.name] = reader.ctype(node.type)
+                protos[node.name] = node.type.type  # typed when called: headers hold types it cannot read
+            elif node.name and "typedef" not in node.storage and node.coord is not None \
+                    and node.coord.file in ("<stdin>", "-"):
+                globals_[node.name] = _safe_ctype(reader, node.type)
         if body is not None and body.coord is not None and body.coord.file in ("<stdin>", "-"):
             defs.append(body)
     spans = {f.name: f for f in find_functions(source)}

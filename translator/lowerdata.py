@@ -41,7 +41,11 @@ def convert(data: Path, out: Path, archs: list[str], workers: int, limit: int | 
     from neuralcc.corpora.label import Unit, label_units
     from neuralcc.corpora.shards import ShardWriter
 
-    recs = list(islice(read_shards(data), limit))
+    recs = []
+    for f in sorted(data.glob("*.jsonl*")):  # every valid and test record, the first `limit` of train
+        left = None if limit is None or not f.name.startswith("train") else \
+            max(0, limit - sum(r["split"] == "train" for r in recs))
+        recs.extend(islice(read_shards(f), left))
     counts: Counter = Counter()
     lowered = []
     with Pool(workers) as pool:
@@ -78,7 +82,7 @@ def main(argv=None) -> int:
     ap.add_argument("--out", required=True)
     ap.add_argument("--arch", nargs="+", default=["x86-64", "aarch64"])
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--limit", type=int, default=None, help="first N records of the corpus (all splits)")
+    ap.add_argument("--limit", type=int, default=None, help="the first N training records (valid and test are always whole)")
     args = ap.parse_args(argv)
     if not Path(args.data).is_dir():
         print(f"lowerdata: error: {args.data}: not a directory", file=sys.stderr)
