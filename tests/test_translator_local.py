@@ -205,6 +205,21 @@ def test_local_greedy_is_deterministic_and_sampling_follows_its_seed(tiny_local)
     assert a == b and len(a) == 3
 
 
+@pytest.mark.slow
+def test_a_lowering_model_writes_the_lowered_unit_one_operation_per_piece(tiny_local):
+    tr, recs, _ = tiny_local
+    src = "int poly(int x, int y)\n{\n    int s = (x * y + 3) - x;\n    return s;\n}\n"
+    assert tr.translate(src, "x86-64", "O0")[0].lowered == 0  # the tiny model was not trained lowered
+    tr.lower = True  # what config.json's neuralcc_lower sets
+    out = tr.translate(src, "x86-64", "O0")[0]
+    assert out.lowered == 1
+    lines = [prompt.split(":", 1)[1].split("<sep>")[0].strip() for prompt, _ in out.pieces
+             if prompt.split(":", 1)[0].endswith("stmt")]
+    # one piece per operation, the temporaries renamed like any variable (VA, VB, ...)
+    assert len(lines) == 3 and all(sum(op in l for op in " * + - ".split()) <= 1 for l in lines), lines
+    tr.lower = False
+
+
 # -- fine-tuning with --init, and pieces that recombine -----------------------------------------------
 POOL_A = ["s = s + y;", "s = s * 3;", "s = s - x;", "s ^= 5;"]
 POOL_B = ["s = s + 7;", "s = s << 2;", "s = s | y;", "s = s - 1;"]
