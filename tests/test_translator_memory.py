@@ -170,3 +170,28 @@ def test_memory_first_takes_held_pieces_from_the_memory_and_has_the_model_write_
     assert out.from_memory == out.memory_pieces < len(out.pieces) and out.new_tokens > 0
     (alone,) = memory_translator.translate(crc, "x86-64", "O0", entry="crc32", opt=DecodeOptions())
     assert alone.from_memory == 0
+
+
+def test_more_local_data_extends_a_models_memory_without_training(tmp_path):
+    import gzip
+
+    from neuralcc.translator.memory import main as memory_main
+
+    model_dir, data_dir = tmp_path / "model", tmp_path / "local"
+    model_dir.mkdir()
+    data_dir.mkdir()
+    (model_dir / "config.json").write_text(json.dumps({"neuralcc_mode": "local", "neuralcc_rename": True,
+                                                        "neuralcc_types": True}))
+    old = MemoryBuilder()
+    old.add("x86-64", [(P, ADD3)])
+    old.freeze().save(model_dir)
+    rec, _ = _local_record((KERNELS / "gcd.c").read_text(), "gcd", ("x86-64",))
+    with gzip.open(data_dir / "local-00000.jsonl.gz", "wt") as f:
+        f.write(json.dumps({**rec, "split": "train"}) + "\n")
+    assert memory_main(["--model", str(model_dir), "--data", str(data_dir), "--arch", "x86-64"]) == 0
+    mem = Memory.load(model_dir)
+    style = pieces.PromptStyle(True, True, False)
+    for prompt, piece in D.canonical_pieces(rec, "x86-64", style):
+        assert mem.lookup("x86-64", prompt).piece == piece  # gcd's pieces are in it now
+    assert mem.lookup("x86-64", P).piece == ADD3  # and what it held before is kept
+    assert memory_main(["--model", str(tmp_path / "none"), "--data", str(data_dir)]) == 2

@@ -174,3 +174,46 @@ def encoder_ids(tok, prompt: str, hit: Hit | None, max_tokens: int) -> list[int]
 def load_if_any(model_dir: str | Path) -> Memory | None:
     """The memory saved beside a model (read lazily, per arch), or None if there is none."""
     return Memory.load(model_dir) if any(Path(model_dir).glob(PATTERN)) else None
+
+
+def main(argv=None) -> int:
+    """`python -m neuralcc.translator.memory --model DIR --data LOCAL_DIR...`: add the training split of more
+    "local" records (localdata.py's output) to the memory beside a model, without training it."""
+    import argparse
+    from types import SimpleNamespace
+    import sys
+
+    from . import data as D
+    from .pieces import PromptStyle
+
+    ap = argparse.ArgumentParser(prog="python -m neuralcc.translator.memory", description=main.__doc__)
+    ap.add_argument("--model", required=True, help="model directory; its memory files are rewritten")
+    ap.add_argument("--data", required=True, nargs="+", help="local-mode record directories")
+    ap.add_argument("--arch", nargs="+", default=["x86-64", "aarch64"])
+    args = ap.parse_args(argv)
+    model_dir = Path(args.model)
+    if not (model_dir / "config.json").is_file():
+        print(f"memory: error: {model_dir}: no model here", file=sys.stderr)
+        return 2
+    config = json.loads((model_dir / "config.json").read_text())
+    if config.get("neuralcc_mode") != "local":
+        print(f"memory: error: {model_dir}: not a local-mode model", file=sys.stderr)
+        return 2
+    style = PromptStyle.of(SimpleNamespace(**config))
+    builder, n = MemoryBuilder(), 0
+    for rec in D.iter_records(args.data, "train"):
+        n += 1
+        for arch in args.arch:
+            builder.add(arch, D.canonical_pieces(rec, arch, style))
+    memory = builder.freeze()
+    older = load_if_any(model_dir)
+    if older is not None:
+        memory = memory.merged_over(older)
+    memory.save(model_dir)
+    print(f"memory: {n} training functions added; {sum(len(memory.levels(a).get('exact', {})) for a in memory.arches())} "
+          f"exact prompts in {model_dir}/{PATTERN}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
