@@ -23,9 +23,10 @@ What counts as one operation: an operand is a variable or constant, optionally r
 two accesses with operand indices (`a[i]`, `*p`, `s.f`, `p->f`, `a[i].f`) and optionally cast.
 A statement may apply one operator (binary, unary, a call, `c ? x : y` over operands) to operands.
 `&&`, `||` and `?:` whose arms are not operands become `if`/`else` (their right-hand sides must
-stay conditional: `d != 0 ? a / d : a`). A statement this pass cannot type or rewrite (side
-effects inside an expression, struct values, unknown names) is kept exactly as written: the pass
-never guesses.
+stay conditional: `d != 0 ? a / d : a`). Loop headers (`for`, `while`, `do`) stay as written: they
+are evaluated more than once, and the generator's are one comparison already. A statement this pass
+cannot type or rewrite (side effects inside an expression, struct values, unknown names) is kept
+exactly as written: the pass never guesses.
 """
 from __future__ import annotations
 
@@ -169,7 +170,6 @@ class _Function:
         self.prefix = prefix
         self.counter = 0
         self.result = Lowered("")
-        self.loops_with_continue: set[int] = set()
 
     # ---- temporaries and emitted statements
     def fresh(self) -> str:
