@@ -339,12 +339,9 @@ class _Function:
         return self.temp_of(e, out)
 
     def temp_of(self, e, out: list):
-        t = self.type_of(e)
-        if isinstance(t, (ArrayType, StructType)):
-            if isinstance(t, ArrayType):
-                t = _decay(t)
-            else:
-                raise Unsupported("a struct value")
+        t = _decay(self.type_of(e))
+        if isinstance(t, StructType):
+            raise Unsupported("a struct value")
         if self.branches(e):
             name = self.fresh()
             self.assign_into(name, t, e, out, declare=True)
@@ -365,23 +362,20 @@ class _Function:
 
     def assign_into(self, name: str, t: CType, e, out: list, declare: bool) -> None:
         """`T name = e;` (or `name = e;`) as statements of one operation each."""
-        lead = f"{spell(t)} {name}" if declare else name
-        if isinstance(e, c_ast.BinaryOp) and e.op in ("&&", "||"):
-            if declare:
-                out.append(f"{spell(t)} {name};")
-            self.logical_into(name, e, out)
+        if not self.branches(e):
+            rhs = self.one_operation(e, out)
+            out.append(f"{spell(t)} {name} = {self.expr(rhs)};" if declare else f"{name} = {self.expr(rhs)};")
             return
-        if self.branches(e):
-            if declare:
-                out.append(f"{spell(t)} {name};")
+        if declare:
+            out.append(f"{spell(t)} {name};")
+        if isinstance(e, c_ast.BinaryOp):  # && or ||
+            self.logical_into(name, e, out)
+        else:
             then_out: list = []
             self.assign_into(name, t, e.iftrue, then_out, declare=False)
             else_out: list = []
             self.assign_into(name, t, e.iffalse, else_out, declare=False)
             self.if_lines(e.cond, then_out, else_out, out)
-            return
-        rhs = self.one_operation(e, out)
-        out.append(f"{lead} = {self.expr(rhs)};")
 
     def logical_into(self, name: str, e, out: list) -> None:
         """name = (a && b) or (a || b), with b evaluated only when C evaluates it."""
@@ -563,22 +557,13 @@ class _Function:
             if d.name:
                 self.scope.names[d.name] = t
             return
-        pre: list = []
 
-        def lowered():
-            rhs = self.one_operation(d.init, pre)
+        def lowered(pre: list) -> str:
             bare = copy.copy(d)
-            bare.init = rhs
+            bare.init = self.one_operation(d.init, pre)
             return self.gen.visit(bare) + ";"
 
-        last = self.try_lower(d, lowered, pre)
-        if last is None:
-            out.append(_stmt_text(self.gen, d))
-        else:
-            if pre:
-                self.result.statements += 1
-            out.extend(pre)
-            out.append(last)
+        self.simple(d, out, lowered)
         if d.name:
             self.scope.names[d.name] = t
 
@@ -688,8 +673,7 @@ def lower_unit(source: str, functions: list[str] | None = None, prefix: str = "t
     protos: dict[str, CType] = {}
     globals_: dict[str, CType] = {}
     enums: set[str] = set()
-    taken = {n.name for n in _walk(ast) if isinstance(n, c_ast.ID)} | {
-        n.name for n in _walk(ast) if isinstance(n, c_ast.Decl) and n.name}
+    taken = {n.name for n in _walk(ast) if isinstance(n, (c_ast.ID, c_ast.Decl)) and n.name}  # temporaries avoid them
     defs = []
     for node in ast.ext:
         if isinstance(node, c_ast.Typedef):

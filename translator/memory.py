@@ -141,6 +141,17 @@ class MemoryBuilder:
                 mine[level, key][piece] += 1
         return mine
 
+    @classmethod
+    def from_records(cls, records, archs, style) -> "MemoryBuilder":
+        """The memory of "local" records' pieces, as a model with prompt style `style` reads them."""
+        from . import data as D
+
+        memory = cls()
+        for r in records:
+            for arch in archs:
+                memory.add(arch, D.canonical_pieces(r, arch, style))
+        return memory
+
     def add(self, arch: str, pairs: list[tuple[str, str]]) -> None:
         levels = self.counts.setdefault(arch, {level: {} for level in LEVELS})
         for (level, key), pieces in self.own(pairs).items():
@@ -199,18 +210,13 @@ def main(argv=None) -> int:
     if config.get("neuralcc_mode") != "local":
         print(f"memory: error: {model_dir}: not a local-mode model", file=sys.stderr)
         return 2
-    style = PromptStyle.of(SimpleNamespace(**config))
-    builder, n = MemoryBuilder(), 0
-    for rec in D.iter_records(args.data, "train"):
-        n += 1
-        for arch in args.arch:
-            builder.add(arch, D.canonical_pieces(rec, arch, style))
-    memory = builder.freeze()
+    records = list(D.iter_records(args.data, "train"))
+    memory = MemoryBuilder.from_records(records, args.arch, PromptStyle.of(SimpleNamespace(**config))).freeze()
     older = load_if_any(model_dir)
     if older is not None:
         memory = memory.merged_over(older)
     memory.save(model_dir)
-    print(f"memory: {n} training functions added; {sum(len(memory.levels(a).get('exact', {})) for a in memory.arches())} "
+    print(f"memory: {len(records)} training functions added; {sum(len(memory.levels(a).get('exact', {})) for a in memory.arches())} "
           f"exact prompts in {model_dir}/{PATTERN}", file=sys.stderr)
     return 0
 

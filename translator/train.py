@@ -164,15 +164,6 @@ def sample_stream(tok, records, cfg: TrainConfig, mcfg: M.ModelConfig, style: Pr
         pos, skip = 0, 0
 
 
-def build_memory(records, archs, style: PromptStyle) -> MemoryBuilder:
-    """The translation memory of the training records' pieces (memory.py), as the model reads them."""
-    memory = MemoryBuilder()
-    for r in records:
-        for arch in archs:
-            memory.add(arch, D.canonical_pieces(r, arch, style))
-    return memory
-
-
 def save_checkpoint(out: Path, model, tok, opt, state: dict) -> None:
     tmp = out / "checkpoint.tmp"
     shutil.rmtree(tmp, ignore_errors=True)
@@ -284,7 +275,7 @@ def run(cfg: TrainConfig) -> int:
     mcfg = M.neuralcc_config(model)
     memory = None  # the translation memory of the training pieces (memory.py): saved with every local model,
     if cfg.mode == "local":  # read beside each prompt by one trained with --memory
-        memory = build_memory(records, cfg.archs, PromptStyle.of(model.config))
+        memory = MemoryBuilder.from_records(records, cfg.archs, PromptStyle.of(model.config))
         frozen = memory.freeze()
         older = load_memory(cfg.init) if cfg.init and not trainer else None
         if older is not None:
