@@ -36,18 +36,21 @@ def scopes(source: str, variables: dict | None = None) -> dict[str, dict[str, st
     return {f: {n: max(ts, key=lambda t: t.size).name for n, ts in v.items()} for f, v in variables.items()}
 
 
-def convert_record(rec: dict, archs=("x86-64", "aarch64")) -> tuple[dict | None, Counter]:
+def convert_record(rec: dict, archs=("x86-64", "aarch64"), params: bool = False) -> tuple[dict | None, Counter]:
+    """`params`: a piece per parameter (skeleton.build), recorded as `"params": true`."""
     why = Counter()
     from neuralcc.verifier.errors import VerifierInputError
 
     try:
-        skel = skeleton.build(rec["source"])
+        skel = skeleton.build(rec["source"], params=params)
         scope = scopes(rec["source"])
     except (SourceError, VerifierInputError, ValueError) as err:
         why[f"skeleton: {type(err).__name__}"] += 1
         return None, why
     out = {k: rec[k] for k in ("uri", "entry", "source", "split") if k in rec}
     out["pieces"] = {}
+    if params:
+        out["params"] = True
     for arch in archs:
         if not rec.get("asm", {}).get(arch, {}).get(OPT):
             why[f"{arch}: no label"] += 1
@@ -69,8 +72,9 @@ def convert_record(rec: dict, archs=("x86-64", "aarch64")) -> tuple[dict | None,
     return out, why
 
 
-def _job(rec):
-    return convert_record(rec)
+def _job(job):
+    rec, params = job
+    return convert_record(rec, params=params)
 
 
 def main(argv=None) -> int:
@@ -80,12 +84,15 @@ def main(argv=None) -> int:
     ap.add_argument("--out", required=True)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--per-shard", type=int, default=5000)
+    ap.add_argument("--params", action="store_true",
+                    help="a prologue piece for the frame and one piece per parameter (skeleton.build); a model "
+                         "trained on such records translates the same way")
     args = ap.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     counts, shard, fh, n = Counter(), 0, None, 0
     with Pool(args.workers) as pool:
-        for rec, why in tqdm(pool.imap(_job, read_shards(args.data), chunksize=16), desc="pieces", mininterval=10):
+        for rec, why in tqdm(pool.imap(_job, ((r, args.params) for r in read_shards(args.data)), chunksize=16), desc="pieces", mininterval=10):
             counts.update(why)
             if rec is None or not rec["pieces"]:
                 continue

@@ -180,20 +180,73 @@ def piece_targets(rec: dict, arch: str, opt: str, skel: Skeleton) -> list[str | 
         return None
     for f in skel.functions:
         cuts = unit.functions[f.name]
-        want = [p.line for p in skel.pieces[f.first: f.last + 1]]
-        if [c.line for c in cuts] != want:
+        code = [p for p in skel.pieces[f.first: f.last + 1] if p.role != "param"]  # params: cut from the prologue
+        if [c.line for c in cuts] != [p.line for p in code]:
             return None
         ext = _external_labels(cuts)
+        index = [p.index for p in code]
         for k, c in enumerate(cuts):
-            piece = skel.pieces[f.first + k]
-            text = render(c, k, ext, f.first, unit.constants, rec["entry"])
+            piece = code[k]
+            text = render(c, k, ext, index, unit.constants, rec["entry"])
             allowed = {f"<C{j}>" for j in piece.targets.values()}
             used = set(re.findall(r"<C\d+>", text))
-            out[f.first + k] = text if used <= allowed else None
+            out[piece.index] = text if used <= allowed else None
+        params = [p for p in skel.pieces[f.first: f.last + 1] if p.role == "param"]
+        if params:
+            parts = split_prologue(out[f.first] or "", [p.names[0] for p in params], arch)
+            if parts is None:
+                return None
+            for p, part in zip([skel.pieces[f.first]] + params, parts):
+                out[p.index] = part
     return out
 
 
-def render(c: Cut, k: int, ext: dict[str, int], base: int, constants: dict[str, list[str]], entry: str) -> str:
+_SLOT_NAME = re.compile(r"@([A-Za-z_]\w*)[^@\s]*@")
+_X86_COPY = re.compile(r"^\tmovl\t%(\w+), %(\w+)$")
+_X86_NARROW_STORE = re.compile(r"^\tmov([bw])\t%(\w+), (\S+)$")
+_X86_32 = {"al": "eax", "ax": "eax", "dl": "edx", "dx": "edx", "cl": "ecx", "cx": "ecx", "sil": "esi", "si": "esi",
+           "dil": "edi", "di": "edi", "r8b": "r8d", "r8w": "r8d", "r9b": "r9d", "r9w": "r9d"}
+
+
+def split_prologue(text: str, params: list[str], arch: str) -> list[str] | None:
+    """gcc's prologue -> the frame's setup, then the code storing each of `params` to its slot, in
+    `params` order; None if some line is neither (then the function gives no training pieces).
+
+    x86-64 gcc copies `char`/`short` parameters between registers and interleaves them
+    (`movl %ecx, %eax; movl %edi, %edx; movb %dl, @a@; movw %ax, @d@`); each such parameter's part
+    becomes `movl <its argument register>, %eax; movb %al, @a@(%rbp)`: the same stores, in
+    parameter order, one form per parameter type."""
+    if SEP in text:
+        return None
+    header: list[str] = []
+    parts: dict[str, list[str]] = {p: [] for p in params}
+    copied: dict[str, str] = {}  # x86-64: register -> the argument register whose value it holds
+    for t in text.rstrip("\n").split("\n"):
+        names = {m.group(1) for m in _SLOT_NAME.finditer(t)} - {"FRAME"}
+        if not names:
+            m = _X86_COPY.match(t) if arch == "x86-64" else None
+            if m:
+                copied[m.group(2)] = copied.get(m.group(1), m.group(1))
+            elif any(parts.values()) or copied:
+                return None  # frame code after the stores began
+            else:
+                header.append(t)
+            continue
+        name = names.pop()
+        if names or name not in parts:
+            return None
+        m = _X86_NARROW_STORE.match(t) if arch == "x86-64" else None
+        if m and m.group(2) in _X86_32:
+            held = _X86_32[m.group(2)]
+            store = f"\tmov{m.group(1)}\t%{'al' if m.group(1) == 'b' else 'ax'}, {m.group(3)}"
+            parts[name] += [f"\tmovl\t%{copied.get(held, held)}, %eax", store]
+        else:
+            parts[name].append(t)
+    return ["\n".join(header) + "\n"] + ["".join(x + "\n" for x in parts[p]) for p in params]
+
+
+def render(c: Cut, k: int, ext: dict[str, int], index: list[int], constants: dict[str, list[str]], entry: str) -> str:
+    """Cut `k` of a function as piece text; `index`: each cut's piece index (jump targets are pieces)."""
     local: dict[str, str] = {}
     consts: dict[str, str] = {}
     body = []
@@ -204,7 +257,7 @@ def render(c: Cut, k: int, ext: dict[str, int], base: int, constants: dict[str, 
         def code(mm, k=k):
             ref = mm.group(0)
             if ref in ext:  # a label that starts a piece (this one, for a loop onto itself)
-                return f"<C{base + ext[ref]}>"
+                return f"<C{index[ext[ref]]}>"
             return local.setdefault(ref, f".LI{len(local)}")
         t = _LC_REF.sub(lambda mm: consts.setdefault(mm.group(0), f".LC{len(consts)}"), t)
         t = re.sub(r"\.L\d+\b", code, t)
@@ -231,7 +284,7 @@ def reassemble(skel: Skeleton, texts: list[str | None], entry: str, functions: s
         body, _, consts = (texts[k] or "").partition(SEP)
         if k in starts and not re.search(r"^\s*\.text\b", body, re.M):
             code.append("\t.text")  # a function's code starts in .text whatever came before it
-        if k not in starts:
+        if k not in starts and skel.pieces[k].role != "param":  # nothing jumps into a prologue
             code.append(f".L{k}:")
         def uniq(m):
             return f"{m.group(1)}{k}_{m.group(2)}"

@@ -14,6 +14,7 @@ unit is refused, nothing is guessed.
 """
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 
 from pycparser import c_ast, c_generator
@@ -25,7 +26,7 @@ from .csource import SourceError
 class Piece:
     index: int
     func: str  # the function it belongs to ("" for the unit's data)
-    role: str  # data prologue stmt if for-init for-step for-test while-entry while-test do-test
+    role: str  # data prologue param stmt if for-init for-step for-test while-entry while-test do-test
     #            switch return break continue epilogue
     line: int  # C line (gcc's .loc numbering)
     text: str = ""  # the C it implements
@@ -252,16 +253,38 @@ class _Walker:
 
 
 def _decl_text(decl: c_ast.Decl) -> str:
-    import copy
-
     d = copy.copy(decl)
     d.init = None
     return c_generator.CGenerator().visit(d) + ";"
 
 
-def build(source: str, functions: list | None = None) -> Skeleton:
+def _param_pieces(name: str, decl: c_ast.Decl, line: int, gen) -> list[Piece]:
+    """One "param" piece per named parameter: `2: unsigned short c` is the third integer-class
+    parameter (pointers, integers) or the third floating one, the register the ABI passes it in."""
+    out, seen = [], {"int": 0, "float": 0}
+    for p in (decl.type.args.params if decl.type.args else []):
+        if not getattr(p, "name", None):
+            continue
+        t = p.type
+        kind = "float" if (isinstance(t, c_ast.TypeDecl) and isinstance(t.type, c_ast.IdentifierType)
+                           and set(t.type.names) & {"float", "double"}) else "int"
+        out.append(Piece(0, name, "param", line, f"{seen[kind]}: {gen.visit(p)}", names=[p.name]))
+        seen[kind] += 1
+    return out
+
+
+def _without_params(decl: c_ast.Decl, gen) -> str:
+    d = copy.deepcopy(decl)
+    d.type.args = None
+    return gen.visit(d)
+
+
+def build(source: str, functions: list | None = None, params: bool = False) -> Skeleton:
     """The pieces of every function defined in `source` (in source order, as gcc -O0 emits them), after
-    one data piece. `functions`: csource.find_functions(source), for the closing brace lines."""
+    one data piece. `functions`: csource.find_functions(source), for the closing brace lines.
+    `params`: a prologue is the frame's setup alone, followed by one "param" piece per parameter that
+    stores it (pieces.split_prologue): a signature seen nowhere in training is then made of pieces
+    that were."""
     import pycparser
 
     from neuralcc.verifier.errors import VerifierInputError
@@ -313,9 +336,13 @@ def build(source: str, functions: list | None = None) -> Skeleton:
                 raise SourceError(f"function '{name}': cannot find its closing brace")
             w = _Walker(src_lines, name)
             body_line = node.body.coord.line if node.body.coord else node.coord.line
-            w.pieces.append(Piece(0, name, "prologue", body_line, gen.visit(node.decl) + " {",
-                                  names=[p.name for p in (node.decl.type.args.params if node.decl.type.args else [])
-                                         if getattr(p, "name", None)]))
+            if params:
+                w.pieces.append(Piece(0, name, "prologue", body_line, _without_params(node.decl, gen) + " {"))
+                w.pieces.extend(_param_pieces(name, node.decl, body_line, gen))
+            else:
+                w.pieces.append(Piece(0, name, "prologue", body_line, gen.visit(node.decl) + " {",
+                                      names=[p.name for p in (node.decl.type.args.params if node.decl.type.args else [])
+                                             if getattr(p, "name", None)]))
             w.block(node.body.block_items, top=True)
             epi = Piece(0, name, "epilogue", span.last_line, "}")
             w.pieces.append(epi)
