@@ -21,11 +21,40 @@ def test_lookup_finds_the_nearest_key_and_says_how_near():
     mem = MemoryBuilder()
     mem.add("x86-64", [(P, ADD3)])
     assert mem.lookup("x86-64", P).level == "exact" and mem.lookup("x86-64", P).piece == ADD3
-    assert mem.lookup("x86-64", P.replace("3", "7")).level == "numbers"  # the piece of `+ 3`, to edit
+    hit = mem.lookup("x86-64", P.replace("3", "7"))
+    assert hit.level == "template" and hit.piece == ADD3.replace("$3", "$7")  # `+ 3`'s piece, its number filled
     assert mem.lookup("x86-64", P.replace("int VA", "long VA")).level == "statement"
     assert mem.lookup("x86-64", P.replace("3;<sep>int", "9;<sep>long")).level == "statement-numbers"
     assert mem.lookup("x86-64", P.replace("+", "*")) is None
     assert mem.lookup("aarch64", P) is None  # one memory per arch
+
+
+IF = "<x86-64><O0><chunks>if: if (VA < 5) {<sep>int VA;<sep>then <C4> else <C6> next <C4>"
+IF_PIECE = "\tcmpl\t$4, @VA@(%rbp)\n\tjg\t<C6>\n"
+
+
+def test_a_template_writes_the_prompts_numbers_and_jump_targets_the_way_gcc_does():
+    mem = MemoryBuilder()
+    mem.add("x86-64", [(IF, IF_PIECE)])  # gcc tests `x < 5` as `x <= 4`
+    hit = mem.freeze().lookup("x86-64", IF.replace("5", "100").replace("C4", "C11").replace("C6", "C13"))
+    assert hit.level == "template" and hit.piece == "\tcmpl\t$99, @VA@(%rbp)\n\tjg\t<C13>\n"
+    sub = "<x86-64><O0><chunks>stmt: VA = VA - 5;<sep>int VA;<sep>"
+    mem.add("x86-64", [(sub, "\taddl\t$-5, @VA@(%rbp)\n")])
+    assert mem.lookup("x86-64", sub.replace("5", "9")).piece == "\taddl\t$-9, @VA@(%rbp)\n"
+    half = "<aarch64><O0><chunks>stmt: VA = VA * 0.5f;<sep>float VA;<sep>"
+    mem.add("aarch64", [(half, "\tfmov\ts0, 5.0e-1\n\t.align\t2\n.LC0:\n\t.word\t1056964608\n")])
+    got = mem.lookup("aarch64", half.replace("0.5f", "0.75f")).piece
+    assert got == "\tfmov\ts0, 7.5e-1\n\t.align\t2\n.LC0:\n\t.word\t1061158912\n"  # 0.75f's bits; .align kept
+
+
+def test_the_most_voted_template_answers_and_one_that_cannot_be_filled_is_passed_over():
+    shift = "<x86-64><O0><chunks>stmt: VA = VA * 8;<sep>int VA;<sep>"
+    mem = MemoryBuilder()
+    for k in (8, 16, 4):  # gcc shifts for a power of two
+        mem.add("x86-64", [(shift.replace("8", str(k)), f"\tsall\t${k.bit_length() - 1}, @VA@(%rbp)\n")])
+    assert mem.lookup("x86-64", shift.replace("8", "32")).piece == "\tsall\t$5, @VA@(%rbp)\n"
+    hit = mem.lookup("x86-64", shift.replace("8", "3"))  # no log2: the template is no answer
+    assert hit.level == "numbers" and hit.piece.startswith("\tsall")
 
 
 def test_the_most_common_piece_wins_and_ties_are_deterministic():
@@ -47,7 +76,7 @@ def test_training_lookups_leave_the_functions_own_pieces_out():
     assert mem.lookup("x86-64", P, MemoryBuilder.own(mine)) is None
     mem.add("x86-64", other)
     hit = mem.lookup("x86-64", P, MemoryBuilder.own(mine))
-    assert hit.level == "numbers" and "$4" in hit.piece  # the nearest piece of another function
+    assert hit.level == "template" and hit.piece == ADD3  # another function's piece, with this one's number
     mem.add("x86-64", mine)  # a second function with the same statement
     assert mem.lookup("x86-64", P, MemoryBuilder.own(mine)).level == "exact"
 
@@ -63,7 +92,7 @@ def test_memory_file_round_trips_and_fine_tuning_keeps_the_older_keys(tmp_path):
     for prompt in (P, P.replace("3", "7"), P.replace("int VA", "long VA"), P.replace("3;<sep>int", "9;<sep>long"),
                    P.replace("+", "*")):
         assert loaded.lookup("x86-64", prompt) == a.freeze().lookup("x86-64", prompt)
-    assert loaded.lookup("x86-64", P.replace("3", "7")).level == "numbers"
+    assert loaded.lookup("x86-64", P.replace("3", "7")).level == "template"
     other = "<x86-64><O0><chunks>return: return VA;<sep>int VA;<sep>"
     a.add("x86-64", [(other, "ret\n")])
     merged = b.freeze().merged_over(a.freeze())
@@ -167,7 +196,8 @@ def test_memory_first_takes_held_pieces_from_the_memory_and_has_the_model_write_
     assert Checker(gcd, "x86-64", "O0", "gcd", examples=20, random_inputs=50).check(out.asm).category == "pass"
     crc = (KERNELS / "crc32.c").read_text()
     (out,) = memory_translator.translate(crc, "x86-64", "O0", entry="crc32", opt=first)
-    assert out.from_memory == out.memory_pieces < len(out.pieces) and out.new_tokens > 0
+    sure = sum(level in ("exact", "template") for level in out.memory_levels)  # held exactly or as a template
+    assert out.from_memory == sure < len(out.pieces) and out.new_tokens > 0
     (alone,) = memory_translator.translate(crc, "x86-64", "O0", entry="crc32", opt=DecodeOptions())
     assert alone.from_memory == 0
 

@@ -4,8 +4,8 @@ Why: synthetic kernels share most statements. Of the pieces of 400 held-out func
 prompt (canonical names, canonical types) that some training function also has, and gcc's most common
 piece for that prompt is the held-out piece 99% of the time; the 6M-parameter default model writes
 73% of those and 2% of the others (model card, session 7). A prompt nobody has seen gets the piece of
-the nearest key: the same prompt with numbers abstracted, the same statement with other
-declarations, both.
+the nearest key: a template of the same prompt with its numbers filled in (below), the same prompt
+with numbers abstracted, the same statement with other declarations, both.
 
 What it is used for: a nearest-neighbour baseline (every piece looked up, no model), a diagnostic
 (seen against unseen pieces), `memory_first` decoding (pieces it holds come from it, the model writes
@@ -26,6 +26,7 @@ from __future__ import annotations
 import gzip
 import json
 import re
+import struct
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +40,7 @@ def file_name(arch: str) -> str:
     return f"memory-{arch}.json.gz"
 
 
-LEVELS = ("exact", "numbers", "statement", "statement-numbers")  # nearest first
+LEVELS = ("exact", "template", "numbers", "statement", "statement-numbers")  # nearest first
 _NUMBER = re.compile(r"\d+")
 EXACT_MARK, NEAR_MARK = "<sep>=", "<sep>~"
 
@@ -47,7 +48,100 @@ EXACT_MARK, NEAR_MARK = "<sep>=", "<sep>~"
 def keys(prompt: str) -> tuple[str, ...]:
     """The prompt's key at each level of LEVELS (the prompt as the model reads it: style applied)."""
     statement = prompt.split("<sep>", 1)[0]
-    return prompt, _NUMBER.sub("#", prompt), statement, _NUMBER.sub("#", statement)
+    numbers = _NUMBER.sub("#", prompt)
+    return prompt, numbers, numbers, statement, _NUMBER.sub("#", statement)
+
+
+# -- templates: gcc's piece with the prompt's numbers as slots ------------------------------------------
+# `t3 = VA + 7;` and `t3 = VA + 12;` share a key with numbers abstracted, and gcc writes `$7` and `$12`
+# where they differ. A template writes each number of the piece as the prompt's k-th number, or a simple
+# function of it (gcc compares `x < 5` as `x <= 4`, subtracts 5 as `$-5`, shifts for `* 8`), or as the
+# literal when nothing explains it; jump targets `<C12>` are numbers of the prompt too. Each training
+# piece votes for its own template and the most common one answers for the key.
+_PIECE_NUMBER = re.compile(r"(?<![\w.%@])-?\d+\.\d+e[-+]\d+|(?<=<C)\d+(?=>)|(?<![\w.%@])-?\d+(?![\w.])")
+_ALIGN = re.compile(r"\.(p2|b)?align\b")  # alignment is the type's, never the prompt's
+_SLOT = re.compile("\x01(\\d+):(\\w+)\x02")
+_LITERAL = re.compile(r"<C(\d+)>|(?<![\w.])(\d+\.\d*(?:[eE][-+]?\d+)?|\d+[eE][-+]?\d+|\d+)")  # a jump target, or C's
+TRANSFORMS = {  # integer literal -> a number gcc writes for it
+    "id": lambda n: n,
+    "neg": lambda n: -n,
+    "dec": lambda n: n - 1,
+    "inc": lambda n: n + 1,
+    "u32": lambda n: -n & 0xFFFFFFFF,  # a negated constant as a 32-bit unsigned immediate
+    "log2": lambda n: n.bit_length() - 1 if n > 0 and n & (n - 1) == 0 else None,
+}
+FLOAT_TRANSFORMS = {  # floating literal -> the words of its pooled constant (`.long`)
+    "f32": lambda x: struct.unpack("<I", struct.pack("<f", x))[0],
+    "f64lo": lambda x: struct.unpack("<II", struct.pack("<d", x))[0],
+    "f64hi": lambda x: struct.unpack("<II", struct.pack("<d", x))[1],
+    "fimm": lambda x: _gcc_float(x),  # AArch64 `fmov d0, 7.5e-1`
+}
+
+
+def _gcc_float(x: float) -> str:
+    """`x` the way gcc writes an fmov immediate: the shortest exact mantissa, `e-1` not `e-01`."""
+    for digits in range(1, 18):
+        text = f"{x:.{digits}e}"
+        if float(text) == x:
+            break
+    return re.sub(r"e([-+])0*(\d)", r"e\1\2", text)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A jump target `<Cn>` of the prompt: only a jump target of the piece is written from it."""
+    n: int
+
+
+def prompt_numbers(prompt: str) -> list[int | float | Target]:
+    """The jump targets and literals after the `<arch><opt><chunks>` header, in order (floating
+    literals as floats)."""
+    out = []
+    for m in _LITERAL.finditer(prompt.split("<chunks>", 1)[-1]):
+        if m.group(1):
+            out.append(Target(int(m.group(1))))
+        else:
+            out.append(float(m.group(2)) if "." in m.group(2) or "e" in m.group(2).lower() else int(m.group(2)))
+    return out
+
+
+def _apply(name: str, n: int | float | Target):
+    if isinstance(n, Target):
+        return n.n if name == "target" else None
+    table = FLOAT_TRANSFORMS if isinstance(n, float) else TRANSFORMS
+    return table[name](n) if name in table else None
+
+
+def template_of(prompt: str, piece: str) -> str:
+    nums = prompt_numbers(prompt)
+
+    def slot(m):
+        v = m.group(0) if "e" in m.group(0) else int(m.group(0))
+        names = ("target",) if m.string[m.start() - 2: m.start()] == "<C" else (*TRANSFORMS, *FLOAT_TRANSFORMS)
+        for name in names:
+            for k, n in enumerate(nums):
+                if _apply(name, n) == v:
+                    return f"\x01{k}:{name}\x02"
+        return m.group(0)
+
+    return "".join(line if _ALIGN.search(line) else _PIECE_NUMBER.sub(slot, line) for line in piece.splitlines(True))
+
+
+def instantiate(template: str, prompt: str) -> str | None:
+    """The template's piece for `prompt`; None if a slot names a number the prompt lacks."""
+    nums = prompt_numbers(prompt)
+    missing = []
+
+    def fill(m):
+        k, name = int(m.group(1)), m.group(2)
+        v = _apply(name, nums[k]) if k < len(nums) else None
+        if v is None:
+            missing.append(m.group(0))
+            return ""
+        return str(v)
+
+    out = _SLOT.sub(fill, template)
+    return None if missing else out
 
 
 def _best(counts: Counter, own: Counter | None = None):
@@ -68,6 +162,13 @@ class Hit:
     @property
     def exact(self) -> bool:
         return self.level == "exact"
+
+    @property
+    def sure(self) -> bool:
+        """Good enough to write the piece without the model (memory_first): the prompt's own key, or a
+        template filled with its numbers (on held-out pieces: right 91% / 85% of the time, x86-64 /
+        AArch64, against 99% for exact keys; model card, session 9)."""
+        return self.level in ("exact", "template")
 
 
 class Memory:
@@ -96,6 +197,8 @@ class Memory:
         levels = self.levels(arch)
         for level, key in zip(LEVELS, keys(prompt)):
             piece = (levels.get(level) or {}).get(key)
+            if piece is not None and level == "template":
+                piece = instantiate(piece, prompt)
             if piece is not None:
                 return Hit(level, piece)
         return None
@@ -109,7 +212,7 @@ class Memory:
             for level in LEVELS:
                 keyed = self.levels(arch).get(level, {})
                 out[level] = {k: index.setdefault(p, len(index)) for k, p in sorted(keyed.items())
-                              if "numbers" not in level or "#" in k}
+                              if level in ("exact", "statement") or "#" in k}
             with gzip.open(Path(model_dir) / file_name(arch), "wt", encoding="utf-8", compresslevel=9) as f:
                 json.dump({"version": 1, "arch": arch, "pieces": sorted(index, key=index.get), "levels": out}, f)
 
@@ -138,7 +241,7 @@ class MemoryBuilder:
         mine: dict[tuple[str, str], Counter] = defaultdict(Counter)
         for prompt, piece in pairs:
             for level, key in zip(LEVELS, keys(prompt)):
-                mine[level, key][piece] += 1
+                mine[level, key][template_of(prompt, piece) if level == "template" else piece] += 1
         return mine
 
     @classmethod
@@ -163,6 +266,8 @@ class MemoryBuilder:
             counts = levels.get(level, {}).get(key)
             if counts:
                 piece = _best(counts, own.get((level, key)) if own else None)
+                if piece is not None and level == "template":
+                    piece = instantiate(piece, prompt)
                 if piece is not None:
                     return Hit(level, piece)
         return None
