@@ -94,7 +94,7 @@ def test_skeleton_refuses_what_it_cannot_lay_out():
         skeleton.build("int f(int x) { return x + ; }\n")
 
 
-def _local_record(source: str, entry: str, archs=("x86-64", "aarch64")) -> dict:
+def _local_record(source: str, entry: str, archs=("x86-64", "aarch64"), params: bool = False) -> dict:
     rec = {"uri": f"test:{entry}", "entry": entry, "source": source, "asm": {}, "lines": {}, "slots": True}
     for arch in archs:
         lab = label_single(source, arch, "O0")
@@ -102,13 +102,13 @@ def _local_record(source: str, entry: str, archs=("x86-64", "aarch64")) -> dict:
         maps = frame.slot_maps(slotdata.verbose_asm(source, arch), arch, source)
         rec["asm"][arch], rec["lines"][arch] = {"O0": asm}, {"O0": lines}
         rec["asm"][arch]["O0"], rec["lines"][arch]["O0"] = slotdata.symbolic_label(rec, arch, maps)
-    out, why = localdata.convert_record(rec, archs)
+    out, why = localdata.convert_record(rec, archs, params)
     return out, why
 
 
 def _gold_asm(rec: dict, arch: str) -> str:
     """gcc's pieces put back together the way decoding does (skeleton order, frame laid out)."""
-    sk = skeleton.build(rec["source"])
+    sk = skeleton.build(rec["source"], params=bool(rec.get("params")))
     decoded = [p for p in sk.pieces if not (p.role == "data" and not sk.globals)]
     texts = [None] * len(sk.pieces)
     assert len(decoded) == len(rec["pieces"][arch])
@@ -125,6 +125,47 @@ def test_gcc_pieces_put_back_together_pass_the_verifier(name, arch):
     assert rec is not None and arch in rec["pieces"], why
     verdict = Checker(source, arch, "O0", name, examples=30, random_inputs=200).check(_gold_asm(rec, arch))
     assert verdict.category == "pass", str(verdict)
+
+
+NARROW = """\
+int mix(long k, short c, signed char t, double d, unsigned short u, unsigned char v, int w, float f)
+{
+    return (int) (k + c * t - u + v * w + (long) d + (long) f);
+}
+"""
+
+
+@pytest.mark.parametrize("arch", ["x86-64", "aarch64"])
+def test_a_piece_per_parameter_in_order_and_gccs_pieces_still_pass(arch):
+    sk = skeleton.build(NARROW, params=True)
+    roles = [(p.role, p.text) for p in sk.pieces[sk.functions[0].first:][:9]]
+    assert roles == [("prologue", "int mix() {"), ("param", "0: long k"), ("param", "1: short c"),
+                     ("param", "2: signed char t"), ("param", "0: double d"), ("param", "3: unsigned short u"),
+                     ("param", "4: unsigned char v"), ("param", "5: int w"), ("param", "1: float f")]
+    rec, why = _local_record(NARROW, "mix", (arch,), params=True)
+    assert rec is not None and arch in rec["pieces"], why
+    by_prompt = {p.split("<sep>")[0].split("param: ", 1)[-1]: t for p, t in rec["pieces"][arch]}
+    if arch == "x86-64":  # gcc interleaves the narrow ones through %eax/%edx; each is its own part here
+        assert by_prompt["1: short c"] == "\tmovl\t%esi, %eax\n\tmovw\t%ax, @c@(%rbp)\n"
+        assert by_prompt["2: signed char t"] == "\tmovl\t%edx, %eax\n\tmovb\t%al, @t@(%rbp)\n"
+        assert by_prompt["1: float f"] == "\tmovss\t%xmm1, @f@(%rbp)\n"
+    else:
+        assert by_prompt["4: unsigned char v"] == "\tstrb\tw4, [sp, @v@]\n"
+    header = rec["pieces"][arch][0][1]  # the frame's setup alone
+    assert "<FN>:" in header and not any(f"@{n}@" in header for n in "kctduvwf"), header
+    verdict = Checker(NARROW, arch, "O0", "mix", examples=30, random_inputs=200).check(_gold_asm(rec, arch))
+    assert verdict.category == "pass", str(verdict)
+
+
+@pytest.mark.parametrize("name", ["histogram", "crc32", "point_centroid", "count_words"])
+def test_gcc_pieces_with_a_piece_per_parameter_pass_the_verifier(name):
+    source = (KERNELS / f"{name}.c").read_text()
+    rec, why = _local_record(source, name, params=True)
+    assert rec is not None and rec.get("params"), why
+    for arch in ("x86-64", "aarch64"):
+        assert arch in rec["pieces"], why
+        verdict = Checker(source, arch, "O0", name, examples=30, random_inputs=200).check(_gold_asm(rec, arch))
+        assert verdict.category == "pass", (arch, str(verdict))
 
 
 def test_internal_labels_stay_inside_their_piece_and_constants_travel_with_it():
@@ -148,10 +189,43 @@ def test_a_layout_gcc_does_differently_gives_no_training_pieces_but_still_lays_o
     assert brk.targets == {"exit": next(p.index for p in sk.pieces if p.role == "return")}
 
 
+def test_repeat_cap_trains_each_distinct_piece_at_most_n_times_per_epoch_and_resumes_alike():
+    from types import SimpleNamespace
+
+    from neuralcc.translator.train import TrainConfig, build_tokenizer, sample_stream
+
+    a, _ = _local_record((KERNELS / "histogram.c").read_text(), "histogram", ("x86-64",))
+    b = {**a, "uri": "test:histogram-again"}  # the same pieces twice over
+    c, _ = _local_record(TRAIN_SRC, "clamp9", ("x86-64",))
+    recs = [a, b, c]
+    tok = build_tokenizer(recs, 800)
+    mcfg = SimpleNamespace(max_source_tokens=640, max_chunk_tokens=256)
+    style = pieces.PromptStyle()
+
+    def epoch0(cap: int, skip: int = 0) -> list:
+        cfg = TrainConfig(data=[], out="", mode="local", archs=["x86-64"], repeat_cap=cap, seed=3)
+        out = []
+        for epoch, pos, s in sample_stream(tok, recs, cfg, mcfg, style, 0, skip, {"skipped": 0}):
+            if epoch:
+                return out
+            out.append((pos, [tuple(t) for t in s.tgts], [tuple(x) for x in s.srcs]))
+
+    def pairs(stream):
+        return [(x, t) for _, tgts, srcs in stream for x, t in zip(srcs, tgts)]
+
+    full, once, twice = pairs(epoch0(0)), pairs(epoch0(1)), pairs(epoch0(2))
+    assert len(set(full)) < len(full)  # histogram is in twice
+    assert sorted(once) == sorted(set(full))
+    assert all(twice.count(p) == min(2, full.count(p)) for p in set(full))
+    stream = epoch0(1)
+    assert epoch0(1, skip=stream[0][0]) == stream[1:]  # resumed: the same samples, the same drops
+
+
 # -- a tiny model, trained here on pieces --------------------------------------------------------------
 TINY = M.ModelConfig(d_model=128, d_ff=256, num_heads=4, d_kv=32, encoder_layers=2, decoder_layers=2)
+TRAIN_SRC = "int clamp9(int x)\n{\n    if (x > 9)\n        x = 9;\n    return x;\n}\n"
 TRAIN = {
-    "clamp9": "int clamp9(int x)\n{\n    if (x > 9)\n        x = 9;\n    return x;\n}\n",
+    "clamp9": TRAIN_SRC,
     "tri": "int tri(int n)\n{\n    int s = 0;\n    for (int i = 0; i < n; i++)\n        s = s + i;\n    return s;\n}\n",
 }
 

@@ -51,6 +51,9 @@ def register(subparsers) -> None:
     p.add_argument("--lower", action="store_true",
                    help="the data is lowered to one operation per statement (python -m neuralcc.translator.lowerdata); "
                         "the model's translations will lower their C the same way (translator/lower.py)")
+    p.add_argument("--repeat-cap", type=int, default=0, metavar="N",
+                   help='"local" mode: train on each distinct (prompt, piece) pair at most N times per epoch '
+                        "(synthetic kernels repeat most of their pieces; 0 = no cap)")
     p.add_argument("--no-bf16", action="store_true", help="train in fp32 (bf16 autocast is the default)")
     p.set_defaults(func=cmd_train)
 
@@ -98,7 +101,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         seed=args.seed, bf16=not args.no_bf16, max_target_tokens=args.max_target_tokens,
         rename=not args.keep_names, types=not args.keep_types, typed_names=args.typed_names,
         position_heads=not args.no_position_heads,
-        memory=args.memory, lower=args.lower,
+        memory=args.memory, lower=args.lower, repeat_cap=args.repeat_cap,
     )
     return run(cfg)
 

@@ -54,8 +54,8 @@ class RowMask(LogitsProcessor):
 class SlotGrammar(LogitsProcessor):
     """"local" mode with canonical names: a stack slot `@V?@` may only name one of the row's own
     variables (VA, VB, ... of its prompt; with typed names the type code after the letter is the
-    variable's own: VAq, never VAi), and a prologue ends once every parameter is stored: after
-    the line that stores the last one, no new line may start. Without it the model went on storing
+    variable's own: VAq, never VAi), and a prologue (or a parameter's piece) ends once every parameter
+    is stored: after the line that stores the last one, no new line may start. Without it the model went on storing
     a parameter that does not exist (`movl %ecx, @VE@(%rbp)` after VD) in most functions."""
 
     def __init__(self, tok, rows: list[tuple[list[str], bool]]):
@@ -135,7 +135,8 @@ class DecodeOptions:
     grammar: bool = True  # "local" mode: keep to gcc's instruction grammar (asmgrammar.py), if the model has one
     memory_only: bool = False  # "local" mode, a baseline: the translation memory's nearest pieces, not the model's
     memory_stats: bool = False  # "local" mode: look every piece up in the memory to count seen pieces (evaluate.py)
-    memory_first: bool = False  # "local" mode: a piece whose prompt the memory holds is the memory's, the model writes the rest
+    memory_first: bool = False  # "local" mode: a piece the memory holds (exactly, or as a template) is the memory's,
+    #                             the model writes the rest
 
 
 def _search(opt: DecodeOptions) -> dict:
@@ -165,6 +166,7 @@ class Translator:
         self.style = pieces.PromptStyle.of(self.model.config)  # "local": how prompts are rewritten
         # "local": the model was trained on C lowered to one operation per statement (lower.py)
         self.lower = bool(getattr(self.model.config, "neuralcc_lower", False))
+        self.params = bool(getattr(self.model.config, "neuralcc_params", False))  # a piece per parameter (skeleton.py)
 
     # -- input checks ------------------------------------------------------------------
     def prepare(self, source: str, entry: str | None) -> tuple[str, str]:
@@ -342,7 +344,7 @@ class Translator:
 
             low = lower_unit(source)
             source, lowered = low.source, low.statements
-        skel = skeleton.build(source)
+        skel = skeleton.build(source, params=self.params)
         if len(skel.pieces) > asmtext.MAX_CHUNKS:
             raise SourceError(f"function '{entry}': its unit has {len(skel.pieces)} pieces of code, more than the "
                               f"model can name ({asmtext.MAX_CHUNKS})")
@@ -376,16 +378,16 @@ class Translator:
         if (opt.memory_only or opt.memory_first) and self.memory is None:
             raise SourceError("no translation memory beside this model (memory-<arch>.json.gz)")
         # pieces the memory writes: every one it has a piece for (the baseline), or those whose prompt it
-        # holds exactly (memory_first); the model writes the others
+        # holds exactly or as a template (memory_first); the model writes the others
         eos = self.tok.eos_token_id
         looked_up = [T.encode(self.tok, h.piece) + [eos] if h else [eos] for h in hits]
-        by_model = [r for r, h in enumerate(hits) if not opt.memory_only and not (opt.memory_first and h and h.exact)]
+        by_model = [r for r, h in enumerate(hits) if not opt.memory_only and not (opt.memory_first and h and h.sure)]
         outs = []
         for i in range(opt.n if opt.temperature > 0 and opt.beam <= 1 and by_model else 1):
             torch.manual_seed(opt.seed + i)
             ids = list(looked_up)
             if by_model:
-                grammars = [SlotGrammar(self.tok, [(list(names[r].values()), rows[r].role == "prologue")
+                grammars = [SlotGrammar(self.tok, [(list(names[r].values()), rows[r].role in ("prologue", "param"))
                                                    for r in by_model])] if self.style.rename else []
                 if operand_grammar is not None:
                     grammars.append(operand_grammar)

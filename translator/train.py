@@ -11,6 +11,7 @@ import random
 import shutil
 import sys
 import time
+from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -57,6 +58,9 @@ class TrainConfig:
     #                       (memory.py; session 7: not learnt in 45 minutes, see the model card)
     lower: bool = False  # "local" mode: the data's C is lowered to one operation per statement (lower.py,
     #                      lowerdata.py); the model's translations lower their input the same way
+    repeat_cap: int = 0  # "local" mode: train on a (prompt, piece) pair at most this often per epoch (0 = no cap).
+    #                      Synthetic kernels repeat their pieces: 20% of the pairs are distinct, and with a cap of 2
+    #                      an epoch is a third of the tokens, spent on the pieces that differ.
     position_heads: bool = True  # --init from a T5 without them: fix heads on their neighbours (model.py)
     bf16: bool = True  # autocast matmuls to bfloat16 (1.7x faster on this machine's AMX cores; weights stay fp32)
 
@@ -141,27 +145,52 @@ def batches(samples_iter, batch_tokens: int, pad_id: int):
             buf, n = [], 0
 
 
+def prompt_format(config) -> tuple:
+    """What decides a "local" model's prompts: two models that agree here read the same prompts."""
+    return tuple(bool(getattr(config, f"neuralcc_{k}", False)) for k in ("rename", "types", "typed_names", "lower", "params"))
+
+
 def sample_stream(tok, records, cfg: TrainConfig, mcfg: M.ModelConfig, style: PromptStyle, epoch: int, skip: int,
                   stats: dict, memory=None):
-    """Samples in a seeded per-epoch order; `skip` samples already consumed (resume)."""
+    """Samples in a seeded per-epoch order; `skip` samples already consumed (resume). With a repeat
+    cap the skipped ones are still built and counted, so a resumed run drops what the first run did."""
     pos = 0
     while True:
         order = list(range(len(records)))
         random.Random(cfg.seed * 1000 + epoch).shuffle(order)
+        times: Counter = Counter()  # (arch, prompt ids, piece ids) -> trained on this epoch
         for i in order:
             for arch in cfg.archs:
                 for opt in cfg.opts:
                     pos += 1
-                    if pos <= skip:
+                    if pos <= skip and not cfg.repeat_cap:
                         continue
                     s = D.make_sample(tok, records[i], arch, opt, cfg.mode, mcfg.max_source_tokens,
                                       mcfg.max_chunk_tokens if cfg.mode != "whole" else 2048, style, memory)
+                    if s is not None and cfg.repeat_cap:
+                        s = capped(s, times, cfg.repeat_cap)
+                    if pos <= skip:
+                        continue
                     if s is None or (cfg.max_chunks and len(s.tgts) - 1 > cfg.max_chunks):
                         stats["skipped"] += 1
                         continue
                     yield epoch, pos, s
         epoch += 1
         pos, skip = 0, 0
+
+
+def capped(s: D.Sample, times: Counter, cap: int) -> D.Sample | None:
+    """`s` without the pairs already trained on `cap` times ("local" samples: one target per input)."""
+    keep = []
+    for k, (src, tgt) in enumerate(zip(s.srcs, s.tgts)):
+        key = (s.arch, tuple(src), tuple(tgt))
+        if times[key] < cap:
+            times[key] += 1
+            keep.append(k)
+    if not keep:
+        return None
+    return D.Sample(s.uri, s.arch, s.opt, [s.srcs[k] for k in keep], [s.tgts[k] for k in keep], list(range(len(keep))),
+                    [s.tgt_prefix[k] for k in keep], [s.tgt_weight[k] for k in keep])
 
 
 def save_checkpoint(out: Path, model, tok, opt, state: dict) -> None:
@@ -261,10 +290,12 @@ def run(cfg: TrainConfig) -> int:
     else:
         tok = build_tokenizer(records, cfg.vocab_size)
         model = M.build(M.ModelConfig(), tok)
+    prompts_before = prompt_format(model.config)
     model.config.neuralcc_mode = cfg.mode
     model.config.neuralcc_rename = cfg.mode == "local" and cfg.rename
     model.config.neuralcc_types = cfg.mode == "local" and cfg.types
     model.config.neuralcc_lower = cfg.mode == "local" and cfg.lower
+    model.config.neuralcc_params = cfg.mode == "local" and any(r.get("params") for r in records)  # localdata --params
     model.config.neuralcc_typed_names = cfg.mode == "local" and cfg.rename and (
         cfg.typed_names or bool(getattr(model.config, "neuralcc_typed_names", False)))  # --init's kept
     if cfg.mode == "local":
@@ -277,7 +308,8 @@ def run(cfg: TrainConfig) -> int:
     if cfg.mode == "local":  # read beside each prompt by one trained with --memory
         memory = MemoryBuilder.from_records(records, cfg.archs, PromptStyle.of(model.config))
         frozen = memory.freeze()
-        older = load_memory(cfg.init) if cfg.init and not trainer else None
+        same = prompts_before == prompt_format(model.config)  # --init's keys are prompts this model will read
+        older = load_memory(cfg.init) if cfg.init and not trainer and same else None
         if older is not None:
             frozen = frozen.merged_over(older)  # fine-tuning keeps what --init knew
         frozen.save(out)  # copied into every checkpoint
