@@ -33,6 +33,17 @@ IF = "<x86-64><O0><chunks>if: if (VA < 5) {<sep>int VA;<sep>then <C4> else <C6> 
 IF_PIECE = "\tcmpl\t$4, @VA@(%rbp)\n\tjg\t<C6>\n"
 
 
+def test_a_table_keeps_its_order_and_its_signs():
+    table = "<x86-64><O0><chunks>data: static const int <FN>_tab[4] = {5, -7, 5, 7};<sep>static const int <FN>_tab[4];<sep>"
+    head = "\t.section\t.rodata\n\t.align 16\n<FN>_tab:\n"
+    mem = MemoryBuilder()
+    mem.add("x86-64", [(table, head + "\t.long\t5\n\t.long\t-7\n\t.long\t5\n\t.long\t7\n")])
+    other = table.replace("{5, -7, 5, 7}", "{1, -2, 3, 4}")  # the same key: 5 is the 2nd number, not the 1st
+    assert mem.lookup("x86-64", other).piece == head + "\t.long\t1\n\t.long\t-2\n\t.long\t3\n\t.long\t4\n"
+    signs = mem.lookup("x86-64", table.replace("-7", "7"))  # a sign is the number's: the same key
+    assert signs.piece == head + "\t.long\t5\n\t.long\t7\n\t.long\t5\n\t.long\t7\n"
+
+
 def test_a_template_writes_the_prompts_numbers_and_jump_targets_the_way_gcc_does():
     mem = MemoryBuilder()
     mem.add("x86-64", [(IF, IF_PIECE)])  # gcc tests `x < 5` as `x <= 4`
@@ -48,12 +59,13 @@ def test_a_template_writes_the_prompts_numbers_and_jump_targets_the_way_gcc_does
 
 
 def test_the_most_voted_template_answers_and_one_that_cannot_be_filled_is_passed_over():
-    shift = "<x86-64><O0><chunks>stmt: VA = VA * 8;<sep>int VA;<sep>"
+    shift = "<x86-64><O0><chunks>stmt: VA = VA * {};<sep>int VA;<sep>"
     mem = MemoryBuilder()
-    for k in (8, 16, 4):  # gcc shifts for a power of two
-        mem.add("x86-64", [(shift.replace("8", str(k)), f"\tsall\t${k.bit_length() - 1}, @VA@(%rbp)\n")])
-    assert mem.lookup("x86-64", shift.replace("8", "32")).piece == "\tsall\t$5, @VA@(%rbp)\n"
-    hit = mem.lookup("x86-64", shift.replace("8", "3"))  # no log2: the template is no answer
+    mem.add("x86-64", [(shift.format(8), "\tsall\t$3, @VA@(%rbp)\n")])  # (a literal 3 would do as well here)
+    for k in (16, 4):  # gcc shifts for a power of two: those two vote for log2
+        mem.add("x86-64", [(shift.format(k), f"\tsall\t${k.bit_length() - 1}, @VA@(%rbp)\n")])
+    assert mem.lookup("x86-64", shift.format(32)).piece == "\tsall\t$5, @VA@(%rbp)\n"
+    hit = mem.lookup("x86-64", shift.format(3))  # no log2: the template is no answer
     assert hit.level == "numbers" and hit.piece.startswith("\tsall")
 
 

@@ -48,8 +48,7 @@ EXACT_MARK, NEAR_MARK = "<sep>=", "<sep>~"
 def keys(prompt: str) -> tuple[str, ...]:
     """The prompt's key at each level of LEVELS (the prompt as the model reads it: style applied)."""
     statement = prompt.split("<sep>", 1)[0]
-    numbers = _NUMBER.sub("#", prompt)
-    return prompt, numbers, numbers, statement, _NUMBER.sub("#", statement)
+    return prompt, template_key(prompt), _NUMBER.sub("#", prompt), statement, _NUMBER.sub("#", statement)
 
 
 # -- templates: gcc's piece with the prompt's numbers as slots ------------------------------------------
@@ -61,7 +60,8 @@ def keys(prompt: str) -> tuple[str, ...]:
 _PIECE_NUMBER = re.compile(r"(?<![\w.%@])-?\d+\.\d+e[-+]\d+|(?<=<C)\d+(?=>)|(?<![\w.%@])-?\d+(?![\w.])")
 _ALIGN = re.compile(r"\.(p2|b)?align\b")  # alignment is the type's, never the prompt's
 _SLOT = re.compile("\x01(\\d+):(\\w+)\x02")
-_LITERAL = re.compile(r"<C(\d+)>|(?<![\w.])(\d+\.\d*(?:[eE][-+]?\d+)?|\d+[eE][-+]?\d+|\d+)")  # a jump target, or C's
+_LITERAL = re.compile(  # a jump target, or a C literal with its sign: `{3, -423}` is two numbers, not three
+    r"<C(\d+)>|(?<![\w.])(-?(?:\d+\.\d*(?:[eE][-+]?\d+)?|\d+[eE][-+]?\d+|\d+))")
 TRANSFORMS = {  # integer literal -> a number gcc writes for it
     "id": lambda n: n,
     "neg": lambda n: -n,
@@ -105,6 +105,13 @@ def prompt_numbers(prompt: str) -> list[int | float | Target]:
     return out
 
 
+def template_key(prompt: str) -> str:
+    """The prompt with each of its `prompt_numbers` written `#`: prompts with one key have their numbers
+    in the same places."""
+    head, sep, rest = prompt.partition("<chunks>")
+    return head + sep + _LITERAL.sub(lambda m: "<C#>" if m.group(1) else "#", rest) if sep else prompt
+
+
 def _apply(name: str, n: int | float | Target):
     if isinstance(n, Target):
         return n.n if name == "target" else None
@@ -113,14 +120,19 @@ def _apply(name: str, n: int | float | Target):
 
 
 def template_of(prompt: str, piece: str) -> str:
+    """`piece` with each number written as the first explanation found: the transforms in their order,
+    each tried on the prompt's numbers from the one after the number used last (gcc writes a table, a
+    call's arguments, in the C's order), then from the start."""
     nums = prompt_numbers(prompt)
+    after = [0]
 
     def slot(m):
         v = m.group(0) if "e" in m.group(0) else int(m.group(0))
         names = ("target",) if m.string[m.start() - 2: m.start()] == "<C" else (*TRANSFORMS, *FLOAT_TRANSFORMS)
         for name in names:
-            for k, n in enumerate(nums):
-                if _apply(name, n) == v:
+            for k in [*range(after[0], len(nums)), *range(after[0])]:
+                if _apply(name, nums[k]) == v:
+                    after[0] = k + 1
                     return f"\x01{k}:{name}\x02"
         return m.group(0)
 
