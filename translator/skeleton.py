@@ -105,7 +105,8 @@ class _Walker:
         self.src = src_lines
         self.func = func
         self.pieces: list[Piece] = []
-        self.loops: list[tuple[list, list]] = []  # (break fixups, continue fixups) per loop/switch
+        self.loops: list[tuple[list, list | None, dict | None]] = []  # per loop/switch: break fixups, continue
+        #   fixups (None: a switch), and the `if (c) break;` / `if (c) continue;` moved out of line (see if_)
         self.epilogue_refs: list[Piece] = []
 
     def text(self, line: int) -> str:
@@ -172,6 +173,14 @@ class _Walker:
                               "are not supported by the translator's layout")
 
     def if_(self, node) -> None:
+        lone = _lone_jump(node.iftrue) if node.iffalse is None else None
+        if lone is not None and self.loops and self.loops[-1][1] is not None:
+            # gcc -O0 lays `if (c) break;` and `if (c) continue;` out of line: the `if` jumps to a block
+            # (just `nop`) put where the jump lands, at the loop's exit or its continue point
+            cond = self.add("if", node, names_of=node.cond)
+            cond.targets["else"] = self.here
+            self.loops[-1][2]["break" if isinstance(lone, c_ast.Break) else "continue"].append((lone, cond))
+            return
         cond = self.add("if", node, names_of=node.cond)
         cond.targets["then"] = self.here
         self.stmt(node.iftrue)
@@ -186,15 +195,33 @@ class _Walker:
             cond.targets["else"] = self.here
 
     def _loop(self, body):
-        breaks, conts = [], []
-        self.loops.append((breaks, conts))
+        breaks, conts, moved = [], [], {"break": [], "continue": []}
+        self.loops.append((breaks, conts, moved))
         start = self.here
         self.stmt(body)
         self.loops.pop()
-        return start, breaks, conts
+        self._place(moved["continue"], "continue", "next", start)  # where the loop continues: next comes
+        return start, breaks, conts, moved
 
-    def _close(self, test: Piece, breaks: list, conts: list, cont_at: int) -> None:
-        """A loop's test falls out to, and its breaks jump to, whatever follows; continues go to `cont_at`."""
+    def _place(self, moved: list, role: str, target: str, start: int) -> None:
+        """The out-of-line blocks of `if (c) break;` / `if (c) continue;` here: each `if` jumps to its
+        block, the blocks fall through to what follows them, and the piece before them jumps over them."""
+        if not moved:
+            return
+        before = self.pieces[-1] if self.here > start else None
+        blocks = []
+        for node, cond in moved:
+            cond.targets["then"] = self.here
+            blocks.append(self.add(role, node))
+        for p in blocks:
+            p.targets[target] = self.here
+        if before is not None:
+            before.targets["over"] = self.here
+
+    def _close(self, test: Piece, breaks: list, conts: list, cont_at: int, moved: dict) -> None:
+        """A loop's test falls out to, and its breaks jump to, whatever follows (after the loop's moved
+        `if (c) break;` blocks); continues go to `cont_at`."""
+        self._place(moved["break"], "break", "exit", self.here)
         test.targets["exit"] = self.here
         for p in breaks:
             p.targets["exit"] = self.here
@@ -204,35 +231,35 @@ class _Walker:
     def for_(self, node) -> None:
         line = node.coord.line
         init = self.add("for-init", node, line, names_of=node.init)
-        start, breaks, conts = self._loop(node.stmt)
+        start, breaks, conts, moved = self._loop(node.stmt)
         step = None
         if node.next is not None:
             step = self.add("for-step", node, line, names_of=node.next)
         test = self.add("for-test", node, line, names_of=node.cond)
         init.targets["test"] = self.here - 1
         test.targets["body"] = start
-        self._close(test, breaks, conts, self.here - 2 if step is not None else self.here - 1)
+        self._close(test, breaks, conts, self.here - 2 if step is not None else self.here - 1, moved)
 
     def while_(self, node) -> None:
         line = node.coord.line
         entry = self.add("while-entry", node, line, names_of=node.cond)
-        start, breaks, conts = self._loop(node.stmt)
+        start, breaks, conts, moved = self._loop(node.stmt)
         self.add("while-test", node, line, names_of=node.cond)
         entry.targets["test"] = self.here - 1
         self.pieces[-1].targets["body"] = start
-        self._close(self.pieces[-1], breaks, conts, self.here - 1)
+        self._close(self.pieces[-1], breaks, conts, self.here - 1, moved)
 
     def do_(self, node) -> None:
-        start, breaks, conts = self._loop(node.stmt)
+        start, breaks, conts, moved = self._loop(node.stmt)
         line = node.cond.coord.line if node.cond is not None and node.cond.coord else node.coord.line
         self.add("do-test", node, line, names_of=node.cond)
         self.pieces[-1].targets["body"] = start
-        self._close(self.pieces[-1], breaks, conts, self.here - 1)
+        self._close(self.pieces[-1], breaks, conts, self.here - 1, moved)
 
     def switch(self, node) -> None:
         sw = self.add("switch", node, names_of=node.cond)
         breaks: list = []
-        self.loops.append((breaks, None))
+        self.loops.append((breaks, None, None))
         cases: list[tuple[str, int]] = []
         items = node.stmt.block_items if isinstance(node.stmt, c_ast.Compound) else [node.stmt]
         for item in items or []:
@@ -250,6 +277,13 @@ class _Walker:
         sw.targets["exit"] = self.here
         for p in breaks:
             p.targets["exit"] = self.here
+
+
+def _lone_jump(node):
+    """The break or continue that is all of `node` (`break;`, `{ break; }`), else None."""
+    while isinstance(node, c_ast.Compound) and node.block_items and len(node.block_items) == 1:
+        node = node.block_items[0]
+    return node if isinstance(node, (c_ast.Break, c_ast.Continue)) else None
 
 
 def _decl_text(decl: c_ast.Decl) -> str:
