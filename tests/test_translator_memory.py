@@ -236,4 +236,8 @@ def test_more_local_data_extends_a_models_memory_without_training(tmp_path):
     for prompt, piece in D.canonical_pieces(rec, "x86-64", style):
         assert mem.lookup("x86-64", prompt).piece == piece  # gcd's pieces are in it now
     assert mem.lookup("x86-64", P).piece == ADD3  # and what it held before is kept
+    assert memory_main(["--model", str(model_dir), "--data", str(data_dir), "--arch", "x86-64", "--fresh"]) == 0
+    mem = Memory.load(model_dir)
+    assert mem.lookup("x86-64", P) is None  # --fresh: gcd's pieces alone
+    assert all(mem.lookup("x86-64", p).piece == t for p, t in D.canonical_pieces(rec, "x86-64", style))
     assert memory_main(["--model", str(tmp_path / "none"), "--data", str(data_dir)]) == 2

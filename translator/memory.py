@@ -305,8 +305,8 @@ def load_if_any(model_dir: str | Path) -> Memory | None:
 
 
 def main(argv=None) -> int:
-    """`python -m neuralcc.translator.memory --model DIR --data LOCAL_DIR...`: add the training split of more
-    "local" records (localdata.py's output) to the memory beside a model, without training it."""
+    """`python -m neuralcc.translator.memory --model DIR --data LOCAL_DIR... [--fresh]`: add the training split
+    of more "local" records (localdata.py's output) to the memory beside a model, without training it."""
     import argparse
     from types import SimpleNamespace
     import sys
@@ -318,6 +318,9 @@ def main(argv=None) -> int:
     ap.add_argument("--model", required=True, help="model directory; its memory files are rewritten")
     ap.add_argument("--data", required=True, nargs="+", help="local-mode record directories")
     ap.add_argument("--arch", nargs="+", default=["x86-64", "aarch64"])
+    ap.add_argument("--fresh", action="store_true",
+                    help="replace the model's memory instead of adding to it (after the key format changed, or to "
+                         "drop data of another layout)")
     args = ap.parse_args(argv)
     model_dir = Path(args.model)
     if not (model_dir / "config.json").is_file():
@@ -329,7 +332,7 @@ def main(argv=None) -> int:
         return 2
     records = list(D.iter_records(args.data, "train"))
     memory = MemoryBuilder.from_records(records, args.arch, PromptStyle.of(SimpleNamespace(**config))).freeze()
-    older = load_if_any(model_dir)
+    older = None if args.fresh else load_if_any(model_dir)
     if older is not None:
         memory = memory.merged_over(older)
     memory.save(model_dir)
