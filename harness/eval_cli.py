@@ -95,10 +95,7 @@ def eval_command(args) -> int:
     runs = [(out, cfg)]
     if args.default_run:  # every figure beside the trivial baselines, on the same benchmarks
         from dataclasses import replace
-        baselines = [("return0", "return0"), ("arg0", "arg0")]
-        kind, _, model_dir = args.translator.partition(":")
-        if kind == "model" and has_memory(model_dir or None):  # and what its memory does alone
-            baselines.append(("memory", f"memory:{model_dir}" if model_dir else "memory"))
+        baselines = comparisons(args.translator, has_memory)
         runs = [(out / name, replace(cfg, translator=t)) for name, t in [("model", args.translator), *baselines]]
     try:
         make_translator(cfg.translator, cfg.prompt, cfg.model_name, cfg.temperature)  # fail fast on a bad spec
@@ -116,6 +113,17 @@ def eval_command(args) -> int:
         print(md_path.read_text())
         print(f"report: {html_path}")
     return 0
+
+
+def comparisons(translator: str, has_memory) -> list[tuple[str, str]]:
+    """What `--default-run` prints beside `translator`, as (run name, translator): the trivial baselines,
+    and for a model with a translation memory, the memory alone and the model with it."""
+    out = [("return0", "return0"), ("arg0", "arg0")]
+    kind, _, model_dir = translator.partition(":")
+    if kind == "model" and has_memory(model_dir or None):
+        suffix = f":{model_dir}" if model_dir else ""
+        out += [("memory", "memory" + suffix), ("model+memory", "model+memory" + suffix)]
+    return out
 
 
 def report_command(args) -> int:
