@@ -200,6 +200,26 @@ def test_training_saves_the_memory_and_only_a_memory_trained_model_reads_it(tmp_
     assert hit.exact and encoder_ids(rag.tok, prompt, hit, 640) != encoder_ids(rag.tok, prompt, None, 640)
 
 
+def test_a_resumed_fine_tuning_keeps_the_init_models_memory(tmp_path):
+    from neuralcc.translator.__main__ import main as cli_main
+
+    from test_translator_local import POOL_A, _combos, _write_split
+
+    recs = [_local_record(src, name, ("x86-64",))[0] for name, src in _combos(POOL_A, "fa")[:4]]
+    _write_split(tmp_path / "a", recs[:2], "train")
+    _write_split(tmp_path / "b", recs[2:], "train")
+    common = ["--mode", "local", "--arch", "x86-64", "--batch-tokens", "300", "--eval-minutes", "0", "--no-bf16"]
+    assert cli_main(["train", "--out", str(tmp_path / "base"), "--data", str(tmp_path / "a"), "--steps", "1", *common]) == 0
+    tuned = ["train", "--out", str(tmp_path / "ft"), "--data", str(tmp_path / "b"), *common,
+             "--init", str(tmp_path / "base" / "checkpoint")]
+    assert cli_main([*tuned, "--steps", "1"]) == 0
+    assert cli_main([*tuned, "--steps", "2", "--resume"]) == 0
+    tr = Translator(tmp_path / "ft" / "checkpoint")
+    for rec in recs:  # the base model's functions and the new ones
+        for prompt, piece in D.canonical_pieces(rec, "x86-64", tr.style):
+            assert tr.memory.lookup("x86-64", prompt).piece == piece
+
+
 def test_memory_first_takes_held_pieces_from_the_memory_and_has_the_model_write_the_rest(memory_translator):
     first = DecodeOptions(memory_first=True)
     gcd = (KERNELS / "gcd.c").read_text()

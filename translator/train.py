@@ -309,7 +309,10 @@ def run(cfg: TrainConfig) -> int:
         memory = MemoryBuilder.from_records(records, cfg.archs, PromptStyle.of(model.config))
         frozen = memory.freeze()
         same = prompts_before == prompt_format(model.config)  # --init's keys are prompts this model will read
-        older = load_memory(cfg.init) if cfg.init and not trainer and same else None
+        if trainer:  # resumed: the memory this run saved when it started already holds --init's
+            older = load_memory(out)
+        else:
+            older = load_memory(cfg.init) if cfg.init and same else None
         if older is not None:
             frozen = frozen.merged_over(older)  # fine-tuning keeps what --init knew
         frozen.save(out)  # copied into every checkpoint
