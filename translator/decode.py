@@ -55,8 +55,9 @@ class SlotGrammar(LogitsProcessor):
     """"local" mode with canonical names: a stack slot `@V?@` may only name one of the row's own
     variables (VA, VB, ... of its prompt; with typed names the type code after the letter is the
     variable's own: VAq, never VAi), and a prologue (or a parameter's piece) ends once every parameter
-    is stored: after the line that stores the last one, no new line may start. Without it the model went on storing
-    a parameter that does not exist (`movl %ecx, @VE@(%rbp)` after VD) in most functions."""
+    is stored: after the line that stores the last one, no new line may start. Without it the model
+    went on storing a parameter that does not exist (`movl %ecx, @VE@(%rbp)` after VD) in most
+    functions."""
 
     def __init__(self, tok, rows: list[tuple[list[str], bool]]):
         ids = lambda t: tok.convert_tokens_to_ids(t)

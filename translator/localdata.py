@@ -14,6 +14,7 @@ import gzip
 import json
 import sys
 from collections import Counter
+from functools import partial
 from multiprocessing import Pool
 from pathlib import Path
 
@@ -72,11 +73,6 @@ def convert_record(rec: dict, archs=("x86-64", "aarch64"), params: bool = False)
     return out, why
 
 
-def _job(job):
-    rec, params = job
-    return convert_record(rec, params=params)
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m neuralcc.translator.localdata", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -92,7 +88,8 @@ def main(argv=None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     counts, shard, fh, n = Counter(), 0, None, 0
     with Pool(args.workers) as pool:
-        for rec, why in tqdm(pool.imap(_job, ((r, args.params) for r in read_shards(args.data)), chunksize=16), desc="pieces", mininterval=10):
+        jobs = pool.imap(partial(convert_record, params=args.params), read_shards(args.data), chunksize=16)
+        for rec, why in tqdm(jobs, desc="pieces", mininterval=10):
             counts.update(why)
             if rec is None or not rec["pieces"]:
                 continue

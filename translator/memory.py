@@ -57,7 +57,7 @@ def keys(prompt: str) -> tuple[str, ...]:
 # function of it (gcc compares `x < 5` as `x <= 4`, subtracts 5 as `$-5`, shifts for `* 8`), or as the
 # literal when nothing explains it; jump targets `<C12>` are numbers of the prompt too. Each training
 # piece votes for its own template and the most common one answers for the key.
-_PIECE_NUMBER = re.compile(r"(?<![\w.%@])-?\d+\.\d+e[-+]\d+|(?<=<C)\d+(?=>)|(?<![\w.%@])-?\d+(?![\w.])")
+_PIECE_NUMBER = re.compile(r"(?<![\w.%@])-?\d+\.\d+e[-+]\d+|(?<=<C)(?P<target>\d+)(?=>)|(?<![\w.%@])-?\d+(?![\w.])")
 _ALIGN = re.compile(r"\.(p2|b)?align\b")  # alignment is the type's, never the prompt's
 _SLOT = re.compile("\x01(\\d+):(\\w+)\x02")
 _LITERAL = re.compile(  # a jump target, or a C literal with its sign: `{3, -423}` is two numbers, not three
@@ -128,7 +128,7 @@ def template_of(prompt: str, piece: str) -> str:
 
     def slot(m):
         v = m.group(0) if "e" in m.group(0) else int(m.group(0))
-        names = ("target",) if m.string[m.start() - 2: m.start()] == "<C" else (*TRANSFORMS, *FLOAT_TRANSFORMS)
+        names = ("target",) if m.group("target") else (*TRANSFORMS, *FLOAT_TRANSFORMS)
         for name in names:
             for k in [*range(after[0], len(nums)), *range(after[0])]:
                 if _apply(name, nums[k]) == v:
@@ -183,6 +183,12 @@ class Hit:
         return self.level in ("exact", "template")
 
 
+def _answer(level: str, stored: str, prompt: str) -> Hit | None:
+    """A level's stored piece as the answer for `prompt` (a template filled with its numbers)."""
+    piece = instantiate(stored, prompt) if level == "template" else stored
+    return Hit(level, piece) if piece is not None else None
+
+
 class Memory:
     """arch -> level -> key -> piece. Read from a model directory one arch at a time, when first
     looked up (a translation for one arch reads only that arch's file)."""
@@ -209,10 +215,9 @@ class Memory:
         levels = self.levels(arch)
         for level, key in zip(LEVELS, keys(prompt)):
             piece = (levels.get(level) or {}).get(key)
-            if piece is not None and level == "template":
-                piece = instantiate(piece, prompt)
-            if piece is not None:
-                return Hit(level, piece)
+            hit = _answer(level, piece, prompt) if piece is not None else None
+            if hit is not None:
+                return hit
         return None
 
     def save(self, model_dir: str | Path) -> None:
@@ -278,10 +283,9 @@ class MemoryBuilder:
             counts = levels.get(level, {}).get(key)
             if counts:
                 piece = _best(counts, own.get((level, key)) if own else None)
-                if piece is not None and level == "template":
-                    piece = instantiate(piece, prompt)
-                if piece is not None:
-                    return Hit(level, piece)
+                hit = _answer(level, piece, prompt) if piece is not None else None
+                if hit is not None:
+                    return hit
         return None
 
     def freeze(self) -> Memory:

@@ -173,15 +173,14 @@ class _Walker:
                               "are not supported by the translator's layout")
 
     def if_(self, node) -> None:
+        cond = self.add("if", node, names_of=node.cond)
         lone = _lone_jump(node.iftrue) if node.iffalse is None else None
         if lone is not None and self.loops and self.loops[-1][1] is not None:
             # gcc -O0 lays `if (c) break;` and `if (c) continue;` out of line: the `if` jumps to a block
             # (just `nop`) put where the jump lands, at the loop's exit or its continue point
-            cond = self.add("if", node, names_of=node.cond)
             cond.targets["else"] = self.here
             self.loops[-1][2]["break" if isinstance(lone, c_ast.Break) else "continue"].append((lone, cond))
             return
-        cond = self.add("if", node, names_of=node.cond)
         cond.targets["then"] = self.here
         self.stmt(node.iftrue)
         if node.iffalse is not None:
