@@ -192,8 +192,8 @@ def piece_targets(rec: dict, arch: str, opt: str, skel: Skeleton) -> list[str | 
             used = set(re.findall(r"<C\d+>", text))
             out[piece.index] = text if used <= allowed else None
         params = [p for p in skel.pieces[f.first: f.last + 1] if p.role == "param"]
-        if params:
-            parts = split_prologue(out[f.first] or "", [p.names[0] for p in params], arch)
+        if params and out[f.first] is not None:  # a prologue left out leaves its parameters out too
+            parts = split_prologue(out[f.first], [p.names[0] for p in params], arch)
             if parts is None:
                 return None
             for p, part in zip([skel.pieces[f.first]] + params, parts):
