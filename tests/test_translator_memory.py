@@ -58,6 +58,48 @@ def test_a_template_writes_the_prompts_numbers_and_jump_targets_the_way_gcc_does
     assert got == "\tfmov\ts0, 7.5e-1\n\t.align\t2\n.LC0:\n\t.word\t1061158912\n"  # 0.75f's bits; .align kept
 
 
+def test_a_template_is_kept_to_literals_that_fit_the_same_instructions():
+    """AArch64 compares with 7 in the instruction but builds 70000 with mov/movk first (immediates.py):
+    one template never answers for the other, and the mov/movk template writes any large number's chunks."""
+    cmp = "<aarch64><O0><chunks>if: if (VA <= {}) {{<sep>int VA;<sep>then <C4> else <C6> next <C4>"
+    small = "\tldr\tw0, [sp, @VA@]\n\tcmp\tw0, {}\n\tbgt\t<C6>\n"
+    large = "\tldr\tw1, [sp, @VA@]\n\tmov\tw0, {}\n\tmovk\tw0, {}, lsl 16\n\tcmp\tw1, w0\n\tbgt\t<C6>\n"
+    mem = MemoryBuilder()
+    mem.add("aarch64", [(cmp.format(7), small.format(7))])
+    assert mem.lookup("aarch64", cmp.format(70000)) is None or mem.lookup("aarch64", cmp.format(70000)).level != "template"
+    mem.add("aarch64", [(cmp.format(569145), large.format(44857, "0x8"))])  # gcc's own code for 569145
+    hit = mem.freeze().lookup("aarch64", cmp.format(251071))
+    assert hit.level == "template" and hit.piece == large.format(54463, "0x3")  # 251071 = 0x3d4bf
+    negative = mem.lookup("aarch64", cmp.format(-128370)).piece  # the same kind: its chunks of 0xfffe0a8e
+    assert negative == large.format(2702, "0xfffe")
+    assert mem.lookup("aarch64", cmp.format(3)).piece == small.format(3)  # 3 and 7 fit the same instructions
+
+
+def test_a_jump_that_falls_through_is_not_a_template_for_one_that_jumps():
+    test = "<x86-64><O0><chunks>for-test: for (int VA = 0; VA < VB; VA++) {{<sep>int VA; int VB;<sep>body <C{}> exit <C{}> next <C{}>"
+    compare = "\tmovl\t@VA@(%rbp), %eax\n\tcmpl\t@VB@(%rbp), %eax\n\tjl\t<C{}>\n"
+    mem = MemoryBuilder()
+    mem.add("x86-64", [(test.format(3, 9, 9), compare.format(3))])  # the loop's exit is the next piece
+    assert mem.lookup("x86-64", test.format(4, 12, 12)).piece == compare.format(4)
+    assert mem.lookup("x86-64", test.format(4, 12, 11)).level != "template"  # here it needs a `jmp <C12>`
+    mem.add("x86-64", [(test.format(5, 20, 19), compare.format(5) + "\tjmp\t<C20>\n")])
+    assert mem.lookup("x86-64", test.format(4, 12, 11)).piece == compare.format(4) + "\tjmp\t<C12>\n"
+
+
+def test_a_piece_of_another_statement_jumps_to_the_prompts_own_targets():
+    """Below the template level the numbers are another statement's, but its jump targets are still the
+    prompt's: the k-th target of the piece found becomes the k-th of the prompt (not `<C6>` of the
+    function the piece came from), and pieces differing only in their targets vote together."""
+    mem = MemoryBuilder()
+    mem.add("x86-64", [(IF, IF_PIECE)])
+    other = IF.replace("int VA", "long VA").replace("C4", "C11").replace("C6", "C13")
+    hit = mem.lookup("x86-64", other)
+    assert hit.level == "statement" and hit.piece == "\tcmpl\t$4, @VA@(%rbp)\n\tjg\t<C13>\n"
+    for a, b in ((7, 9), (20, 21)):  # two more functions, another piece: it outvotes IF_PIECE
+        mem.add("x86-64", [(IF.replace("C4", f"C{a}").replace("C6", f"C{b}"), f"\tcmpl\t$4, @VA@(%rbp)\n\tjle\t<C{a}>\n")])
+    assert mem.freeze().lookup("x86-64", other).piece == "\tcmpl\t$4, @VA@(%rbp)\n\tjle\t<C11>\n"
+
+
 def test_the_most_voted_template_answers_and_one_that_cannot_be_filled_is_passed_over():
     shift = "<x86-64><O0><chunks>stmt: VA = VA * {};<sep>int VA;<sep>"
     mem = MemoryBuilder()

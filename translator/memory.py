@@ -32,8 +32,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import tokenizer as T
+from .immediates import literal_class
 
 PATTERN = "memory-*.json.gz"
+VERSION = 2  # 2: template keys name each literal's kind (immediates.py) and which jump targets are one;
+#               pieces of a near key have their jump targets written as the prompt's (template_of)
 
 
 def file_name(arch: str) -> str:
@@ -57,24 +60,42 @@ def keys(prompt: str) -> tuple[str, ...]:
 # function of it (gcc compares `x < 5` as `x <= 4`, subtracts 5 as `$-5`, shifts for `* 8`), or as the
 # literal when nothing explains it; jump targets `<C12>` are numbers of the prompt too. Each training
 # piece votes for its own template and the most common one answers for the key.
-_PIECE_NUMBER = re.compile(r"(?<![\w.%@])-?\d+\.\d+e[-+]\d+|(?<=<C)(?P<target>\d+)(?=>)|(?<![\w.%@])-?\d+(?![\w.])")
+_PIECE_NUMBER = re.compile(r"(?<![\w.%@])-?\d+\.\d+e[-+]\d+|(?<=<C)(?P<target>\d+)(?=>)|(?<![\w.%@])0x[0-9a-f]+(?![\w.])"
+                           r"|(?<![\w.%@])-?\d+(?![\w.])")
 _ALIGN = re.compile(r"\.(p2|b)?align\b")  # alignment is the type's, never the prompt's
-_SLOT = re.compile("\x01(\\d+):(\\w+)\x02")
+_SLOT = re.compile("\x01(\\d+):([\\w.]+)\x02")
 _LITERAL = re.compile(  # a jump target, or a C literal with its sign: `{3, -423}` is two numbers, not three
     r"<C(\d+)>|(?<![\w.])(-?(?:\d+\.\d*(?:[eE][-+]?\d+)?|\d+[eE][-+]?\d+|\d+))")
-TRANSFORMS = {  # integer literal -> a number gcc writes for it
+_U64 = (1 << 64) - 1
+_BASE = {  # integer literal -> the number gcc computes with
     "id": lambda n: n,
     "neg": lambda n: -n,
     "dec": lambda n: n - 1,
     "inc": lambda n: n + 1,
-    "u32": lambda n: -n & 0xFFFFFFFF,  # a negated constant as a 32-bit unsigned immediate
-    "log2": lambda n: n.bit_length() - 1 if n > 0 and n & (n - 1) == 0 else None,
 }
-FLOAT_TRANSFORMS = {  # floating literal -> the words of its pooled constant (`.long`)
-    "f32": lambda x: struct.unpack("<I", struct.pack("<f", x))[0],
-    "f64lo": lambda x: struct.unpack("<II", struct.pack("<d", x))[0],
-    "f64hi": lambda x: struct.unpack("<II", struct.pack("<d", x))[1],
+_CHUNKS = {  # a number -> how an AArch64 mov/movk sequence writes one 16-bit chunk of it
+    "lo16": lambda p: p & 0xFFFF,  # `mov w0, 31064`
+    "lo16n": lambda p: (p & 0xFFFF) - 0x10000,  # `mov x0, -4464` (movn: the chunks above are all ones)
+    "hi16": lambda p: hex(p >> 16 & 0xFFFF),  # `movk w0, 0x3, lsl 16`
+    "hw2": lambda p: hex(p >> 32 & 0xFFFF),
+    "hw3": lambda p: hex(p >> 48 & 0xFFFF),
+}
+TRANSFORMS = {  # integer literal -> a number gcc writes for it
+    **_BASE,
+    "u32": lambda n: -n & 0xFFFFFFFF,  # a negated constant as a 32-bit unsigned immediate
+    "s32": lambda n: (n + (1 << 31) & 0xFFFFFFFF) - (1 << 31),  # an unsigned int constant as a signed one
+    "log2": lambda n: n.bit_length() - 1 if n > 0 and n & (n - 1) == 0 else None,
+    **{f"{b}.{c}": (lambda n, b=b, c=c: _CHUNKS[c](_BASE[b](n) & _U64)) for b in _BASE for c in _CHUNKS},
+}
+_F32 = lambda x: struct.unpack("<I", struct.pack("<f", x))[0]
+_F64 = lambda x: struct.unpack("<Q", struct.pack("<d", x))[0]
+FLOAT_TRANSFORMS = {  # floating literal -> the words of its pooled constant (`.long`), or its bits by chunk
+    "f32": _F32,
+    "f64lo": lambda x: _F64(x) & 0xFFFFFFFF,
+    "f64hi": lambda x: _F64(x) >> 32,
     "fimm": lambda x: _gcc_float(x),  # AArch64 `fmov d0, 7.5e-1`
+    **{f"f32.{c}": (lambda x, c=c: _CHUNKS[c](_F32(x))) for c in ("lo16", "hi16")},  # `mov w0, ..; fmov s1, w0`
+    **{f"f64.{c}": (lambda x, c=c: _CHUNKS[c](_F64(x))) for c in _CHUNKS},
 }
 
 
@@ -93,60 +114,90 @@ class Target:
     n: int
 
 
+def _literal(m: re.Match) -> int | float | Target:
+    if m.group(1):
+        return Target(int(m.group(1)))
+    text = m.group(2)
+    return float(text) if "." in text or "e" in text.lower() else int(text)
+
+
 def prompt_numbers(prompt: str) -> list[int | float | Target]:
     """The jump targets and literals after the `<arch><opt><chunks>` header, in order (floating
     literals as floats)."""
-    out = []
-    for m in _LITERAL.finditer(prompt.split("<chunks>", 1)[-1]):
-        if m.group(1):
-            out.append(Target(int(m.group(1))))
-        else:
-            out.append(float(m.group(2)) if "." in m.group(2) or "e" in m.group(2).lower() else int(m.group(2)))
-    return out
+    return [_literal(m) for m in _LITERAL.finditer(prompt.split("<chunks>", 1)[-1])]
 
 
 def template_key(prompt: str) -> str:
-    """The prompt with each of its `prompt_numbers` written `#`: prompts with one key have their numbers
-    in the same places."""
+    """The prompt with each of its `prompt_numbers` written `#` and the instructions it fits in
+    (immediates.py: `x + 7` and `x + 70000` are different code on AArch64), each jump target `<C#k>`
+    with k its first place among the targets (an "exit" that is also "next" is a fall-through, no jump):
+    prompts with one key have their numbers in the same places and of the same kind."""
     head, sep, rest = prompt.partition("<chunks>")
-    return head + sep + _LITERAL.sub(lambda m: "<C#>" if m.group(1) else "#", rest) if sep else prompt
+    if not sep:
+        return prompt
+    arch = head[1:].split(">", 1)[0]
+    targets: list[int] = []
+
+    def abstract(m: re.Match) -> str:
+        n = _literal(m)
+        if isinstance(n, Target):
+            if n.n not in targets:
+                targets.append(n.n)
+            return f"<C#{targets.index(n.n)}>"
+        return "#" + literal_class(arch, n)
+
+    return head + sep + _LITERAL.sub(abstract, rest)
 
 
 def _apply(name: str, n: int | float | Target):
     if isinstance(n, Target):
         return n.n if name == "target" else None
     table = FLOAT_TRANSFORMS if isinstance(n, float) else TRANSFORMS
-    return table[name](n) if name in table else None
+    try:
+        return table[name](n) if name in table else None
+    except (OverflowError, struct.error):  # a double beyond float's range has no f32 bits
+        return None
 
 
-def template_of(prompt: str, piece: str) -> str:
+def template_of(prompt: str, piece: str, numbers: bool = True) -> str:
     """`piece` with each number written as the first explanation found: the transforms in their order,
     each tried on the prompt's numbers from the one after the number used last (gcc writes a table, a
-    call's arguments, in the C's order), then from the start."""
+    call's arguments, in the C's order), then from the start. A jump target is written as the prompt's
+    j-th target. `numbers=False`: the jump targets only (the numbers of another statement's piece
+    explain nothing)."""
     nums = prompt_numbers(prompt)
+    targets = [n.n for n in nums if isinstance(n, Target)]
     after = [0]
 
     def slot(m):
-        v = m.group(0) if "e" in m.group(0) else int(m.group(0))
-        names = ("target",) if m.group("target") else (*TRANSFORMS, *FLOAT_TRANSFORMS)
-        for name in names:
+        text = m.group(0)
+        if m.group("target"):
+            return f"\x01{targets.index(int(text))}:target\x02" if int(text) in targets else text
+        if not numbers:
+            return text
+        v = text if "e" in text or text.startswith("0x") else int(text)  # floats and hex chunks compare as text
+        for name in (*TRANSFORMS, *FLOAT_TRANSFORMS):
             for k in [*range(after[0], len(nums)), *range(after[0])]:
                 if _apply(name, nums[k]) == v:
                     after[0] = k + 1
                     return f"\x01{k}:{name}\x02"
-        return m.group(0)
+        return text
 
     return "".join(line if _ALIGN.search(line) else _PIECE_NUMBER.sub(slot, line) for line in piece.splitlines(True))
 
 
 def instantiate(template: str, prompt: str) -> str | None:
-    """The template's piece for `prompt`; None if a slot names a number the prompt lacks."""
+    """The template's piece for `prompt`; None if a slot names a number or a jump target the prompt lacks."""
     nums = prompt_numbers(prompt)
+    targets = [n.n for n in nums if isinstance(n, Target)]
     missing = []
 
     def fill(m):
         k, name = int(m.group(1)), m.group(2)
-        v = _apply(name, nums[k]) if k < len(nums) else None
+        if name == "target":
+            v = targets[k] if k < len(targets) else None
+        else:
+            v = _apply(name, nums[k]) if k < len(nums) else None
         if v is None:
             missing.append(m.group(0))
             return ""
@@ -183,9 +234,18 @@ class Hit:
         return self.level in ("exact", "template")
 
 
+def _stored(level: str, prompt: str, piece: str) -> str:
+    """What a level keeps of gcc's piece for `prompt`: the piece itself for its exact prompt, a template
+    (numbers and jump targets from the prompt's) for a template key, the jump targets written as the
+    prompt's for a key of several statements."""
+    if level == "exact":
+        return piece
+    return template_of(prompt, piece, numbers=level == "template")
+
+
 def _answer(level: str, stored: str, prompt: str) -> Hit | None:
-    """A level's stored piece as the answer for `prompt` (a template filled with its numbers)."""
-    piece = instantiate(stored, prompt) if level == "template" else stored
+    """A level's stored piece as the answer for `prompt` (a template filled with its numbers and targets)."""
+    piece = stored if level == "exact" else instantiate(stored, prompt)
     return Hit(level, piece) if piece is not None else None
 
 
@@ -202,8 +262,9 @@ class Memory:
             with gzip.open(self.model_dir / file_name(arch), "rt", encoding="utf-8") as f:
                 raw = json.load(f)
             pieces = raw["pieces"]
+            current = raw.get("version", 1) >= VERSION  # older template keys did not say the literals' kind
             self.table[arch] = {level: {k: pieces[i] for k, i in raw["levels"].get(level, {}).items()}
-                                for level in LEVELS}
+                                for level in LEVELS if current or level != "template"}
         return self.table.get(arch) or {}
 
     def arches(self) -> list[str]:
@@ -231,7 +292,7 @@ class Memory:
                 out[level] = {k: index.setdefault(p, len(index)) for k, p in sorted(keyed.items())
                               if level in ("exact", "statement") or "#" in k}
             with gzip.open(Path(model_dir) / file_name(arch), "wt", encoding="utf-8", compresslevel=9) as f:
-                json.dump({"version": 1, "arch": arch, "pieces": sorted(index, key=index.get), "levels": out}, f)
+                json.dump({"version": VERSION, "arch": arch, "pieces": sorted(index, key=index.get), "levels": out}, f)
 
     @classmethod
     def load(cls, model_dir: str | Path) -> "Memory":
@@ -258,7 +319,7 @@ class MemoryBuilder:
         mine: dict[tuple[str, str], Counter] = defaultdict(Counter)
         for prompt, piece in pairs:
             for level, key in zip(LEVELS, keys(prompt)):
-                mine[level, key][template_of(prompt, piece) if level == "template" else piece] += 1
+                mine[level, key][_stored(level, prompt, piece)] += 1
         return mine
 
     @classmethod
