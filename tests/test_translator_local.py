@@ -447,6 +447,9 @@ def test_variables_get_canonical_names_per_piece_and_get_their_own_back():
     assert pieces.variable_names(loop) == {"i": "VA"}  # declared here; `n` is not this piece's
     casts = "<x86-64><O0><chunks>stmt: acc -= (long long)(q[i]) + (unsigned long)(k);<sep>long long acc; short * q;<sep>"
     assert pieces.variable_names(casts) == {"acc": "VA", "q": "VB"}  # a cast's type is no declaration
+    own = "<x86-64><O0><chunks>stmt: acc -= p[i].a;<sep>struct <FN>_s\n{\n  double a;\n  short b;\n}; double acc; struct <FN>_s * p; int i;<sep>"
+    assert pieces.variable_names(own) == {"acc": "VA", "p": "VB", "i": "VC"}  # the unit's own struct: fields are no variables
+    assert "{\n  double a;\n  short b;\n}; double VA; struct <FN>_s * VB; int VC;" in pieces.rename_prompt(own, pieces.variable_names(own))
 
 
 def test_typed_names_say_the_type_gcc_writes_code_for():

@@ -340,7 +340,7 @@ _DECLARED_IN_TEXT = re.compile(rf"(?:^|[;({{,]\s*)({_TYPE}(?:\s*\*\s*|\s+)(?:\*\
 _KEYWORDS = {"int", "long", "short", "char", "double", "float", "unsigned", "signed", "const", "volatile", "static",
              "struct", "void", "_Bool", "bool", "register", "sizeof", "return", "if", "else", "for", "while", "do",
              "switch", "case", "default", "break", "continue", "size_t", "ssize_t"}
-_STRUCT_DEF = re.compile(r"struct\s+\w+\s*\{[^}]*\}\s*;")
+_STRUCT_DEF = re.compile(r"struct\s+[\w<>]+\s*\{[^}]*\}\s*;")  # the tag may be `<FN>_s`
 _DECL_NAME = re.compile(r"(?<![>\w])([A-Za-z_]\w*)\s*(?:\[[^\]]*\])*\s*$")
 _WORD = re.compile(r"(?<![\w.>$@])(?<!->)([A-Za-z_]\w*)\b(?!\s*\()")
 _SLOT_BASE = re.compile(r"@([A-Za-z_]\w*)(?=[@\[.])")
