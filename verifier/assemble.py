@@ -6,12 +6,14 @@ AArch64 `adrp`/`:lo12:` operands are mis-encoded by keystone away from address 0
 assembled twice: first with placeholders to learn the layout, then with numeric page/offset values.
 keystone can abort the process on bad input, so it always runs in a forked child, and it can loop forever
 on some input, so a child that has not answered within `KEYSTONE_SECONDS` is killed (asm.syntax).
+keystone 0.9.2 never initialises its number radix: each engine is set to decimal before use (`_decimal_radix`).
 """
 from __future__ import annotations
 
 import math
 import os
 import pickle
+import platform
 import re
 import select
 import signal
@@ -126,12 +128,59 @@ def _keystone_child(arch: str, text: str, base: int, write_fd: int) -> None:
     from keystone import KS_ARCH_ARM64, KS_ARCH_X86, KS_MODE_64, KS_MODE_LITTLE_ENDIAN, Ks, KsError
     ks = Ks(KS_ARCH_X86, KS_MODE_64) if arch == "x86-64" else Ks(KS_ARCH_ARM64, KS_MODE_LITTLE_ENDIAN)
     try:
+        _decimal_radix(ks)
         encoding, _ = ks.asm(text, base)
         result = (bytes(encoding or b""), None)
-    except KsError as err:
+    except (KsError, RadixError) as err:
         result = (None, str(err))
     with os.fdopen(write_fd, "wb") as f:  # blocks while the parent drains the pipe; closes write_fd
         f.write(pickle.dumps(result))
+
+
+class RadixError(Exception):
+    pass
+
+
+def _radix_field() -> tuple[int, int] | None:
+    """Where keystone keeps the number radix: (offset of the MCAsmInfo pointer in the engine, offset of
+    MCAsmInfo::Radix), read from ks_option's machine code, which starts by writing 16 there
+    (`mov r8, [rdi + 0x90]; mov dword [r8 + 0x8c], 0x10` in the keystone-engine 0.9.2 wheel)."""
+    import ctypes
+
+    from capstone import CS_ARCH_X86, CS_MODE_64, Cs
+    from keystone import keystone as ks_module
+
+    address = ctypes.cast(ks_module._ks.ks_option, ctypes.c_void_p).value
+    holder = engine_offset = None
+    for insn in Cs(CS_ARCH_X86, CS_MODE_64).disasm(ctypes.string_at(address, 48), address):
+        m = re.fullmatch(r"(\w+), qword ptr \[rdi \+ (0x[0-9a-f]+)\]", insn.op_str)
+        if insn.mnemonic == "mov" and m and holder is None:
+            holder, engine_offset = m.group(1), int(m.group(2), 16)
+            continue
+        m = re.fullmatch(r"dword ptr \[(\w+) \+ (0x[0-9a-f]+)\], 0x10", insn.op_str)
+        if insn.mnemonic == "mov" and m and m.group(1) == holder:
+            return engine_offset, int(m.group(2), 16)
+    return None
+
+
+def _decimal_radix(ks) -> None:
+    """keystone 0.9.2 never initialises MCAsmInfo::Radix (keystone PRs 528, 608): each engine reads numbers
+    in whatever radix the heap memory it got held, and when that happens to be 16, `.byte 10` is 0x10 and
+    `.zero 16` is 22 bytes. A forked child inherits the parent's heap, so the same text
+    assembled differently depending on what the parent had done before (gcc's own assembly came out
+    'Literal value out of range', 'Unknown error' or an LLVM fatal error). Set it to 10, then check."""
+    import ctypes
+
+    field = _radix_field() if platform.machine() in ("x86_64", "AMD64") else None
+    if field is not None:
+        engine_offset, radix_offset = field
+        mai = ctypes.c_void_p.from_address(ks._ksh.value + engine_offset).value
+        if mai:
+            ctypes.c_uint32.from_address(mai + radix_offset).value = 10
+    encoding, _ = ks.asm(".byte 10\n", 0)
+    if bytes(encoding or b"") != b"\x0a":
+        raise RadixError("keystone reads decimal numbers as hexadecimal (its radix is not initialised, "
+                         "and this keystone build could not be set to decimal)")
 
 
 def _read_until_eof(fd: int, deadline: float) -> tuple[bytes, bool]:
