@@ -58,8 +58,10 @@ def keys(prompt: str) -> tuple[str, ...]:
 # `t3 = VA + 7;` and `t3 = VA + 12;` share a key with numbers abstracted, and gcc writes `$7` and `$12`
 # where they differ. A template writes each number of the piece as the prompt's k-th number, or a simple
 # function of it (gcc compares `x < 5` as `x <= 4`, subtracts 5 as `$-5`, shifts for `* 8`), or as the
-# literal when nothing explains it; jump targets `<C12>` are numbers of the prompt too. Each training
-# piece votes for its own template and the most common one answers for the key.
+# literal when nothing explains it; a jump target `<C12>` is written as the prompt's k-th target. Each
+# training piece votes for its own template and the most common one answers for the key. AArch64 writes
+# a constant that fits no instruction in 16-bit chunks (`mov w0, 31064; movk w0, 0x3, lsl 16`): the
+# chunk transforms, and a template key that says which instructions each literal fits (immediates.py).
 _PIECE_NUMBER = re.compile(r"(?<![\w.%@])-?\d+\.\d+e[-+]\d+|(?<=<C)(?P<target>\d+)(?=>)|(?<![\w.%@])0x[0-9a-f]+(?![\w.])"
                            r"|(?<![\w.%@])-?\d+(?![\w.])")
 _ALIGN = re.compile(r"\.(p2|b)?align\b")  # alignment is the type's, never the prompt's
