@@ -10,6 +10,7 @@ keystone 0.9.2 never initialises its number radix: each engine is set to decimal
 """
 from __future__ import annotations
 
+import functools
 import math
 import os
 import pickle
@@ -98,12 +99,13 @@ def _keystone(arch: str, text: str, base: int,
               timeout: float = KEYSTONE_SECONDS) -> tuple[bytes | None, str | None]:
     """Run keystone in a forked child; returns (bytes, None) or (None, error message). A child that has
     not answered within `timeout` seconds is killed: keystone loops forever on some input."""
+    field = _radix_field()  # found once per process; every forked child inherits it
     read_fd, write_fd = os.pipe()
     pid = os.fork()
     if pid == 0:  # child: whatever happens, it ends here
         try:
             os.close(read_fd)
-            _keystone_child(arch, text, base, write_fd)
+            _keystone_child(arch, text, base, write_fd, field)
         finally:
             os._exit(0)
     os.close(write_fd)
@@ -124,11 +126,11 @@ def _keystone(arch: str, text: str, base: int,
     return pickle.loads(payload)
 
 
-def _keystone_child(arch: str, text: str, base: int, write_fd: int) -> None:
+def _keystone_child(arch: str, text: str, base: int, write_fd: int, radix_field: tuple[int, int] | None) -> None:
     from keystone import KS_ARCH_ARM64, KS_ARCH_X86, KS_MODE_64, KS_MODE_LITTLE_ENDIAN, Ks, KsError
     ks = Ks(KS_ARCH_X86, KS_MODE_64) if arch == "x86-64" else Ks(KS_ARCH_ARM64, KS_MODE_LITTLE_ENDIAN)
     try:
-        _decimal_radix(ks)
+        _decimal_radix(ks, radix_field)
         encoding, _ = ks.asm(text, base)
         result = (bytes(encoding or b""), None)
     except (KsError, RadixError) as err:
@@ -141,11 +143,16 @@ class RadixError(Exception):
     pass
 
 
+@functools.cache
 def _radix_field() -> tuple[int, int] | None:
     """Where keystone keeps the number radix: (offset of the MCAsmInfo pointer in the engine, offset of
     MCAsmInfo::Radix), read from ks_option's machine code, which starts by writing 16 there
-    (`mov r8, [rdi + 0x90]; mov dword [r8 + 0x8c], 0x10` in the keystone-engine 0.9.2 wheel)."""
+    (`mov r8, [rdi + 0x90]; mov dword [r8 + 0x8c], 0x10` in the keystone-engine 0.9.2 wheel); None on a
+    host whose keystone is not x86-64 code. Reading the code calls nothing in keystone."""
     import ctypes
+
+    if platform.machine() not in ("x86_64", "AMD64"):
+        return None
 
     from capstone import CS_ARCH_X86, CS_MODE_64, Cs
     from keystone import keystone as ks_module
@@ -163,7 +170,7 @@ def _radix_field() -> tuple[int, int] | None:
     return None
 
 
-def _decimal_radix(ks) -> None:
+def _decimal_radix(ks, field: tuple[int, int] | None) -> None:
     """keystone 0.9.2 never initialises MCAsmInfo::Radix (keystone PRs 528, 608): each engine reads numbers
     in whatever radix the heap memory it got held, and when that happens to be 16, `.byte 10` is 0x10 and
     `.zero 16` is 22 bytes. A forked child inherits the parent's heap, so the same text
@@ -171,7 +178,6 @@ def _decimal_radix(ks) -> None:
     'Literal value out of range', 'Unknown error' or an LLVM fatal error). Set it to 10, then check."""
     import ctypes
 
-    field = _radix_field() if platform.machine() in ("x86_64", "AMD64") else None
     if field is not None:
         engine_offset, radix_offset = field
         mai = ctypes.c_void_p.from_address(ks._ksh.value + engine_offset).value
