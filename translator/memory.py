@@ -152,8 +152,8 @@ def template_key(prompt: str) -> str:
 
 
 def _apply(name: str, n: int | float | Target):
-    if isinstance(n, Target):
-        return n.n if name == "target" else None
+    if isinstance(n, Target):  # jump targets are filled by place, never by a transform
+        return None
     table = FLOAT_TRANSFORMS if isinstance(n, float) else TRANSFORMS
     try:
         return table[name](n) if name in table else None
