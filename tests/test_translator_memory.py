@@ -7,6 +7,7 @@ import torch
 
 from neuralcc.translator import data as D, model as M, pieces
 from neuralcc.translator.decode import DecodeOptions, Translator
+from neuralcc.translator.layout import layout_prompt
 from neuralcc.translator.memory import EXACT_MARK, NEAR_MARK, Memory, MemoryBuilder, encoder_ids
 from neuralcc.translator.train import build_tokenizer
 from neuralcc.verifier.check import Checker
@@ -109,6 +110,37 @@ def test_the_most_voted_template_answers_and_one_that_cannot_be_filled_is_passed
     assert mem.lookup("x86-64", shift.format(32)).piece == "\tsall\t$5, @VA@(%rbp)\n"
     hit = mem.lookup("x86-64", shift.format(3))  # no log2: the template is no answer
     assert hit.level == "numbers" and hit.piece.startswith("\tsall")
+
+
+STRUCT = ("<x86-64><O0><chunks>stmt: VA += VB[VC].{f};<sep>struct <FN>_s\n{{\n  {fields}\n}}; unsigned long VA; "
+          "struct <FN>_s * VB; int VC;<sep>")
+STRUCT_PIECE = ("\tmovl\t@VC@(%rbp), %eax\n\tcltq\n\tsalq\t$4, %rax\n\tmovq\t%rax, %rdx\n\tmovq\t@VB@(%rbp), %rax\n"
+                "\taddq\t%rdx, %rax\n\tmovq\t{off}(%rax), %rax\n\taddq\t%rax, @VA@(%rbp)\n")  # gcc's, for fields at 0 and 8
+
+
+def test_layout_keeps_what_gccs_code_reads_of_a_struct():
+    prompt = STRUCT.format(f="c", fields="unsigned long c;\n  short d;\n  unsigned char hi;")
+    assert layout_prompt(prompt) == ("<x86-64><O0><chunks>stmt: VA += VB[VC].f0;<sep>struct <FN>_s {f0 unsigned long at0; "
+                                     "size16}; unsigned long VA; struct <FN>_s * VB; int VC;<sep>")
+    second = STRUCT.format(f="w", fields="int key;\n  short a;\n  long w;")  # another name, offset and size
+    assert "f0 long at8; size16" in layout_prompt(second)
+    arrow = "<x86-64><O0><chunks>stmt: VA = VB->w;<sep>struct <FN>_s\n{\n  char c;\n  double w;\n}; double VA; struct <FN>_s * VB;<sep>"
+    assert "{f0 double at8}" in layout_prompt(arrow)  # no index: the size is not read
+    assert layout_prompt(P) is None  # no struct
+    assert layout_prompt(STRUCT.format(f="c", fields="int c[4];")) is None  # an array member: not modelled
+
+
+def test_a_statement_on_another_struct_of_the_same_layout_finds_its_piece():
+    mem = MemoryBuilder()
+    mem.add("x86-64", [(STRUCT.format(f="c", fields="unsigned long c;\n  short d;\n  unsigned char hi;"),
+                        STRUCT_PIECE.format(off=""))])
+    same = STRUCT.format(f="key", fields="unsigned long key;\n  double x;")  # offset 0, size 16, other names
+    hit = mem.freeze().lookup("x86-64", same)
+    assert hit.level == "layout" and hit.piece == STRUCT_PIECE.format(off="")
+    moved = STRUCT.format(f="key", fields="double x;\n  unsigned long key;")  # offset 8: other code
+    assert mem.lookup("x86-64", moved) is None  # (and no statement level: it names another field)
+    mem.add("x86-64", [(STRUCT.format(f="w", fields="int key;\n  long w;"), STRUCT_PIECE.format(off="8"))])
+    assert mem.lookup("x86-64", moved.replace("unsigned long key", "long key")).level == "layout"
 
 
 def test_the_most_common_piece_wins_and_ties_are_deterministic():

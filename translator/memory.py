@@ -4,8 +4,9 @@ Why: synthetic kernels share most statements. Of the pieces of 400 held-out func
 prompt (canonical names, canonical types) that some training function also has, and gcc's most common
 piece for that prompt is the held-out piece 99% of the time; the 6M-parameter default model writes
 73% of those and 2% of the others (model card, session 7). A prompt nobody has seen gets the piece of
-the nearest key: a template of the same prompt with its numbers filled in (below), the same prompt
-with numbers abstracted, the same statement with other declarations, both.
+the nearest key: a template of the same prompt with its numbers filled in (below), the template of
+the same statement on a struct of the same layout (layout.py), the same prompt with numbers
+abstracted, the same statement with other declarations, both.
 
 What it is used for: a nearest-neighbour baseline (every piece looked up, no model), a diagnostic
 (seen against unseen pieces), `memory_first` decoding (pieces it holds come from it, the model writes
@@ -33,6 +34,7 @@ from pathlib import Path
 
 from . import tokenizer as T
 from .immediates import literal_class
+from .layout import layout_prompt
 
 PATTERN = "memory-*.json.gz"
 VERSION = 2  # 2: template keys name each literal's kind (immediates.py) and which jump targets are one;
@@ -43,15 +45,23 @@ def file_name(arch: str) -> str:
     return f"memory-{arch}.json.gz"
 
 
-LEVELS = ("exact", "template", "numbers", "statement", "statement-numbers")  # nearest first
+LEVELS = ("exact", "template", "layout", "numbers", "statement", "statement-numbers")  # nearest first
 _NUMBER = re.compile(r"\d+")
 EXACT_MARK, NEAR_MARK = "<sep>=", "<sep>~"
 
 
-def keys(prompt: str) -> tuple[str, ...]:
-    """The prompt's key at each level of LEVELS (the prompt as the model reads it: style applied)."""
+def keys(prompt: str) -> tuple[str | None, ...]:
+    """The prompt's key at each level of LEVELS (the prompt as the model reads it: style applied);
+    None at the "layout" level for a prompt without a struct (its template key says the same)."""
     statement = prompt.split("<sep>", 1)[0]
-    return prompt, template_key(prompt), _NUMBER.sub("#", prompt), statement, _NUMBER.sub("#", statement)
+    laid_out = layout_prompt(prompt)
+    return (prompt, template_key(prompt), laid_out and template_key(laid_out), _NUMBER.sub("#", prompt),
+            statement, _NUMBER.sub("#", statement))
+
+
+def _read_as(level: str, prompt: str) -> str:
+    """The prompt whose numbers a level's templates are written with: its struct layout at "layout"."""
+    return (layout_prompt(prompt) or prompt) if level == "layout" else prompt
 
 
 # -- templates: gcc's piece with the prompt's numbers as slots ------------------------------------------
@@ -232,8 +242,9 @@ class Hit:
     def sure(self) -> bool:
         """Good enough to write the piece without the model (memory_first): the prompt's own key, or a
         template filled with its numbers (on held-out pieces: right 91% / 85% of the time, x86-64 /
-        AArch64, against 99% for exact keys; model card, session 9)."""
-        return self.level in ("exact", "template")
+        AArch64, against 99% for exact keys; model card, session 9), or the template of a statement on a
+        struct of the same layout (right 70 of 71 / 71 of 71 times, session 11)."""
+        return self.level in ("exact", "template", "layout")
 
 
 def _stored(level: str, prompt: str, piece: str) -> str:
@@ -242,12 +253,12 @@ def _stored(level: str, prompt: str, piece: str) -> str:
     prompt's for a key of several statements."""
     if level == "exact":
         return piece
-    return template_of(prompt, piece, numbers=level == "template")
+    return template_of(_read_as(level, prompt), piece, numbers=level in ("template", "layout"))
 
 
 def _answer(level: str, stored: str, prompt: str) -> Hit | None:
     """A level's stored piece as the answer for `prompt` (a template filled with its numbers and targets)."""
-    piece = stored if level == "exact" else instantiate(stored, prompt)
+    piece = stored if level == "exact" else instantiate(stored, _read_as(level, prompt))
     return Hit(level, piece) if piece is not None else None
 
 
@@ -277,7 +288,7 @@ class Memory:
         """The piece of the nearest key; `own` is MemoryBuilder.lookup's and means nothing here."""
         levels = self.levels(arch)
         for level, key in zip(LEVELS, keys(prompt)):
-            piece = (levels.get(level) or {}).get(key)
+            piece = (levels.get(level) or {}).get(key) if key is not None else None
             hit = _answer(level, piece, prompt) if piece is not None else None
             if hit is not None:
                 return hit
@@ -292,7 +303,7 @@ class Memory:
             for level in LEVELS:
                 keyed = self.levels(arch).get(level, {})
                 out[level] = {k: index.setdefault(p, len(index)) for k, p in sorted(keyed.items())
-                              if level in ("exact", "statement") or "#" in k}
+                              if level in ("exact", "layout", "statement") or "#" in k}
             with gzip.open(Path(model_dir) / file_name(arch), "wt", encoding="utf-8", compresslevel=9) as f:
                 json.dump({"version": VERSION, "arch": arch, "pieces": sorted(index, key=index.get), "levels": out}, f)
 
@@ -321,7 +332,8 @@ class MemoryBuilder:
         mine: dict[tuple[str, str], Counter] = defaultdict(Counter)
         for prompt, piece in pairs:
             for level, key in zip(LEVELS, keys(prompt)):
-                mine[level, key][_stored(level, prompt, piece)] += 1
+                if key is not None:
+                    mine[level, key][_stored(level, prompt, piece)] += 1
         return mine
 
     @classmethod
@@ -343,7 +355,7 @@ class MemoryBuilder:
     def lookup(self, arch: str, prompt: str, own: dict | None = None) -> Hit | None:
         levels = self.counts.get(arch) or {}
         for level, key in zip(LEVELS, keys(prompt)):
-            counts = levels.get(level, {}).get(key)
+            counts = levels.get(level, {}).get(key) if key is not None else None
             if counts:
                 piece = _best(counts, own.get((level, key)) if own else None)
                 hit = _answer(level, piece, prompt) if piece is not None else None
