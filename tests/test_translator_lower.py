@@ -64,10 +64,34 @@ def test_short_circuits_and_guarded_divisions_stay_conditional():
            "    if (a > 0 && n / a > 2) {\n        q++;\n    }\n    return q;\n}\n")
     lines = body_lines(L.lower_unit(src).source, "g")
     # n / d only under d != 0, n / a only once a > 0 held
-    assert lines[:7] == ["int t1;", "if (d != 0) {", "t1 = n / d;", "} else {", "t1 = n;", "}", "int q = t1;"]
-    div = lines.index("int t3 = n / a;")
-    assert lines[div - 1] == "if (a > 0) {" and lines[div + 1] == "t2 = t3 > 2;"
-    assert "if (t2) {" in lines
+    assert lines[:6] == ["int q;", "if (d != 0) {", "q = n / d;", "} else {", "q = n;", "}"]
+    div = lines.index("int t2 = n / a;")
+    assert lines[div - 1] == "if (a > 0) {" and lines[div + 1] == "t1 = t2 > 2;"
+    assert "if (t1) {" in lines
+
+
+def test_a_conditional_over_operands_becomes_an_if_of_common_statements():
+    src = ("long g(short *b, int i, long n)\n{\n    unsigned long x = b[i] > 0 ? (unsigned long) n : (unsigned long) b[i];\n"
+           "    n = i < 3 ? n : 7;\n    return x > 9 ? n : (long) x;\n}\n")
+    lines = body_lines(L.lower_unit(src).source, "g")
+    assert lines[:6] == ["unsigned long x;", "if (b[i] > 0) {", "x = (unsigned long) n;", "} else {",
+                         "x = (unsigned long) b[i];", "}"]
+    assert lines[6:12] == ["long t1;", "if (i < 3) {", "t1 = n;", "} else {", "t1 = 7;", "}"] and lines[12] == "n = t1;"
+    assert lines[-1] == "return t2;" and "t2 = (long) x;" in lines  # the arms convert as `?:` converts them
+
+
+def test_atoms_lowers_to_three_address_code():
+    src = ("long g(short *b, int i, unsigned long *o)\n{\n    unsigned long x = ((unsigned long) b[i]) * ((unsigned long) i);\n"
+           "    o[i] = x + 3;\n    o[i] += (long) b[1];\n    if (b[i] >= (short) x) {\n        x++;\n    }\n    return f(b[0], x);\n}\n")
+    src = "long f(short a, unsigned long b);\n" + src
+    lines = body_lines(L.lower_unit(src, atoms=True).source, "g")
+    assert lines == ["short t1 = b[i];", "unsigned long t2 = (unsigned long) t1;", "unsigned long t3 = (unsigned long) i;",
+                     "unsigned long x = t2 * t3;",
+                     "unsigned long t4 = x + 3;", "o[i] = t4;",  # a store takes a variable
+                     "short t5 = b[1];", "long t6 = (long) t5;", "o[i] += t6;",
+                     "short t7 = b[i];", "short t8 = (short) x;", "if (t7 >= t8) {", "x++;", "}",
+                     "short t9 = b[0];", "return f(t9, x);"]
+    assert body_lines(L.lower_unit(src).source, "g")[0] == "unsigned long x = ((unsigned long) b[i]) * ((unsigned long) i);"
 
 
 def test_what_it_cannot_type_or_rewrite_is_kept_as_written_and_named():
@@ -84,11 +108,12 @@ def test_bad_c_is_a_source_error_naming_the_problem():
         L.lower_unit("int f(int x) { return x +; }\n")
 
 
-def test_lowered_generator_kernels_compile_cleanly_and_have_one_operation_per_statement():
+@pytest.mark.parametrize("atoms", [False, True])
+def test_lowered_generator_kernels_compile_cleanly_and_have_one_operation_per_statement(atoms):
     ops = (c_ast.BinaryOp, c_ast.UnaryOp, c_ast.FuncCall, c_ast.TernaryOp)
     for i in range(60):
         f = generate_function(3, i, GeneratorConfig())
-        low = L.lower_unit(f.source)
+        low = L.lower_unit(f.source, atoms=atoms)
         assert not low.kept, low.kept
         proc = subprocess.run(["gcc", "-O0", "-Wall", "-Wextra", "-fsyntax-only", "-x", "c", "-"],
                               input=low.source, capture_output=True, text=True)
@@ -107,10 +132,13 @@ def test_lowered_generator_kernels_compile_cleanly_and_have_one_operation_per_st
                     value = node.expr
                 else:
                     continue
-                cond = value.cond if isinstance(value, c_ast.TernaryOp) else None  # `c ? x : y`, c one comparison
-                inner = [n for n in L._walk(value) if isinstance(n, ops) and n is not value and n is not cond
+                assert not isinstance(value, c_ast.TernaryOp), (i, c_ast_text(value))  # an if/else now
+                inner = [n for n in L._walk(value) if isinstance(n, ops) and n is not value
                          and not (isinstance(n, c_ast.UnaryOp) and n.op in ("-", "sizeof", "*"))]
                 assert not inner, (i, c_ast_text(value))
+                if atoms and isinstance(value, (c_ast.BinaryOp, c_ast.Cast)):  # over variables and constants
+                    parts = [value.expr] if isinstance(value, c_ast.Cast) else [value.left, value.right]
+                    assert all(L._Function.is_atom(p) for p in parts), (i, c_ast_text(value))
 
 
 def c_ast_text(node) -> str:
@@ -119,12 +147,12 @@ def c_ast_text(node) -> str:
     return c_generator.CGenerator().visit(node)
 
 
-@pytest.mark.parametrize("arch", ["x86-64", "aarch64"])
-def test_gcc_code_for_the_lowered_unit_passes_against_the_original(arch):
+@pytest.mark.parametrize("arch,atoms", [("x86-64", False), ("aarch64", False), ("x86-64", True), ("aarch64", True)])
+def test_gcc_code_for_the_lowered_unit_passes_against_the_original(arch, atoms):
     checked = 0
     for i in range(6):
         f = generate_function(5, i, GeneratorConfig())
-        low = L.lower_unit(f.source)
+        low = L.lower_unit(f.source, atoms=atoms)
         verdict = Checker(f.source, arch, "O0", f.name, examples=30, random_inputs=150).check(
             compile_to_asm(low.source, arch, "O0", "<lowered>"))
         assert verdict.category == "pass", (str(verdict), low.source)

@@ -165,8 +165,9 @@ class Translator:
         self.cfg = M.neuralcc_config(self.model)
         self.mode = mode or getattr(self.model.config, "neuralcc_mode", "chunks")
         self.style = pieces.PromptStyle.of(self.model.config)  # "local": how prompts are rewritten
-        # "local": the model was trained on C lowered to one operation per statement (lower.py)
-        self.lower = bool(getattr(self.model.config, "neuralcc_lower", False))
+        # "local": the model was trained on C lowered to one operation per statement (lower.py): true, or
+        # "atoms" for three-address code
+        self.lower = getattr(self.model.config, "neuralcc_lower", False) or False
         self.params = bool(getattr(self.model.config, "neuralcc_params", False))  # a piece per parameter (skeleton.py)
 
     # -- input checks ------------------------------------------------------------------
@@ -343,7 +344,7 @@ class Translator:
         if self.lower:  # what the model reads and writes is the lowered unit; the verifier judges the original
             from .lower import lower_unit
 
-            low = lower_unit(source)
+            low = lower_unit(source, atoms=self.lower == "atoms")
             source, lowered = low.source, low.statements
         skel = skeleton.build(source, params=self.params)
         if len(skel.pieces) > asmtext.MAX_CHUNKS:

@@ -14,6 +14,7 @@ import argparse
 import json
 import sys
 from collections import Counter
+from functools import partial
 from itertools import islice
 from multiprocessing import Pool
 from pathlib import Path
@@ -27,17 +28,17 @@ from .lower import lower_unit
 OPT = "O0"
 
 
-def _lower(rec: dict) -> tuple[dict, str | None]:
+def _lower(rec: dict, atoms: bool = False) -> tuple[dict, str | None]:
     try:
-        low = lower_unit(rec["source"])
+        low = lower_unit(rec["source"], atoms=atoms)
     except (SourceError, ValueError) as err:
         return rec, f"not lowered: {type(err).__name__}"
     meta = {**rec.get("meta", {}), "lowered": {"statements": low.statements, "temporaries": low.temporaries,
-                                                "kept": len(low.kept)}}
+                                                "kept": len(low.kept), "atoms": atoms}}
     return {**rec, "source": low.source, "meta": meta}, None
 
 
-def convert(data: Path, out: Path, archs: list[str], workers: int, limit: int | None) -> dict:
+def convert(data: Path, out: Path, archs: list[str], workers: int, limit: int | None, atoms: bool = False) -> dict:
     from neuralcc.corpora.label import Unit, label_units
     from neuralcc.corpora.shards import ShardWriter
 
@@ -49,7 +50,7 @@ def convert(data: Path, out: Path, archs: list[str], workers: int, limit: int | 
     counts: Counter = Counter()
     lowered = []
     with Pool(workers) as pool:
-        for rec, why in tqdm(pool.imap(_lower, recs, chunksize=16), total=len(recs), desc="lower",
+        for rec, why in tqdm(pool.imap(partial(_lower, atoms=atoms), recs, chunksize=16), total=len(recs), desc="lower",
                              file=sys.stderr, mininterval=5):
             if why:
                 counts[why] += 1
@@ -70,7 +71,7 @@ def convert(data: Path, out: Path, archs: list[str], workers: int, limit: int | 
             w.write({**r, "asm": {a: {OPT: lab[a][OPT].asm} for a in archs},
                      "lines": {a: {OPT: lab[a][OPT].lines} for a in archs}})
             counts["written"] += 1
-    report = {"source": str(data), "archs": archs, "opt": OPT, "counts": dict(sorted(counts.items()))}
+    report = {"source": str(data), "archs": archs, "opt": OPT, "atoms": atoms, "counts": dict(sorted(counts.items()))}
     (out / "build-report.json").write_text(json.dumps(report, indent=1) + "\n")
     return report
 
@@ -83,13 +84,15 @@ def main(argv=None) -> int:
     ap.add_argument("--arch", nargs="+", default=["x86-64", "aarch64"])
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--limit", type=int, default=None, help="the first N training records (valid and test are always whole)")
+    ap.add_argument("--atoms", action="store_true", help="three-address code (lower.py: lower_unit's atoms); a model "
+                                                          "trained on it is told with `neuralcc train --lower atoms`")
     args = ap.parse_args(argv)
     if not Path(args.data).is_dir():
         print(f"lowerdata: error: {args.data}: not a directory", file=sys.stderr)
         return 2
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    report = convert(Path(args.data), out, args.arch, args.workers, args.limit)
+    report = convert(Path(args.data), out, args.arch, args.workers, args.limit, args.atoms)
     print(json.dumps(report["counts"]))
     return 0
 
