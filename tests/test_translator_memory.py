@@ -8,7 +8,7 @@ import torch
 from neuralcc.translator import data as D, model as M, pieces
 from neuralcc.translator.decode import DecodeOptions, Translator
 from neuralcc.translator.layout import layout_prompt
-from neuralcc.translator.memory import EXACT_MARK, NEAR_MARK, Memory, MemoryBuilder, encoder_ids
+from neuralcc.translator.memory import EXACT_MARK, NEAR_MARK, Memory, MemoryBuilder, clause_prompt, encoder_ids
 from neuralcc.translator.train import build_tokenizer
 from neuralcc.verifier.check import Checker
 
@@ -141,6 +141,24 @@ def test_a_statement_on_another_struct_of_the_same_layout_finds_its_piece():
     assert mem.lookup("x86-64", moved) is None  # (and no statement level: it names another field)
     mem.add("x86-64", [(STRUCT.format(f="w", fields="int key;\n  long w;"), STRUCT_PIECE.format(off="8"))])
     assert mem.lookup("x86-64", moved.replace("unsigned long key", "long key")).level == "layout"
+
+
+def test_a_loop_headers_piece_is_found_by_its_own_clause():
+    """The kernels declare their counters in the loop (`for (int VA = 0; ...)`); real code often has
+    `for (VA = VB + 1; VA < n; VA++)`. Each header piece reads one clause, so a piece is found by it."""
+    head = "<x86-64><O0><chunks>for-{}: for (int VA = 0; VA < VB; VA++) {{<sep>{}<sep>{}"  # as the skeleton writes them:
+    mem = MemoryBuilder()  # the init's own declaration is not yet in scope, the step's is
+    mem.add("x86-64", [(head.format("init", "", "test <C4> next <C2>"), "\tmovl\t$0, @VA@(%rbp)\n\tjmp\t<C4>\n"),
+                       (head.format("step", "int VA;", ""), "\taddl\t$1, @VA@(%rbp)\n")])
+    assert clause_prompt(head.format("init", "", "")) == "<x86-64><O0><chunks>for-init: VA = 0<sep>int VA;<sep>"
+    real = "<x86-64><O0><chunks>for-{}: for (VA = VB + 1; VA < size; VA++) {{<sep>int VA;{}<sep>{}"
+    step = mem.lookup("x86-64", real.format("step", "", ""))
+    assert step.level == "clause" and step.piece == "\taddl\t$1, @VA@(%rbp)\n"
+    init = mem.lookup("x86-64", real.format("init", " int VB;", "test <C9> next <C7>"))
+    assert init is None  # `VA = VB + 1` is not `VA = 0`: another clause
+    zero = mem.lookup("x86-64", real.replace("VB + 1", "7").format("init", "", "test <C9> next <C7>"))
+    assert zero.level == "clause" and zero.piece == "\tmovl\t$7, @VA@(%rbp)\n\tjmp\t<C9>\n"
+    assert clause_prompt(P) is None
 
 
 def test_the_most_common_piece_wins_and_ties_are_deterministic():

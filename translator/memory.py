@@ -5,8 +5,9 @@ prompt (canonical names, canonical types) that some training function also has, 
 piece for that prompt is the held-out piece 99% of the time; the 6M-parameter default model writes
 73% of those and 2% of the others (model card, session 7). A prompt nobody has seen gets the piece of
 the nearest key: a template of the same prompt with its numbers filled in (below), the template of
-the same statement on a struct of the same layout (layout.py), the same prompt with numbers
-abstracted, the same statement with other declarations, both.
+the same statement on a struct of the same layout (layout.py), of a loop header's own clause
+(`clause_prompt`), the same prompt with numbers abstracted, the same statement with other
+declarations, both.
 
 What it is used for: a nearest-neighbour baseline (every piece looked up, no model), a diagnostic
 (seen against unseen pieces), `memory_first` decoding (pieces it holds come from it, the model writes
@@ -45,7 +46,7 @@ def file_name(arch: str) -> str:
     return f"memory-{arch}.json.gz"
 
 
-LEVELS = ("exact", "template", "layout", "numbers", "statement", "statement-numbers")  # nearest first
+LEVELS = ("exact", "template", "layout", "clause", "numbers", "statement", "statement-numbers")  # nearest first
 _NUMBER = re.compile(r"\d+")
 EXACT_MARK, NEAR_MARK = "<sep>=", "<sep>~"
 
@@ -54,14 +55,47 @@ def keys(prompt: str) -> tuple[str | None, ...]:
     """The prompt's key at each level of LEVELS (the prompt as the model reads it: style applied);
     None at the "layout" level for a prompt without a struct (its template key says the same)."""
     statement = prompt.split("<sep>", 1)[0]
-    laid_out = layout_prompt(prompt)
-    return (prompt, template_key(prompt), laid_out and template_key(laid_out), _NUMBER.sub("#", prompt),
-            statement, _NUMBER.sub("#", statement))
+    laid_out, clause = layout_prompt(prompt), clause_prompt(prompt)
+    return (prompt, template_key(prompt), laid_out and template_key(laid_out), clause and template_key(clause),
+            _NUMBER.sub("#", prompt), statement, _NUMBER.sub("#", statement))
+
+
+_FOR = re.compile(r"^(<[^:]*><chunks>for-(init|test|step): )\s*for\s*\((.*)\)\s*\{?\s*$")
+_DECLARED = re.compile(r"^((?:(?:const|unsigned|signed|int|long|short|char|float|double|\w+_t)\s+)+)(\**)\s*(?=(\w+)\s*=)")
+
+
+def clause_prompt(prompt: str) -> str | None:
+    """A loop header's piece reads one clause of `for (init; test; step)`: the prompt with that clause
+    alone, an init's declaration moved to the declarations (`int i = 0` and `i = 0` are one store, and
+    the test and step pieces already declare `int i;`); None for other pieces. Real code writes
+    `for (j = i + 1; j < n; j++)` where the kernels write `for (int j = 0; ...)`."""
+    text, sep, rest = prompt.partition("<sep>")
+    m = _FOR.match(text)
+    if not sep or m is None:
+        return None
+    parts = m.group(3).split(";")
+    if len(parts) != 3:
+        return None
+    clause = parts[("init", "test", "step").index(m.group(2))].strip()
+    declared = _DECLARED.match(clause)
+    if declared is not None:
+        words, stars, name = declared.group(1).split(), declared.group(2), declared.group(3)
+        decl = " ".join(words + list(stars)) + f" {name};"
+        clause = clause[declared.end():]
+        decls, sep2, tail = rest.partition("<sep>")
+        if decl not in decls.split("; "):
+            rest = (decl + (" " + decls if decls else "")) + sep2 + tail
+    return m.group(1) + clause + sep + rest
 
 
 def _read_as(level: str, prompt: str) -> str:
-    """The prompt whose numbers a level's templates are written with: its struct layout at "layout"."""
-    return (layout_prompt(prompt) or prompt) if level == "layout" else prompt
+    """The prompt whose numbers a level's templates are written with: its struct layout at "layout", its
+    loop clause at "clause"."""
+    if level == "layout":
+        return layout_prompt(prompt) or prompt
+    if level == "clause":
+        return clause_prompt(prompt) or prompt
+    return prompt
 
 
 # -- templates: gcc's piece with the prompt's numbers as slots ------------------------------------------
@@ -253,7 +287,7 @@ def _stored(level: str, prompt: str, piece: str) -> str:
     prompt's for a key of several statements."""
     if level == "exact":
         return piece
-    return template_of(_read_as(level, prompt), piece, numbers=level in ("template", "layout"))
+    return template_of(_read_as(level, prompt), piece, numbers=level in ("template", "layout", "clause"))
 
 
 def _answer(level: str, stored: str, prompt: str) -> Hit | None:
@@ -303,7 +337,7 @@ class Memory:
             for level in LEVELS:
                 keyed = self.levels(arch).get(level, {})
                 out[level] = {k: index.setdefault(p, len(index)) for k, p in sorted(keyed.items())
-                              if level in ("exact", "layout", "statement") or "#" in k}
+                              if level in ("exact", "layout", "clause", "statement") or "#" in k}
             with gzip.open(Path(model_dir) / file_name(arch), "wt", encoding="utf-8", compresslevel=9) as f:
                 json.dump({"version": VERSION, "arch": arch, "pieces": sorted(index, key=index.get), "levels": out}, f)
 
