@@ -313,6 +313,12 @@ def test_a_lowering_model_writes_the_lowered_unit_one_operation_per_piece(tiny_l
              if prompt.split(":", 1)[0].endswith("stmt")]
     # one piece per operation, the temporaries renamed like any variable (VA, VB, ...)
     assert len(lines) == 3 and all(sum(op in l for op in " * + - ".split()) <= 1 for l in lines), lines
+    tr.lower = "atoms"  # config.json's neuralcc_lower = "atoms": three-address code, loads on their own
+    src = "int at(const short *a, int i, int y)\n{\n    int s = a[i] * y + 3;\n    return s;\n}\n"
+    out = tr.translate(src, "x86-64", "O0")[0]
+    lines = [prompt.split(":", 1)[1].split("<sep>")[0].strip() for prompt, _ in out.pieces
+             if prompt.split(":", 1)[0].endswith("stmt")]
+    assert lines == ["short t1 = a[i];", "int t2 = t1 * y;", "int s = t2 + 3;"], lines
     tr.lower = False
 
 

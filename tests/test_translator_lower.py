@@ -92,6 +92,8 @@ def test_atoms_lowers_to_three_address_code():
                      "short t7 = b[i];", "short t8 = (short) x;", "if (t7 >= t8) {", "x++;", "}",
                      "short t9 = b[0];", "return f(t9, x);"]
     assert body_lines(L.lower_unit(src).source, "g")[0] == "unsigned long x = ((unsigned long) b[i]) * ((unsigned long) i);"
+    constant = "double h(int a)\n{\n    if (a > 2) {\n        return 1;\n    }\n    return a;\n}\n"
+    assert body_lines(L.lower_unit(constant, atoms=True).source, "h")[1:3] == ["double t1 = 1;", "return t1;"]
 
 
 def test_what_it_cannot_type_or_rewrite_is_kept_as_written_and_named():

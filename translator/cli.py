@@ -48,9 +48,10 @@ def register(subparsers) -> None:
                    help="--init from a T5 without position heads: leave its attention as it is (default: fix "
                         "two encoder heads on the tokens left and right, two decoder heads on the previous two; "
                         "translator/model.py)")
-    p.add_argument("--lower", action="store_true",
-                   help="the data is lowered to one operation per statement (python -m neuralcc.translator.lowerdata); "
-                        "the model's translations will lower their C the same way (translator/lower.py)")
+    p.add_argument("--lower", nargs="?", const=True, default=False, choices=["atoms"],
+                   help="the data is lowered to one operation per statement (python -m neuralcc.translator.lowerdata), "
+                        "or with `--lower atoms` to three-address code (lowerdata --atoms); the model's translations "
+                        "will lower their C the same way (translator/lower.py)")
     p.add_argument("--repeat-cap", type=int, default=0, metavar="N",
                    help='"local" mode: train on each distinct (prompt, piece) pair at most N times per epoch '
                         "(synthetic kernels repeat most of their pieces; 0 = no cap)")

@@ -167,6 +167,7 @@ class _Function:
     def __init__(self, reader, protos: dict, globals_: dict, enums: set, taken: set, prefix: str, atoms: bool = False):
         self.reader, self.protos, self.enums, self.taken = reader, protos, enums, taken
         self.atoms = atoms
+        self.ret: CType | None = None  # the function's return type
         self.scope = _Scope()
         self.scope.names.update(globals_)
         self.gen = c_generator.CGenerator()
@@ -443,6 +444,17 @@ class _Function:
             return self.temp_of(e, out)
         raise Unsupported(f"expression {type(e).__name__}")
 
+    def returned(self, e, out: list):
+        """A return's value; with atoms a constant goes through a variable of the function's return type
+        (`int t1 = 0; return t1;`): kernels return variables, and both statements are common ones."""
+        if self.atoms and isinstance(e, c_ast.Constant) and self.ret is not None:
+            name = self.fresh()
+            out.append(f"{spell(self.ret)} {name} = {self.expr(e)};")
+            self.scope.names[name] = self.ret
+            self.result.temporaries += 1
+            return c_ast.ID(name)
+        return self.one_operation(e, out)
+
     def call(self, e: c_ast.FuncCall, out: list):
         if not isinstance(e.name, c_ast.ID) or e.name.name not in self.protos:
             raise Unsupported("call of an unknown function")
@@ -505,7 +517,7 @@ class _Function:
             if s.expr is None:
                 out.append("return;")
             else:
-                self.simple(s, out, lambda pre: f"return {self.expr(self.one_operation(s.expr, pre))};")
+                self.simple(s, out, lambda pre: f"return {self.expr(self.returned(s.expr, pre))};")
         elif isinstance(s, c_ast.Decl):
             self.decl(s, out)
         elif isinstance(s, c_ast.DeclList):
@@ -715,6 +727,8 @@ def lower_unit(source: str, functions: list[str] | None = None, prefix: str = "t
         if functions is not None and name not in functions or name not in spans:
             continue
         fn = _Function(reader, protos, globals_, enums, taken, prefix, atoms)
+        ret = _safe_ctype(reader, fd.decl.type.type)
+        fn.ret = ret if isinstance(ret, (IntType, FloatType, PointerType)) else None
         for p in (fd.decl.type.args.params if fd.decl.type.args else []):
             if isinstance(p, c_ast.Decl) and p.name:
                 fn.scope.names[p.name] = _decay(reader.ctype(p.type))

@@ -56,8 +56,9 @@ class TrainConfig:
     typed_names: bool = False  # "local" mode: canonical names say their type, VAq (pieces.type_code)
     memory: bool = False  # "local" mode: the model reads the translation memory's nearest piece beside each prompt
     #                       (memory.py; session 7: not learnt in 45 minutes, see the model card)
-    lower: bool = False  # "local" mode: the data's C is lowered to one operation per statement (lower.py,
-    #                      lowerdata.py); the model's translations lower their input the same way
+    lower: bool | str = False  # "local" mode: the data's C is lowered to one operation per statement (lower.py,
+    #                            lowerdata.py), "atoms": to three-address code (lowerdata --atoms); the model's
+    #                            translations lower their input the same way
     repeat_cap: int = 0  # "local" mode: train on a (prompt, piece) pair at most this often per epoch (0 = no cap).
     #                      Synthetic kernels repeat their pieces: 20% of the pairs are distinct, and with a cap of 2
     #                      an epoch is a third of the tokens, spent on the pieces that differ.
@@ -147,7 +148,7 @@ def batches(samples_iter, batch_tokens: int, pad_id: int):
 
 def prompt_format(config) -> tuple:
     """What decides a "local" model's prompts: two models that agree here read the same prompts."""
-    return tuple(bool(getattr(config, f"neuralcc_{k}", False)) for k in ("rename", "types", "typed_names", "lower", "params"))
+    return tuple(getattr(config, f"neuralcc_{k}", False) or False for k in ("rename", "types", "typed_names", "lower", "params"))
 
 
 def sample_stream(tok, records, cfg: TrainConfig, mcfg: M.ModelConfig, style: PromptStyle, epoch: int, skip: int,
@@ -294,7 +295,7 @@ def run(cfg: TrainConfig) -> int:
     model.config.neuralcc_mode = cfg.mode
     model.config.neuralcc_rename = cfg.mode == "local" and cfg.rename
     model.config.neuralcc_types = cfg.mode == "local" and cfg.types
-    model.config.neuralcc_lower = cfg.mode == "local" and cfg.lower
+    model.config.neuralcc_lower = cfg.mode == "local" and cfg.lower  # True, or "atoms"
     model.config.neuralcc_params = cfg.mode == "local" and any(r.get("params") for r in records)  # localdata --params
     model.config.neuralcc_typed_names = cfg.mode == "local" and cfg.rename and (
         cfg.typed_names or bool(getattr(model.config, "neuralcc_typed_names", False)))  # --init's kept
