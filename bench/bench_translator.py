@@ -42,25 +42,29 @@ def main(argv=None) -> int:
     ap.add_argument("-n", type=int, default=20)
     ap.add_argument("--arch", default="x86-64")
     ap.add_argument("--opt", default="O0")
+    ap.add_argument("--memory-first", action="store_true",
+                    help="pieces the translation memory holds come from it, the model writes the rest "
+                         "(`--translator model+memory`, what ncc uses); default: the model writes every piece")
     ap.add_argument("--train-seconds", type=float, default=0.0,
                     help="also measure training tokens/s, fp32 vs bf16, this long each (0 = skip)")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     from neuralcc.translator.csource import SourceError, find_functions
-    from neuralcc.translator.decode import DEFAULT_MODEL, Translator
+    from neuralcc.translator.decode import DEFAULT_MODEL, DecodeOptions, Translator
 
     tr = Translator(args.model or DEFAULT_MODEL)
+    opt = DecodeOptions(memory_first=args.memory_first)
     recs = load_functions(args.data, args.n, args.arch)
     rows = []
     t = time.perf_counter()
-    tr.translate(recs[0]["source"], args.arch, args.opt, entry=recs[0]["entry"])  # warm-up
+    tr.translate(recs[0]["source"], args.arch, args.opt, entry=recs[0]["entry"], opt=opt)  # warm-up
     first = time.perf_counter() - t  # includes reading the arch's translation memory, if the model has one
     for r in recs:
         f = {x.name: x for x in find_functions(r["source"])}.get(r["entry"])
         lines = sum(1 for l in r["source"].split("\n")[f.first_line - 1 : f.last_line] if l.strip()) if f else 0
         t = time.perf_counter()
         try:
-            (out,) = tr.translate(r["source"], args.arch, args.opt, entry=r["entry"])
+            (out,) = tr.translate(r["source"], args.arch, args.opt, entry=r["entry"], opt=opt)
         except SourceError:
             continue
         dt = time.perf_counter() - t
@@ -77,6 +81,7 @@ def main(argv=None) -> int:
         "median_s_17_23_lines": round(statistics.median(near20), 3) if near20 else None,
         "first_translation_s": round(first, 3),
         "translation_memory": tr.memory is not None,
+        "memory_first": args.memory_first,
     }
     if args.train_seconds:
         report["training"] = train_speed(tr, args.train_seconds)

@@ -263,7 +263,7 @@ def test_make_cc_ncc_builds_programs_that_match_gcc(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("arch", ["x86-64", "aarch64"])
-@pytest.mark.parametrize("translator", ["model", "gcc:O0", "mutant"])
+@pytest.mark.parametrize("translator", ["model+memory", "model", "gcc:O0", "mutant"])
 def test_every_program_matches_gcc_with_ncc(tmp_path, arch, translator):
     """Issue 6's first promise: all 20 programs, built with make CC=ncc, print what the gcc build prints."""
     need_qemu(arch)

@@ -39,7 +39,9 @@ Settings (environment, or a TOML file named by NCC_CONFIG with an [ncc] table of
                                     (those the verifier cannot test at all, like a main that
                                     calls other units, stay gcc's and are named);
                                     neural: use the model's code even unverified (experiments only)
-  NCC_TRANSLATOR=model[:DIR]        the translator (also gcc[:OPT], mutant, return0, arg0, file:PATH)
+  NCC_TRANSLATOR=model+memory[:DIR] the translator: the model, the pieces its translation memory
+                                    holds taken from the memory (also model[:DIR] alone, memory[:DIR],
+                                    gcc[:OPT], mutant, return0, arg0, file:PATH)
   NCC_SAMPLES=1                     samples per function (1 = greedy; more: sampled, first verified wins)
   NCC_TEMPERATURE=0.8  NCC_SEED=0   sampling
   NCC_INPUTS=300  NCC_EXAMPLES=50   random inputs and hypothesis examples per verification

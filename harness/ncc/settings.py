@@ -16,7 +16,7 @@ class SettingsError(Exception):
 @dataclass
 class Settings:
     mode: str = "fallback"  # fallback: gcc's code where not verified; strict: fail the build; neural: use it anyway
-    translator: str = "model"  # any `neuralcc eval --translator` spec: model[:DIR], gcc[:OPT], mutant, ...
+    translator: str = "model+memory"  # any `neuralcc eval --translator` spec: model+memory[:DIR], model[:DIR], gcc[:OPT], ...
     samples: int = 1  # per function: 1 = greedy; more = sampled at `temperature`, the first verified one wins
     temperature: float = 0.8
     inputs: int = 300  # random inputs per verification
