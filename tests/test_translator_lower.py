@@ -89,11 +89,28 @@ def test_atoms_lowers_to_three_address_code():
                      "unsigned long x = t2 * t3;",
                      "unsigned long t4 = x + 3;", "o[i] = t4;",  # a store takes a variable
                      "short t5 = b[1];", "long t6 = (long) t5;", "o[i] += t6;",
-                     "short t7 = b[i];", "short t8 = (short) x;", "if (t7 >= t8) {", "x++;", "}",
+                     "short t7 = b[i];", "short t8 = (short) x;", "if (t7 >= t8) {", "x += 1;", "}",
                      "short t9 = b[0];", "return f(t9, x);"]
     assert body_lines(L.lower_unit(src).source, "g")[0] == "unsigned long x = ((unsigned long) b[i]) * ((unsigned long) i);"
+    bumps = "int c(char *o, const char *s)\n{\n    int k = 0;\n    o[k++] = s[0];\n    ++k;\n    k--;\n    return --k;\n}\n"
+    assert body_lines(L.lower_unit(bumps, atoms=True).source, "c") == [
+        "int k = 0;", "int t1 = k;", "k += 1;", "char t2 = s[0];", "o[t1] = t2;",  # the old value is stored at
+        "k += 1;", "k -= 1;", "k -= 1;", "return k;"]
+    assert body_lines(L.lower_unit(bumps).source, "c")[1] == "o[k++] = s[0];"  # kept as written without atoms
     constant = "double h(int a)\n{\n    if (a > 2) {\n        return 1;\n    }\n    return a;\n}\n"
     assert body_lines(L.lower_unit(constant, atoms=True).source, "h")[1:3] == ["double t1 = 1;", "return t1;"]
+
+
+@pytest.mark.parametrize("arch", ["x86-64", "aarch64"])
+def test_atoms_steps_inside_expressions_compute_what_the_original_computes(arch):
+    src = ("int squeeze(char *out, const char *s, int n)\n{\n    int k = 0;\n    for (int i = 0; i < n; i++) {\n"
+           "        if (s[i] != 32) {\n            out[k++] = s[i];\n        }\n    }\n    out[k] = 0;\n"
+           "    char *p = out;\n    int m = 0;\n    while (*p) {\n        m += *p++ == 97;\n    }\n    return k * 100 + --m;\n}\n")
+    low = L.lower_unit(src, atoms=True)
+    assert not low.kept and "k++" not in low.source and "p++" not in low.source
+    verdict = Checker(src, arch, "O0", "squeeze", examples=30, random_inputs=150).check(
+        compile_to_asm(low.source, arch, "O0", "<lowered>"))
+    assert verdict.category == "pass", (str(verdict), low.source)
 
 
 def test_what_it_cannot_type_or_rewrite_is_kept_as_written_and_named():

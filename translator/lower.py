@@ -218,7 +218,9 @@ class _Function:
             return self._checked(t)
         if isinstance(e, c_ast.UnaryOp):
             if e.op in _SIDE_EFFECT_UNARY:
-                raise Unsupported("++/-- inside an expression")
+                if not (self.atoms and isinstance(e.expr, c_ast.ID)):
+                    raise Unsupported("++/-- inside an expression")
+                return _decay(self.type_of(e.expr))
             if e.op == "sizeof":
                 return ULONG
             if e.op == "!":
@@ -350,7 +352,27 @@ class _Function:
     def atom(self, e, out: list):
         if self.is_atom(e):
             return e
+        if isinstance(e, c_ast.UnaryOp) and e.op in _SIDE_EFFECT_UNARY:
+            return self.bumped(e, out)
         return self.temp_of(e, out)
+
+    def bumped(self, e: c_ast.UnaryOp, out: list):
+        """`i++` or `++i` inside an expression (atoms, `i` a variable): the step is a statement of its own
+        before the one that reads the value, `int t1 = i; i += 1;` then `t1` (real C writes
+        `out[n++] = c`; C leaves the order within one statement open, and code that reads `i` again
+        there is undefined)."""
+        self.type_of(e)
+        x, step = self.expr(e.expr), "+=" if "++" in e.op else "-="
+        if not e.op.startswith("p"):  # prefix: the new value
+            out.append(f"{x} {step} 1;")
+            return e.expr
+        t = _decay(self.type_of(e.expr))
+        name = self.fresh()
+        out.append(f"{spell(t)} {name} = {x};")
+        out.append(f"{x} {step} 1;")
+        self.scope.names[name] = t
+        self.result.temporaries += 1
+        return c_ast.ID(name)
 
     def temp_of(self, e, out: list):
         t = _decay(self.type_of(e))
@@ -439,6 +461,8 @@ class _Function:
                 return self.temp_of(e, out)
             return c_ast.BinaryOp(e.op, self.operand(e.left, out), self.operand(e.right, out))
         if isinstance(e, c_ast.UnaryOp):
+            if e.op in _SIDE_EFFECT_UNARY:
+                return self.bumped(e, out)
             if e.op in ("*", "&"):
                 return c_ast.UnaryOp(e.op, self.lvalue(e.expr, out) if e.op == "&" else self.atom(e.expr, out))
             return c_ast.UnaryOp(e.op, self.operand(e.expr, out))
@@ -535,6 +559,9 @@ class _Function:
             self.simple(s, out, lambda pre: self.expr(self.call(s, pre)) + ";")  # its value (maybe void) unused
         elif isinstance(s, c_ast.EmptyStatement):
             return
+        elif self.atoms and isinstance(s, c_ast.UnaryOp) and s.op in _SIDE_EFFECT_UNARY and isinstance(s.expr, c_ast.ID):
+            out.append(f"{s.expr.name} {'+=' if '++' in s.op else '-='} 1;")  # `i++;`: the kernels write `i += 1;`
+            self.result.statements += 1
         else:
             out.append(self.expr(s) + ";" if isinstance(s, c_ast.UnaryOp) else _stmt_text(self.gen, s))
 
