@@ -411,6 +411,24 @@ def test_init_on_the_same_data_continues_its_data_order(tmp_path, tiny_from_scra
     assert "continuing" not in capsys.readouterr().err  # another seed: a new order from its start
 
 
+def test_a_model_trained_with_lower_atoms_lowers_its_input_to_three_address_code(tmp_path, tiny_from_scratch):
+    from neuralcc.translator.__main__ import main as cli_main
+    from neuralcc.translator.lower import lower_unit
+
+    src = "int at(const short *a, int i, int y)\n{\n    int s = a[i] * y + 3;\n    return s;\n}\n"
+    rec, why = _local_record(lower_unit(src, atoms=True).source, "at", ("x86-64",))
+    assert rec is not None, why
+    _write_split(tmp_path / "d", [rec], "train")
+    assert cli_main(["train", "--mode", "local", "--lower", "atoms", "--arch", "x86-64", "--batch-tokens", "300",
+                     "--eval-minutes", "0", "--no-bf16", "--steps", "1", "--data", str(tmp_path / "d"),
+                     "--out", str(tmp_path / "m")]) == 0
+    config = json.loads((tmp_path / "m" / "checkpoint" / "config.json").read_text())
+    assert config["neuralcc_lower"] == "atoms"
+    out = Translator(tmp_path / "m" / "checkpoint").translate(src, "x86-64", "O0")[0]
+    assert out.lowered and [p.split(":", 1)[1].split("<sep>")[0].strip() for p, _ in out.pieces
+                            if p.split(":", 1)[0].endswith("stmt")][0] == "short t1 = a[i];"
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("text,flags,msg", [
     ("int x;\n", [], "no function definition"),
