@@ -28,8 +28,8 @@ _ACCESS = re.compile(r"(\.|->)\s*([A-Za-z_]\w*)")
 SEP = "<sep>"
 
 
-def _fields(body: str) -> dict[str, tuple[str, int]] | None:
-    """name -> (type text, offset) of a struct body of scalar members; None for anything else
+def _layout(body: str) -> tuple[dict[str, tuple[str, int]], int] | None:
+    """A struct body of scalar members as (name -> (type text, offset), size); None for anything else
     (arrays, pointers, nested structs, bit-fields: their layout is not modelled here)."""
     members = []
     for decl in body.split(";"):
@@ -43,8 +43,7 @@ def _fields(body: str) -> dict[str, tuple[str, int]] | None:
             return None
         members.append((m.group(2), ctype, " ".join(m.group(1).split())))
     layout = make_struct("s", [(name, ctype) for name, ctype, _ in members])
-    fields = {f.name: (text, f.offset) for f, (_, _, text) in zip(layout.fields, members)}
-    return {**fields, "": ("", layout.size)}
+    return {f.name: (text, f.offset) for f, (_, _, text) in zip(layout.fields, members)}, layout.size
 
 
 def layout_prompt(prompt: str) -> str | None:
@@ -55,10 +54,10 @@ def layout_prompt(prompt: str) -> str | None:
     if not sep or "struct" not in rest:
         return None
     decls, sep2, tail = rest.partition(SEP)
-    structs = {m.group(1): _fields(m.group(2)) for m in _STRUCT_DEF.finditer(decls)}
-    if not structs or any(f is None for f in structs.values()):
+    structs = {m.group(1): _layout(m.group(2)) for m in _STRUCT_DEF.finditer(decls)}
+    if not structs or any(s is None for s in structs.values()):
         return None
-    known = {name: (tag, spec) for tag, fields in structs.items() for name, spec in fields.items() if name}
+    known = {name: (tag, spec) for tag, (fields, _) in structs.items() for name, spec in fields.items()}
     used: list[str] = []
 
     def rename(m: re.Match) -> str:
@@ -78,7 +77,7 @@ def layout_prompt(prompt: str) -> str | None:
         parts = [f"f{i} {known[name][1][0]} at{known[name][1][1]}" for i, name in enumerate(used)
                  if known[name][0] == tag]
         if indexed:
-            parts.append(f"size{structs[tag][''][1]}")
+            parts.append(f"size{structs[tag][1]}")
         return f"struct {tag} {{{'; '.join(parts)}}};"
 
     return role + colon + text + sep + _STRUCT_DEF.sub(layout, decls) + sep2 + tail
