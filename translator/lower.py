@@ -362,14 +362,17 @@ class _Function:
         `out[n++] = c`; C leaves the order within one statement open, and code that reads `i` again
         there is undefined)."""
         self.type_of(e)
-        x, step = self.expr(e.expr), "+=" if "++" in e.op else "-="
         if not e.op.startswith("p"):  # prefix: the new value
-            out.append(f"{x} {step} 1;")
+            out.append(_step(e.expr.name, e.op))
             return e.expr
-        t = _decay(self.type_of(e.expr))
+        old = self.declared(_decay(self.type_of(e.expr)), e.expr.name, out)
+        out.append(_step(e.expr.name, e.op))
+        return old
+
+    def declared(self, t: CType, value: str, out: list) -> c_ast.ID:
+        """A new temporary of type `t` holding `value`: `T tN = value;`."""
         name = self.fresh()
-        out.append(f"{spell(t)} {name} = {x};")
-        out.append(f"{x} {step} 1;")
+        out.append(f"{spell(t)} {name} = {value};")
         self.scope.names[name] = t
         self.result.temporaries += 1
         return c_ast.ID(name)
@@ -378,13 +381,10 @@ class _Function:
         t = _decay(self.type_of(e))
         if isinstance(t, StructType):
             raise Unsupported("a struct value")
-        if self.branches(e):
-            name = self.fresh()
-            self.assign_into(name, t, e, out, declare=True)
-        else:  # named after its operands' temporaries, so names run in the order they are written
-            rhs = self.one_operation(e, out)
-            name = self.fresh()
-            out.append(f"{spell(t)} {name} = {self.expr(rhs)};")
+        if not self.branches(e):  # named after its operands' temporaries, so names run in the order they are written
+            return self.declared(t, self.expr(self.one_operation(e, out)), out)
+        name = self.fresh()
+        self.assign_into(name, t, e, out, declare=True)
         self.scope.names[name] = t
         self.result.temporaries += 1
         return c_ast.ID(name)
@@ -478,11 +478,7 @@ class _Function:
         """A return's value; with atoms a constant goes through a variable of the function's return type
         (`int t1 = 0; return t1;`): kernels return variables, and both statements are common ones."""
         if self.atoms and isinstance(e, c_ast.Constant) and self.ret is not None:
-            name = self.fresh()
-            out.append(f"{spell(self.ret)} {name} = {self.expr(e)};")
-            self.scope.names[name] = self.ret
-            self.result.temporaries += 1
-            return c_ast.ID(name)
+            return self.declared(self.ret, self.expr(e), out)
         return self.one_operation(e, out)
 
     def call(self, e: c_ast.FuncCall, out: list):
@@ -560,7 +556,7 @@ class _Function:
         elif isinstance(s, c_ast.EmptyStatement):
             return
         elif self.atoms and isinstance(s, c_ast.UnaryOp) and s.op in _SIDE_EFFECT_UNARY and isinstance(s.expr, c_ast.ID):
-            out.append(f"{s.expr.name} {'+=' if '++' in s.op else '-='} 1;")  # `i++;`: the kernels write `i += 1;`
+            out.append(_step(s.expr.name, s.op))  # `i++;`: the kernels write `i += 1;`
             self.result.statements += 1
         else:
             out.append(self.expr(s) + ";" if isinstance(s, c_ast.UnaryOp) else _stmt_text(self.gen, s))
@@ -697,6 +693,11 @@ def _truth(e):
 
 def _indent(lines: list) -> list:
     return ["    " + l for l in lines]
+
+
+def _step(name: str, op: str) -> str:
+    """`i++`, `++i`, `i--` or `--i` as the statement the kernels write: `i += 1;` or `i -= 1;`."""
+    return f"{name} {'+=' if '++' in op else '-='} 1;"
 
 
 def _stmt_text(gen, s) -> str:
