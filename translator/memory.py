@@ -47,18 +47,21 @@ def file_name(arch: str) -> str:
 
 
 LEVELS = ("exact", "template", "layout", "clause", "numbers", "statement", "statement-numbers")  # nearest first
+TEMPLATE_LEVELS = ("template", "layout", "clause")  # their pieces are templates filled with the prompt's numbers
 _NUMBER = re.compile(r"\d+")
 EXACT_MARK, NEAR_MARK = "<sep>=", "<sep>~"
 
 
-def keys(prompt: str) -> tuple[str | None, ...]:
-    """The prompt's key at each level of LEVELS (the prompt as the model reads it: style applied);
-    None at the "layout" level for a prompt without a struct and at the "clause" level for one that is
-    not a `for` header's piece (their template key says the same)."""
+def views(prompt: str) -> tuple[tuple[str | None, str | None], ...]:
+    """Per level of LEVELS, the prompt's key there and the prompt that level's templates are written
+    with (the prompt as the model reads it, style applied; at "layout" its struct layout, at "clause"
+    its loop clause). Both are None at "layout" for a prompt without a struct and at "clause" for one
+    that is not a `for` header's piece: their template key says the same."""
     statement = prompt.split("<sep>", 1)[0]
     laid_out, clause = layout_prompt(prompt), clause_prompt(prompt)
-    return (prompt, template_key(prompt), laid_out and template_key(laid_out), clause and template_key(clause),
-            _NUMBER.sub("#", prompt), statement, _NUMBER.sub("#", statement))
+    return ((prompt, prompt), (template_key(prompt), prompt), (laid_out and template_key(laid_out), laid_out),
+            (clause and template_key(clause), clause), (_NUMBER.sub("#", prompt), prompt), (statement, prompt),
+            (_NUMBER.sub("#", statement), prompt))
 
 
 _FOR = re.compile(r"^(<[^:]*><chunks>for-(init|test|step): )\s*for\s*\((.*)\)\s*\{?\s*$")
@@ -88,15 +91,6 @@ def clause_prompt(prompt: str) -> str | None:
             rest = (decl + (" " + decls if decls else "")) + sep2 + tail
     return m.group(1) + clause + sep + rest
 
-
-def _read_as(level: str, prompt: str) -> str:
-    """The prompt whose numbers a level's templates are written with: its struct layout at "layout", its
-    loop clause at "clause"."""
-    if level == "layout":
-        return layout_prompt(prompt) or prompt
-    if level == "clause":
-        return clause_prompt(prompt) or prompt
-    return prompt
 
 
 # -- templates: gcc's piece with the prompt's numbers as slots ------------------------------------------
@@ -280,21 +274,22 @@ class Hit:
         AArch64, against 99% for exact keys; model card, session 9), the template of a statement on a
         struct of the same layout (right 70 of 71 / 71 of 71 times, session 11), or of a loop header's
         clause (352 of 352 on humaneval-decompile's x86-64 pieces, session 11)."""
-        return self.level in ("exact", "template", "layout", "clause")
+        return self.level == "exact" or self.level in TEMPLATE_LEVELS
 
 
-def _stored(level: str, prompt: str, piece: str) -> str:
-    """What a level keeps of gcc's piece for `prompt`: the piece itself for its exact prompt, a template
-    (numbers and jump targets from the prompt's) for a template key, the jump targets written as the
-    prompt's for a key of several statements."""
+def _stored(level: str, read: str, piece: str) -> str:
+    """What a level keeps of gcc's piece for a prompt the level reads as `read` (`views`): the piece
+    itself for its exact prompt, a template (numbers and jump targets from the prompt's) for a template
+    key, the jump targets written as the prompt's for a key of several statements."""
     if level == "exact":
         return piece
-    return template_of(_read_as(level, prompt), piece, numbers=level in ("template", "layout", "clause"))
+    return template_of(read, piece, numbers=level in TEMPLATE_LEVELS)
 
 
-def _answer(level: str, stored: str, prompt: str) -> Hit | None:
-    """A level's stored piece as the answer for `prompt` (a template filled with its numbers and targets)."""
-    piece = stored if level == "exact" else instantiate(stored, _read_as(level, prompt))
+def _answer(level: str, stored: str, read: str) -> Hit | None:
+    """A level's stored piece as the answer for the prompt the level reads as `read` (a template filled
+    with its numbers and targets)."""
+    piece = stored if level == "exact" else instantiate(stored, read)
     return Hit(level, piece) if piece is not None else None
 
 
@@ -323,9 +318,9 @@ class Memory:
     def lookup(self, arch: str, prompt: str, own=None) -> Hit | None:
         """The piece of the nearest key; `own` is MemoryBuilder.lookup's and means nothing here."""
         levels = self.levels(arch)
-        for level, key in zip(LEVELS, keys(prompt)):
+        for level, (key, read) in zip(LEVELS, views(prompt)):
             piece = (levels.get(level) or {}).get(key) if key is not None else None
-            hit = _answer(level, piece, prompt) if piece is not None else None
+            hit = _answer(level, piece, read) if piece is not None else None
             if hit is not None:
                 return hit
         return None
@@ -367,9 +362,9 @@ class MemoryBuilder:
         """One function's contribution, (level, key) -> pieces, from its (prompt, piece) pairs."""
         mine: dict[tuple[str, str], Counter] = defaultdict(Counter)
         for prompt, piece in pairs:
-            for level, key in zip(LEVELS, keys(prompt)):
+            for level, (key, read) in zip(LEVELS, views(prompt)):
                 if key is not None:
-                    mine[level, key][_stored(level, prompt, piece)] += 1
+                    mine[level, key][_stored(level, read, piece)] += 1
         return mine
 
     @classmethod
@@ -390,11 +385,11 @@ class MemoryBuilder:
 
     def lookup(self, arch: str, prompt: str, own: dict | None = None) -> Hit | None:
         levels = self.counts.get(arch) or {}
-        for level, key in zip(LEVELS, keys(prompt)):
+        for level, (key, read) in zip(LEVELS, views(prompt)):
             counts = levels.get(level, {}).get(key) if key is not None else None
             if counts:
                 piece = _best(counts, own.get((level, key)) if own else None)
-                hit = _answer(level, piece, prompt) if piece is not None else None
+                hit = _answer(level, piece, read) if piece is not None else None
                 if hit is not None:
                     return hit
         return None
