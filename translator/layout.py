@@ -22,10 +22,10 @@ import re
 
 from neuralcc.verifier.ctype import FloatType, IntType, base_type, make_struct
 
-_STRUCT_DEF = re.compile(r"struct\s+([\w<>]+)\s*\{([^}]*)\}\s*;")
+from .pieces import SEP, STRUCT_DEF
+
 _MEMBER = re.compile(r"^\s*([A-Za-z_][\w ]*?)\s+([A-Za-z_]\w*)\s*$")
 _ACCESS = re.compile(r"(\.|->)\s*([A-Za-z_]\w*)")
-SEP = "<sep>"
 
 
 def _layout(body: str) -> tuple[dict[str, tuple[str, int]], int] | None:
@@ -54,7 +54,7 @@ def layout_prompt(prompt: str) -> str | None:
     if not sep or "struct" not in rest:
         return None
     decls, sep2, tail = rest.partition(SEP)
-    structs = {m.group(1): _layout(m.group(2)) for m in _STRUCT_DEF.finditer(decls)}
+    structs = {m.group(1): _layout(m.group(2)) for m in STRUCT_DEF.finditer(decls)}
     if not structs or any(s is None for s in structs.values()):
         return None
     known = {name: (tag, spec) for tag, (fields, _) in structs.items() for name, spec in fields.items()}
@@ -80,4 +80,4 @@ def layout_prompt(prompt: str) -> str | None:
             parts.append(f"size{structs[tag][1]}")
         return f"struct {tag} {{{'; '.join(parts)}}};"
 
-    return role + colon + text + sep + _STRUCT_DEF.sub(layout, decls) + sep2 + tail
+    return role + colon + text + sep + STRUCT_DEF.sub(layout, decls) + sep2 + tail

@@ -340,7 +340,7 @@ _DECLARED_IN_TEXT = re.compile(rf"(?:^|[;({{,]\s*)({_TYPE}(?:\s*\*\s*|\s+)(?:\*\
 _KEYWORDS = {"int", "long", "short", "char", "double", "float", "unsigned", "signed", "const", "volatile", "static",
              "struct", "void", "_Bool", "bool", "register", "sizeof", "return", "if", "else", "for", "while", "do",
              "switch", "case", "default", "break", "continue", "size_t", "ssize_t"}
-_STRUCT_DEF = re.compile(r"struct\s+[\w<>]+\s*\{[^}]*\}\s*;")  # the tag may be `<FN>_s`
+STRUCT_DEF = re.compile(r"struct\s+([\w<>]+)\s*\{([^}]*)\}\s*;")  # tag (may be `<FN>_s`), body
 _DECL_NAME = re.compile(r"(?<![>\w])([A-Za-z_]\w*)\s*(?:\[[^\]]*\])*\s*$")
 _WORD = re.compile(r"(?<![\w.>$@])(?<!->)([A-Za-z_]\w*)\b(?!\s*\()")
 _SLOT_BASE = re.compile(r"@([A-Za-z_]\w*)(?=[@\[.])")
@@ -377,7 +377,7 @@ def variable_types(prompt: str) -> dict[str, str]:
     """The piece's variables (declared in its declarations, or in its own statement) -> their C types."""
     head, _, rest = prompt.partition(": ")
     text, _, rest = rest.partition(SEP)
-    decls = _STRUCT_DEF.sub(" ", rest.partition(SEP)[0])
+    decls = STRUCT_DEF.sub(" ", rest.partition(SEP)[0])
     if head.endswith("data"):
         return {}
     types = {}
@@ -399,7 +399,7 @@ def variable_names(prompt: str, typed: bool = False) -> dict[str, str]:
     """The piece's variables -> canonical names (VA, VB, ... by first appearance; typed: VAq, VBpi, ...)."""
     head, _, rest = prompt.partition(": ")
     text, _, rest = rest.partition(SEP)
-    decls = _STRUCT_DEF.sub(" ", rest.partition(SEP)[0])
+    decls = STRUCT_DEF.sub(" ", rest.partition(SEP)[0])
     types = variable_types(prompt)
     order = [w for w in _WORD.findall(text + " " + decls) if w in types]
     return {w: canonical(i, type_code(types[w]) if typed else "") for i, w in enumerate(dict.fromkeys(order))}
@@ -415,7 +415,7 @@ def rename_prompt(prompt: str, names: dict[str, str]) -> str:
     decls, _, jumps = rest.partition(SEP)
     sub = lambda s: _WORD.sub(lambda m: names.get(m.group(1), m.group(1)), s)
     parts, last = [], 0
-    for m in _STRUCT_DEF.finditer(decls):
+    for m in STRUCT_DEF.finditer(decls):
         parts += [sub(decls[last: m.start()]), m.group(0)]
         last = m.end()
     decls = "".join(parts) + sub(decls[last:])
