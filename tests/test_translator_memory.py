@@ -318,30 +318,42 @@ def test_memory_first_takes_held_pieces_from_the_memory_and_has_the_model_write_
     (out,) = memory_translator.translate(gcd, "x86-64", "O0", entry="gcd", opt=first)
     assert out.from_memory == len(out.pieces) and out.new_tokens == 0  # the model wrote nothing
     assert Checker(gcd, "x86-64", "O0", "gcd", examples=20, random_inputs=50).check(out.asm).category == "pass"
-    crc = (KERNELS / "crc32.c").read_text()
-    (out,) = memory_translator.translate(crc, "x86-64", "O0", entry="crc32", opt=first)
-    sure = sum(level in ("exact", "template") for level in out.memory_levels)  # held exactly or as a template
-    assert out.from_memory == sure < len(out.pieces) and out.new_tokens > 0
-    (alone,) = memory_translator.translate(crc, "x86-64", "O0", entry="crc32", opt=DecodeOptions())
+    dot = (KERNELS / "dot_product.c").read_text()
+    (out,) = memory_translator.translate(dot, "x86-64", "O0", entry="dot_product", opt=first)
+    held = sum(level is not None for level in out.memory_levels)  # at any level: the greedy answer
+    sure = sum(level in ("exact", "template") for level in out.memory_levels)
+    assert sure < out.from_memory == held < len(out.pieces) and out.new_tokens > 0
+    sampled = memory_translator.translate(dot, "x86-64", "O0", entry="dot_product",
+                                          opt=DecodeOptions(memory_first=True, n=3, temperature=0.8))
+    held_rows = [r for r, level in enumerate(out.memory_levels) if level is not None]
+    assert all(sampled[0].pieces[r] == out.pieces[r] for r in held_rows)  # the first takes the greedy answer's
+    assert [s.from_memory for s in sampled] == [held, sure, sure]  # the others resample the unsure pieces too
+    (alone,) = memory_translator.translate(dot, "x86-64", "O0", entry="dot_product", opt=DecodeOptions())
     assert alone.from_memory == 0
 
 
-def test_more_local_data_extends_a_models_memory_without_training(tmp_path):
+def _model_and_gcd_data(tmp_path, old: MemoryBuilder):
+    """A local-mode model directory holding `old` as its memory, and a directory with gcd's local record."""
     import gzip
-
-    from neuralcc.translator.memory import main as memory_main
 
     model_dir, data_dir = tmp_path / "model", tmp_path / "local"
     model_dir.mkdir()
     data_dir.mkdir()
     (model_dir / "config.json").write_text(json.dumps({"neuralcc_mode": "local", "neuralcc_rename": True,
                                                         "neuralcc_types": True}))
-    old = MemoryBuilder()
-    old.add("x86-64", [(P, ADD3)])
     old.freeze().save(model_dir)
     rec, _ = _local_record((KERNELS / "gcd.c").read_text(), "gcd", ("x86-64",))
     with gzip.open(data_dir / "local-00000.jsonl.gz", "wt") as f:
         f.write(json.dumps({**rec, "split": "train"}) + "\n")
+    return model_dir, data_dir, rec
+
+
+def test_more_local_data_extends_a_models_memory_without_training(tmp_path):
+    from neuralcc.translator.memory import main as memory_main
+
+    old = MemoryBuilder()
+    old.add("x86-64", [(P, ADD3)])
+    model_dir, data_dir, rec = _model_and_gcd_data(tmp_path, old)
     assert memory_main(["--model", str(model_dir), "--data", str(data_dir), "--arch", "x86-64"]) == 0
     mem = Memory.load(model_dir)
     style = pieces.PromptStyle(True, True, False)
@@ -353,3 +365,19 @@ def test_more_local_data_extends_a_models_memory_without_training(tmp_path):
     assert mem.lookup("x86-64", P) is None  # --fresh: gcd's pieces alone
     assert all(mem.lookup("x86-64", p).piece == t for p, t in D.canonical_pieces(rec, "x86-64", style))
     assert memory_main(["--model", str(tmp_path / "none"), "--data", str(data_dir)]) == 2
+
+
+def test_fill_adds_only_the_keys_a_memory_lacks(tmp_path):
+    from neuralcc.translator.memory import main as memory_main
+
+    rec, _ = _local_record((KERNELS / "gcd.c").read_text(), "gcd", ("x86-64",))
+    pairs = D.canonical_pieces(rec, "x86-64", pieces.PromptStyle(True, True, False))
+    held, held_piece = pairs[0]
+    old = MemoryBuilder()
+    old.add("x86-64", [(held, "kept\n")])
+    model_dir, data_dir, _ = _model_and_gcd_data(tmp_path, old)
+    assert memory_main(["--model", str(model_dir), "--data", str(data_dir), "--arch", "x86-64", "--fill"]) == 0
+    mem = Memory.load(model_dir)
+    assert held_piece != "kept\n" and mem.lookup("x86-64", held).piece == "kept\n"  # its answer stays
+    assert all(mem.lookup("x86-64", p).piece == t for p, t in pairs[1:] if p != held)  # the rest is added
+    assert memory_main(["--model", str(model_dir), "--data", str(data_dir), "--fill", "--fresh"]) == 2

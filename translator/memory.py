@@ -269,7 +269,8 @@ class Hit:
 
     @property
     def sure(self) -> bool:
-        """Good enough to write the piece without the model (memory_first): the prompt's own key, or a
+        """Good enough that sampling never asks the model for another piece (memory_first, samples after
+        the first; a greedy memory_first answer takes every hit): the prompt's own key, or a
         template filled with its numbers (on held-out pieces: right 91% / 85% of the time, x86-64 /
         AArch64, against 99% for exact keys; model card, session 9), the template of a statement on a
         struct of the same layout (right 70 of 71 / 71 of 71 times, session 11), or of a loop header's
@@ -431,6 +432,9 @@ def main(argv=None) -> int:
     ap.add_argument("--fresh", action="store_true",
                     help="replace the model's memory instead of adding to it (after the key format changed, or to "
                          "drop data of another layout)")
+    ap.add_argument("--fill", action="store_true",
+                    help="add only keys the memory lacks: every prompt it answers now keeps its answer (data of "
+                         "another kind, e.g. corpora/statements.py's, that should not outvote the kernels')")
     args = ap.parse_args(argv)
     model_dir = Path(args.model)
     if not (model_dir / "config.json").is_file():
@@ -442,9 +446,12 @@ def main(argv=None) -> int:
         return 2
     records = list(D.iter_records(args.data, "train"))
     memory = MemoryBuilder.from_records(records, args.arch, PromptStyle.of(SimpleNamespace(**config))).freeze()
+    if args.fresh and args.fill:
+        print("memory: error: --fresh and --fill contradict each other", file=sys.stderr)
+        return 2
     older = None if args.fresh else load_if_any(model_dir)
     if older is not None:
-        memory = memory.merged_over(older)
+        memory = older.merged_over(memory) if args.fill else memory.merged_over(older)
     memory.save(model_dir)
     print(f"memory: {len(records)} training functions added; {sum(len(memory.levels(a).get('exact', {})) for a in memory.arches())} "
           f"exact prompts in {model_dir}/{PATTERN}", file=sys.stderr)
