@@ -133,6 +133,7 @@ def run_unit(unit: Unit, missing: list[int]) -> list[dict]:
         return [{**base, "sample": i, "category": "harness.error", "passed": False, "message": reason,
                  "trace": traceback.format_exc(limit=3)} for i in missing]
     rows = []
+    judged: dict[str, dict] = {}  # candidate text -> its verdict fields: sampling often repeats a text
     for i in missing:
         s = samples[i]
         row = {**base, "sample": i, "translate_seconds": round(s.seconds, 4), "tokens_in": s.tokens_in,
@@ -141,6 +142,9 @@ def run_unit(unit: Unit, missing: list[int]) -> list[dict]:
         if s.error:
             rows.append({**row, "category": "translator.error", "passed": False, "message": s.error})
             continue
+        if s.asm in judged:
+            rows.append({**row, **judged[s.asm], "notes": [*s.notes, "the same text as an earlier sample: its verdict"]})
+            continue
         try:
             verdict = checker.check(s.asm)
         except Exception as err:
@@ -148,9 +152,10 @@ def run_unit(unit: Unit, missing: list[int]) -> list[dict]:
                          "message": f"{type(err).__name__}: {err}".splitlines()[0]})
             continue
         vd = json.loads(verdict.to_json())
-        rows.append({**row, "category": verdict.category, "passed": verdict.passed, "message": verdict.message,
-                     "verify_seconds": verdict.seconds, "verdict": vd,
-                     "test_category": verdict.test.category if verdict.test else None})
+        judged[s.asm] = {"category": verdict.category, "passed": verdict.passed, "message": verdict.message,
+                         "verify_seconds": verdict.seconds, "verdict": vd,
+                         "test_category": verdict.test.category if verdict.test else None}
+        rows.append({**row, **judged[s.asm]})
     return rows
 
 

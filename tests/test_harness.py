@@ -73,6 +73,17 @@ def test_run_resumes_without_redoing_work(corpus, tmp_path):
         evaluate(_cfg(corpus, "gcc", n=3), out, progress=False)  # another configuration, same directory
 
 
+def test_a_sample_repeating_an_earlier_ones_text_gets_its_verdict_without_a_second_check(corpus, tmp_path):
+    out = tmp_path / "run"
+    evaluate(_cfg(corpus, "gcc", n=3, ks=[1, 3], arches=["x86-64"]), out, progress=False)
+    rows = [r for r in read_results(out) if "sum" in r["benchmark"]]
+    assert [r["sample"] for r in rows] == [0, 1, 2] and len({r["asm"] for r in rows}) == 1  # gcc is deterministic
+    assert not rows[0]["notes"] and rows[0]["verify_seconds"] > 0
+    for r in rows[1:]:
+        assert r["notes"] == ["the same text as an earlier sample: its verdict"]
+        assert (r["passed"], r["category"], r["verdict"]) == (rows[0]["passed"], rows[0]["category"], rows[0]["verdict"])
+
+
 def test_mutants_are_named_in_the_report(corpus, tmp_path):
     out = tmp_path / "run"
     evaluate(_cfg(corpus, "mutant", n=6, ks=[1]), out, progress=False)
