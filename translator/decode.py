@@ -136,8 +136,9 @@ class DecodeOptions:
     grammar: bool = True  # "local" mode: keep to gcc's instruction grammar (asmgrammar.py), if the model has one
     memory_only: bool = False  # "local" mode, a baseline: the translation memory's nearest pieces, not the model's
     memory_stats: bool = False  # "local" mode: look every piece up in the memory to count seen pieces (evaluate.py)
-    memory_first: bool = False  # "local" mode: a piece the memory holds (exactly, or as a template) is the memory's,
-    #                             the model writes the rest
+    memory_first: bool = False  # "local" mode: a piece the memory holds is the memory's, the model writes the rest;
+    #                             when sampling, samples after the first also resample the pieces the memory holds
+    #                             only at a level that is not sure (Hit.sure)
 
 
 def _search(opt: DecodeOptions) -> dict:
@@ -379,13 +380,21 @@ class Translator:
         operand_grammar = OperandGrammar(self.tok, operands) if operands and opt.grammar else None  # stateless
         if (opt.memory_only or opt.memory_first) and self.memory is None:
             raise SourceError("no translation memory beside this model (memory-<arch>.json.gz)")
-        # pieces the memory writes: every one it has a piece for (the baseline), or those whose prompt it
-        # holds exactly or as a template (memory_first); the model writes the others
+        # pieces the memory writes: every one it has a piece for (the baseline, and memory_first's greedy
+        # answer: its nearest piece beat the model's on held-out and real C, model card session 13); a
+        # sampled memory_first answer after the first also has the model write the pieces the memory
+        # holds only at a level that is not sure. The model writes the others.
         eos = self.tok.eos_token_id
         looked_up = [T.encode(self.tok, h.piece) + [eos] if h else [eos] for h in hits]
-        by_model = [r for r, h in enumerate(hits) if not opt.memory_only and not (opt.memory_first and h and h.sure)]
+        if opt.memory_only:
+            every = unsure = []
+        else:
+            every = [r for r, h in enumerate(hits) if not (opt.memory_first and h)]
+            unsure = [r for r, h in enumerate(hits) if not (opt.memory_first and h and h.sure)]
+        sampling = opt.temperature > 0 and opt.beam <= 1
         outs = []
-        for i in range(opt.n if opt.temperature > 0 and opt.beam <= 1 and by_model else 1):
+        for i in range(opt.n if sampling and (every or unsure) else 1):
+            by_model = unsure if sampling and i > 0 else every
             torch.manual_seed(opt.seed + i)
             ids = list(looked_up)
             if by_model:
