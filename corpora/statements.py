@@ -22,12 +22,11 @@ import random
 import re
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 
 HEADERS = "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n#include <math.h>\n#include <ctype.h>\n" \
           "#include <stdbool.h>\n"
 
-# scalar types: (C name, kind) with kind "int" or "float"; `bool` and `_Bool` are one type
+# scalar types by kind (`bool` is stdbool.h's `_Bool`), and how often each is picked
 INTS = ("char", "unsigned char", "bool", "short", "unsigned short", "int", "unsigned int", "long", "unsigned long",
         "long long", "size_t")
 FLOATS = ("float", "double")

@@ -145,9 +145,9 @@ def report(out: dict[str, ArchCoverage], skipped: Counter, show: int) -> str:
             if n:
                 lines.append(f"  {level:18} {n:6} pieces ({n / total:6.1%})  gcc's piece {cov.right[level]:6}")
         if show:
-            lines.append(f"  most missed statements:")
+            lines.append("  most missed statements:")
             lines += [f"    {n:4}  {s}" for s, n in cov.missed.most_common(show)]
-            lines.append(f"  most often answered otherwise:")
+            lines.append("  most often answered otherwise:")
             lines += [f"    {n:4}  {s}" for s, n in cov.wrong.most_common(show)]
     if skipped:
         lines.append("skipped: " + ", ".join(f"{k} {v}" for k, v in skipped.most_common()))
