@@ -72,9 +72,9 @@ def register(subparsers) -> None:
                         "has the table, config.json: neuralcc_operands; see translator/asmgrammar.py)")
     p.add_argument("--memory-first", action="store_true",
                    help="take each piece whose prompt the translation memory beside the model holds from the "
-                        "memory (gcc's piece for the nearest key in the training data); the model writes the rest, and with -n, in "
-                        "samples after the first, also the pieces the memory holds only at a level that is not sure. "
-                        "Says on stderr how many pieces each wrote (translator/memory.py)")
+                        "memory (gcc's piece for the nearest key in the training data); the model writes the rest "
+                        "and, with -n, in samples after the first, also the pieces the memory holds only at a level "
+                        "that is not sure. Says on stderr how many pieces each wrote (translator/memory.py)")
     p.add_argument("--model", help="model directory (default: the packaged default model)")
     p.set_defaults(func=cmd_translate)
 

@@ -444,11 +444,11 @@ def main(argv=None) -> int:
     if config.get("neuralcc_mode") != "local":
         print(f"memory: error: {model_dir}: not a local-mode model", file=sys.stderr)
         return 2
-    records = list(D.iter_records(args.data, "train"))
-    memory = MemoryBuilder.from_records(records, args.arch, PromptStyle.of(SimpleNamespace(**config))).freeze()
     if args.fresh and args.fill:
         print("memory: error: --fresh and --fill contradict each other", file=sys.stderr)
         return 2
+    records = list(D.iter_records(args.data, "train"))
+    memory = MemoryBuilder.from_records(records, args.arch, PromptStyle.of(SimpleNamespace(**config))).freeze()
     older = None if args.fresh else load_if_any(model_dir)
     if older is not None:
         memory = older.merged_over(memory) if args.fill else memory.merged_over(older)
