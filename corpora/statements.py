@@ -66,6 +66,10 @@ class Ty:
     def is_ptr(self) -> bool:
         return self.depth > 0
 
+    @property
+    def is_string(self) -> bool:
+        return self.base == "char" and self.depth == 1
+
     def deref(self) -> "Ty":
         return Ty(self.base, self.depth - 1, self.const)
 
@@ -142,7 +146,7 @@ class FunctionWriter:
             s = repr(x)
             return s + "f" if ty.base == "float" and rng.random() < 0.5 else s
         if ty.is_ptr:
-            if ty.base == "char" and ty.depth == 1 and not rng.random() < 0.2:
+            if ty.is_string and not rng.random() < 0.2:
                 return '"' + rng.choice(STRINGS).replace("\\", "\\\\").replace('"', '\\"') + '"'
             return rng.choice(("NULL", "0"))
         if ty.base == "bool":
@@ -197,13 +201,11 @@ class FunctionWriter:
     def call(self, ty: Ty) -> str | None:
         """A library call whose value has type `ty` (near enough: C converts)."""
         rng = self.rng
-        strs = [v.name for v in self.vars_where(lambda t: t.base == "char" and t.depth == 1)]
-        # a string function of literals alone is folded by gcc (`strlen("abc")` is 3): the first argument
-        # is always a variable
-        s = lambda: rng.choice(strs) if strs and rng.random() < 0.85 else self.const_of(CHARP)
+        strs = [v.name for v in self.vars_where(lambda t: t.is_string)]
+        # a string function of literals alone is folded by gcc (`strlen("abc")` is 3): its first argument
+        # is always a variable (v), only the others may be literals (s)
         v = lambda: rng.choice(strs)
-        if not strs:
-            s = lambda: self.const_of(CHARP)
+        s = lambda: rng.choice(strs) if strs and rng.random() < 0.85 else self.const_of(CHARP)
         ch = lambda: self.operand(Ty("char")) if rng.random() < 0.6 else self.operand(INT)
         if ty.is_int:
             options = [lambda: f"abs({self.operand(INT)})", lambda: f"toupper({ch()})", lambda: f"tolower({ch()})",
@@ -225,7 +227,7 @@ class FunctionWriter:
             own = self.vars_where(lambda t: t.unqualified() == ty.unqualified())
             if own:
                 options.append(lambda: f"realloc({rng.choice(own).name}, {size})")
-            if ty.base == "char" and ty.depth == 1 and strs:
+            if ty.is_string and strs:
                 options += [lambda: f"strchr({v()}, {ch()})", lambda: f"strstr({v()}, {s()})",
                             lambda: f"strdup({v()})", lambda: f"strcpy({v()}, {s()})", lambda: f"strcat({v()}, {s()})"]
             return rng.choice(options)()
@@ -320,11 +322,11 @@ class FunctionWriter:
         if r < 0.1:
             return rng.choice(("!", "")) + self.operand(rng.choice((INT, Ty("bool"), CHARP, Ty("char"))))
         if r < 0.25:
-            el = self.element(lambda t: t.base in ("char",) and t.depth == 1)
+            el = self.element(lambda t: t.is_string)
             if el:
                 return f"{el[0]} {rng.choice(('==', '!=', '>=', '<=', '<', '>'))} {self.const_of(Ty('char'))}"
         if r < 0.3:
-            strs = self.vars_where(lambda t: t.base == "char" and t.depth == 1)
+            strs = self.vars_where(lambda t: t.is_string)
             if strs:
                 return f"strcmp({rng.choice(strs).name}, {self.expr(CCHARP, 2)}) {rng.choice(('==', '!='))} 0"
         if r < 0.38 and depth < 2:
@@ -360,7 +362,7 @@ class FunctionWriter:
         else:
             v = rng.choice(self.assignable())
             lv, ty = v.name, v.ty
-        ty = Ty(ty.base, ty.depth) if not ty.is_ptr else ty
+        ty = ty if ty.is_ptr else ty.unqualified()
         r = rng.random()
         if r < 0.15 and not ty.is_ptr:
             return f"{lv}{rng.choice(('++', '--'))};" if rng.random() < 0.6 else f"{rng.choice(('++', '--'))}{lv};"
@@ -378,7 +380,7 @@ class FunctionWriter:
 
     def call_statement(self) -> str:
         rng = self.rng
-        strs = [v.name for v in self.vars_where(lambda t: t.base == "char" and t.depth == 1 and not t.const)]
+        strs = [v.name for v in self.vars_where(lambda t: t.is_string and not t.const)]
         ptrs = [v.name for v in self.vars_where(lambda t: t.is_ptr)]
         src = lambda: self.expr(CCHARP, 2)
         options = []
@@ -462,7 +464,7 @@ class FunctionWriter:
         if start == i:
             start = "0"
         bound = rng.random()
-        strs = self.vars_where(lambda t: t.base == "char" and t.depth == 1)
+        strs = self.vars_where(lambda t: t.is_string)
         if bound < 0.15 and strs:
             test = f"{rng.choice(strs).name}[{i}] != '\\0'" if rng.random() < 0.6 else f"{rng.choice(strs).name}[{i}]"
         elif bound < 0.25 and strs:
@@ -488,7 +490,7 @@ class FunctionWriter:
             self.scope.vars.append(Var(i, ity))
         out += self.block(indent + 1, rng.randint(1, 4), depth + 1)
         if declare:
-            self.scope.vars.pop() if self.scope.vars and self.scope.vars[-1].name == i else None
+            self.scope.vars.pop()  # the counter: the body's own declarations ended with it
         self.scope.loop -= 1
         out.append(pad + "}")
         return out
@@ -528,9 +530,12 @@ def generate(seed: int, index: int) -> dict:
 
 
 def compiles(source: str) -> bool:
+    """Whether x86-64 gcc accepts the function, in the C dialect the labels are compiled in (gcc.py)."""
     import subprocess
 
-    r = subprocess.run(["gcc", "-x", "c", "-std=gnu11", "-fsyntax-only", "-w", "-"], input=source, text=True,
+    from .gcc import COMPILERS
+
+    r = subprocess.run([COMPILERS["x86-64"], "-x", "c", "-fsyntax-only", "-w", "-"], input=source, text=True,
                        capture_output=True)
     return r.returncode == 0
 
