@@ -135,6 +135,17 @@ def test_stmts_mode_gives_each_chunk_its_own_c_line(tok, records):
         assert t[g:] == p[1:]
 
 
+def test_comment_marks_and_braces_inside_literals_are_neither_comments_nor_blocks():
+    from neuralcc.translator.csource import encoder_text, find_functions
+
+    src = ('const char *url(void) {\n    return "http://x/*{";\n}\n'
+           "int brace(int c) {\n    if (c == '{') // an open brace\n        return 1;\n    return 0;\n}\n")
+    assert [(f.name, f.first_line, f.last_line) for f in find_functions(src)] == [("url", 1, 3), ("brace", 4, 8)]
+    text = encoder_text(src, "url")
+    assert '<L2>return "http://x/*{";\n' in text
+    assert "<L5>if (c == '{')\n" in text and "an open brace" not in text
+
+
 def test_typed_mode_declares_the_variables_each_chunk_uses():
     from neuralcc.translator.csource import encoder_text
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from .asmtext import FN, MAX_LINE, replace_name
 
 _FUNC_HEAD = re.compile(r"^[A-Za-z_][\w\s\*]*?\b([A-Za-z_]\w*)\s*\(([^;{}]*)\)\s*(\{|$)", re.M)
-_COMMENT = re.compile(r"/\*.*?\*/|//[^\n]*", re.S)
+# string and character literals first, so a `//` or `/*` inside one is not taken for a comment
+_COMMENT = re.compile(r'"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'|/\*.*?\*/|//[^\n]*', re.S)
 
 
 class SourceError(ValueError):
@@ -22,14 +23,21 @@ class Function:
     last_line: int
 
 
-def _blank_comments(src: str) -> str:
-    # keep line numbers: replace comments by the same number of newlines
-    return _COMMENT.sub(lambda m: "\n" * m.group(0).count("\n") + " ", src)
+def _blank_comments(src: str, literals: bool = False) -> str:
+    """Comments replaced by as many newlines (line numbers kept); with `literals`, the insides of string
+    and character literals blanked too (brace matching must not see a "{" in a string)."""
+    def blank(m: re.Match) -> str:
+        t = m.group(0)
+        if t[0] in "\"'":
+            return t[0] + " " * (len(t) - 2) + t[-1] if literals else t
+        return "\n" * t.count("\n") + " "
+
+    return _COMMENT.sub(blank, src)
 
 
 def find_functions(src: str) -> list[Function]:
     """Function definitions (name, line span) by brace matching; good enough for the corpora's C."""
-    clean = _blank_comments(src)
+    clean = _blank_comments(src, literals=True)
     out = []
     for m in _FUNC_HEAD.finditer(clean):
         name = m.group(1)
