@@ -90,6 +90,20 @@ def test_tokenizer_reports_unrepresentable(tok):
     assert T.unrepresentable(tok, "int f(int a) { return a; }") is None
 
 
+def test_byte_level_bpe_the_measured_alternative_is_lossless_and_merges_digits(records):
+    bpe = build_tokenizer(records * 10, 1200, "byte-bpe")
+    assert T.kind_of(bpe) == "byte-bpe"
+    for r in records:
+        for arch in ("x86-64", "aarch64"):
+            text = r["asm"][arch]["O0"]
+            assert T.decode(bpe, T.encode(bpe, text)) == text
+    pieces = bpe.convert_ids_to_tokens(T.encode(bpe, "<x86-64><O0>\tmovl\t%edi, -20(%rbp)\n"))
+    assert pieces[:2] == ["<x86-64>", "<O0>"]
+    assert "20" in pieces  # what the lexer tokenizer never does (above)
+    with pytest.raises(ValueError, match="unknown tokenizer kind"):
+        T.train_tokenizer(["x"], 1200, "words")
+
+
 def test_tokenizer_save_load(tok, tmp_path):
     tok.save_pretrained(tmp_path)
     again = T.load(tmp_path)

@@ -10,7 +10,7 @@ import torch
 
 from neuralcc.corpora.label import label_single
 from neuralcc.translator import asmgrammar, frame, localdata, pieces, skeleton, slotdata
-from neuralcc.translator import data as D, model as M
+from neuralcc.translator import data as D, model as M, tokenizer as T
 from neuralcc.translator.csource import SourceError
 from neuralcc.translator.decode import DecodeOptions, Translator
 from neuralcc.translator.train import build_tokenizer, loss_on
@@ -427,6 +427,26 @@ def test_a_model_trained_with_lower_atoms_lowers_its_input_to_three_address_code
     out = Translator(tmp_path / "m" / "checkpoint").translate(src, "x86-64", "O0")[0]
     assert out.lowered and [p.split(":", 1)[1].split("<sep>")[0].strip() for p, _ in out.pieces
                             if p.split(":", 1)[0].endswith("stmt")][0] == "short t1 = a[i];"
+
+
+def test_a_byte_level_bpe_model_trains_from_scratch_and_decodes_without_the_lexer_grammars(tmp_path, tiny_from_scratch,
+                                                                                           capsys):
+    """`--tokenizer byte-bpe`, the measured alternative (model card session 14): its checkpoint keeps the
+    byte-level tokenizer, and decoding, whose slot and operand grammars read lexer pieces, runs without them."""
+    from neuralcc.translator.__main__ import main as cli_main
+
+    recs = [_local_record(src, name, ("x86-64",))[0] for name, src in _combos(POOL_A, "fa")[:4]]
+    _write_split(tmp_path / "a", recs, "train")
+    common = ["train", "--mode", "local", "--arch", "x86-64", "--batch-tokens", "300", "--eval-minutes", "0",
+              "--no-bf16", "--data", str(tmp_path / "a"), "--tokenizer", "byte-bpe"]
+    assert cli_main([*common, "--out", str(tmp_path / "m"), "--steps", "1"]) == 0
+    ck = tmp_path / "m" / "checkpoint"
+    assert T.kind_of(T.load(ck)) == "byte-bpe"
+    (out,) = Translator(ck).translate(recs[0]["source"], "x86-64", "O0")
+    assert out.pieces and out.asm.startswith("\t.text")
+    capsys.readouterr()
+    assert cli_main([*common, "--out", str(tmp_path / "m2"), "--steps", "1", "--init", str(ck)]) == 2
+    assert "--tokenizer chooses the tokenizer of a model trained from scratch" in capsys.readouterr().err
 
 
 @pytest.mark.slow

@@ -56,6 +56,10 @@ def register(subparsers) -> None:
                    help='"local" mode: train on each distinct (prompt, piece) pair at most N times per epoch '
                         "(synthetic kernels repeat most of their pieces; 0 = no cap)")
     p.add_argument("--no-bf16", action="store_true", help="train in fp32 (bf16 autocast is the default)")
+    p.add_argument("--tokenizer", choices=("lexer", "byte-bpe"), default="lexer",
+                   help="from scratch: the tokenizer to train (lexer: lexer-level pieces, digits split, the default; "
+                        "byte-bpe: GPT-2 style byte-level BPE, the measured alternative, model card session 14; "
+                        "its models decode without the grammars, which read lexer pieces)")
     p.set_defaults(func=cmd_train)
 
     p = subparsers.add_parser("translate", help="translate a C function to assembly")
@@ -68,8 +72,9 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--beam", type=int, default=1)
     p.add_argument("--no-grammar", action="store_true",
-                   help="let the model leave gcc's instruction grammar (default: kept to it when the model "
-                        "has the table, config.json: neuralcc_operands; see translator/asmgrammar.py)")
+                   help="let the model leave gcc's instruction grammar and name any stack slot (default: kept to "
+                        "the grammar when the model has the table, config.json: neuralcc_operands, see "
+                        "translator/asmgrammar.py; a slot names only the piece's variables, decode.SlotGrammar)")
     p.add_argument("--memory-first", action="store_true",
                    help="take each piece whose prompt the translation memory beside the model holds from the "
                         "memory (gcc's piece for the nearest key in the training data); the model writes the rest "
@@ -95,6 +100,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.init and not Path(args.init).is_dir():
         print(f"neuralcc train: error: {args.init}: not a model directory", file=sys.stderr)
         return 2
+    if args.tokenizer != "lexer" and (args.init or args.resume):
+        print("neuralcc train: error: --tokenizer chooses the tokenizer of a model trained from scratch; "
+              "--init and --resume keep their checkpoint's", file=sys.stderr)
+        return 2
     cfg = TrainConfig(
         data=args.data, out=args.out, init=args.init, resume=args.resume, minutes=args.minutes, steps=args.steps,
         mode=args.mode, archs=tuple(args.arch), opts=tuple(args.opt), batch_tokens=args.batch_tokens, lr=args.lr,
@@ -103,7 +112,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         seed=args.seed, bf16=not args.no_bf16, max_target_tokens=args.max_target_tokens,
         rename=not args.keep_names, types=not args.keep_types, typed_names=args.typed_names,
         position_heads=not args.no_position_heads,
-        memory=args.memory, lower=args.lower, repeat_cap=args.repeat_cap,
+        memory=args.memory, lower=args.lower, repeat_cap=args.repeat_cap, tokenizer=args.tokenizer,
     )
     return run(cfg)
 

@@ -133,7 +133,9 @@ class DecodeOptions:
     temperature: float = 0.0  # 0 = greedy
     seed: int = 0
     beam: int = 1
-    grammar: bool = True  # "local" mode: keep to gcc's instruction grammar (asmgrammar.py), if the model has one
+    grammar: bool = True  # "local" mode: keep to gcc's instruction grammar (asmgrammar.py), if the model has one,
+    #                       and let a stack slot name only the piece's variables (SlotGrammar). Both read lexer
+    #                       pieces: a byte-level BPE model decodes without them
     memory_only: bool = False  # "local" mode, a baseline: the translation memory's nearest pieces, not the model's
     memory_stats: bool = False  # "local" mode: look every piece up in the memory to count seen pieces (evaluate.py)
     memory_first: bool = False  # "local" mode: a piece the memory holds is the memory's, the model writes the rest;
@@ -377,7 +379,8 @@ class Translator:
             banned[r, always] = True
             banned[r, self._ids(f"<C{j}>" for j in p.targets.values())] = False
         operands = (getattr(self.model.config, "neuralcc_operands", None) or {}).get(arch)
-        operand_grammar = OperandGrammar(self.tok, operands) if operands and opt.grammar else None  # stateless
+        grammar = opt.grammar and T.kind_of(self.tok) == "lexer"
+        operand_grammar = OperandGrammar(self.tok, operands) if operands and grammar else None  # stateless
         if (opt.memory_only or opt.memory_first) and self.memory is None:
             raise SourceError("no translation memory beside this model (memory-<arch>.json.gz)")
         # pieces the memory writes: every one it has a piece for (the baseline, and memory_first's greedy
@@ -399,7 +402,7 @@ class Translator:
             ids = list(looked_up)
             if by_model:
                 grammars = [SlotGrammar(self.tok, [(list(names[r].values()), rows[r].role in ("prologue", "param"))
-                                                   for r in by_model])] if self.style.rename else []
+                                                   for r in by_model])] if self.style.rename and grammar else []
                 if operand_grammar is not None:
                     grammars.append(operand_grammar)
                 written = self._generate_rows([srcs[r] for r in by_model], banned[by_model], self.cfg.max_chunk_tokens,

@@ -243,7 +243,7 @@ def main(argv=None) -> int:
     ap.add_argument("-n", type=int, default=50, help="functions")
     ap.add_argument("-k", type=int, default=0, help="also verified@k with k samples")
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--no-grammar", action="store_true", help="decode without gcc's instruction grammar")
+    ap.add_argument("--no-grammar", action="store_true", help="decode without gcc's instruction grammar and the slot grammar")
     ap.add_argument("--memory-only", action="store_true",
                     help="the baseline of a model with a translation memory: the memory's pieces, no model")
     ap.add_argument("--loss", action="store_true",

@@ -2,9 +2,10 @@
 whole by a small BPE, whitespace characters as tokens) so constants and stack offsets are
 written digit by digit and copy across; lossless on printable ASCII.
 
-Measured choice (see `compare` and MODEL_CARD.md): byte-level BPE is a little shorter on
-C but merges digits into numbers; whole-line BPE is 7x shorter but cannot write unseen
-offsets (notes/model-facts.md). We keep digits split.
+The other kind, for the measured comparison (`KINDS`, `neuralcc train --tokenizer byte-bpe`):
+a GPT-2 style byte-level BPE, which merges digits into numbers; the two are measured side by
+side, same data and training time, in MODEL_CARD.md "Session 14". Whole-line BPE cannot write
+offsets unseen on that line (notes/model-facts.md).
 """
 from __future__ import annotations
 
@@ -42,14 +43,35 @@ def _raw_tokenizer() -> Tokenizer:
     return tok
 
 
-def train_tokenizer(texts: Iterable[str], vocab_size: int = 2048) -> PreTrainedTokenizerFast:
-    tok = _raw_tokenizer()
+KINDS = ("lexer", "byte-bpe")
+
+
+def _byte_level_tokenizer() -> Tokenizer:
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    return tok
+
+
+def train_tokenizer(texts: Iterable[str], vocab_size: int = 2048, kind: str = "lexer") -> PreTrainedTokenizerFast:
+    """kind "lexer": ours (module docstring); "byte-bpe": byte-level BPE over the same texts and specials."""
+    if kind == "lexer":
+        tok, alphabet = _raw_tokenizer(), ALPHABET
+    elif kind == "byte-bpe":
+        tok, alphabet = _byte_level_tokenizer(), pre_tokenizers.ByteLevel.alphabet()
+    else:
+        raise ValueError(f"unknown tokenizer kind {kind!r} (one of {', '.join(KINDS)})")
     trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size, min_frequency=20, special_tokens=SPECIAL, initial_alphabet=ALPHABET,
+        vocab_size=vocab_size, min_frequency=20, special_tokens=SPECIAL, initial_alphabet=alphabet,
         show_progress=False,
     )
     tok.train_from_iterator(texts, trainer)
     return wrap(tok)
+
+
+def kind_of(tok: PreTrainedTokenizerFast) -> str:
+    """Which of KINDS a loaded tokenizer is (the decoding grammars read lexer pieces)."""
+    return "byte-bpe" if isinstance(tok.backend_tokenizer.pre_tokenizer, pre_tokenizers.ByteLevel) else "lexer"
 
 
 def wrap(tok: Tokenizer) -> PreTrainedTokenizerFast:
@@ -84,9 +106,7 @@ def unrepresentable(tok: PreTrainedTokenizerFast, text: str) -> str | None:
 
 def compare(texts_c: list[str], texts_asm: list[str], tok: PreTrainedTokenizerFast) -> dict:
     """Mean tokens per example for ours vs a byte-level BPE trained on the same texts."""
-    bl = Tokenizer(models.BPE())
-    bl.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    bl.decoder = decoders.ByteLevel()
+    bl = _byte_level_tokenizer()
     bl.train_from_iterator(
         texts_c + texts_asm,
         trainers.BpeTrainer(vocab_size=4096, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False),

@@ -46,6 +46,7 @@ class TrainConfig:
     eval_functions: int = 24  # per arch, translated and verified
     eval_samples: int = 200  # for validation loss
     vocab_size: int = 2048
+    tokenizer: str = "lexer"  # from scratch: tokenizer.KINDS ("byte-bpe" for the measured comparison, model card session 14)
     seed: int = 0
     threads: int = 2
     max_records: int = 0  # 0 = all
@@ -66,7 +67,7 @@ class TrainConfig:
     bf16: bool = True  # autocast matmuls to bfloat16 (1.7x faster on this machine's AMX cores; weights stay fp32)
 
 
-def build_tokenizer(records: list[dict], vocab_size: int) -> "PreTrainedTokenizerFast":
+def build_tokenizer(records: list[dict], vocab_size: int, kind: str = "lexer") -> "PreTrainedTokenizerFast":
     from .csource import encoder_text
     from . import asmtext
 
@@ -89,7 +90,7 @@ def build_tokenizer(records: list[dict], vocab_size: int) -> "PreTrainedTokenize
                     lines, _ = asmtext.clean_lines(asm)
                     yield "\n".join(asmtext.replace_name(t, r["entry"]) for t in lines) + "\n"
 
-    return T.train_tokenizer(texts(), vocab_size)
+    return T.train_tokenizer(texts(), vocab_size, kind)
 
 
 def ensure_special_tokens(tok, model) -> None:
@@ -289,7 +290,7 @@ def run(cfg: TrainConfig) -> int:
                       f"encoder {heads['encoder']}, decoder {heads['decoder']} (translator/model.py: "
                       f"set_position_heads)", file=sys.stderr)
     else:
-        tok = build_tokenizer(records, cfg.vocab_size)
+        tok = build_tokenizer(records, cfg.vocab_size, cfg.tokenizer)
         model = M.build(M.ModelConfig(), tok)
     prompts_before = prompt_format(model.config)
     model.config.neuralcc_mode = cfg.mode
