@@ -150,7 +150,8 @@ class Model(Translator):
         options = self.options(n, seed)
         start = time.perf_counter()
         try:
-            outs = self._translator.translate(bench.source, arch, opt, bench.entry, options)
+            outs = self._translator.translate(bench.source, arch, opt, bench.entry, options,
+                                              cflags=bench.meta.get("cflags"))
         except SourceError as err:
             return [Sample("", error=str(err)) for _ in range(n)]
         seconds = (time.perf_counter() - start) / max(len(outs), 1)

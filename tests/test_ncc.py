@@ -223,6 +223,17 @@ def test_shaping_flags_reach_the_verifier(tmp_path, arch):
     assert report(tmp_path)[0]["outcome"] == "neural", report(tmp_path)
 
 
+def test_a_unit_that_includes_its_own_header_reaches_the_model(tmp_path):
+    """The translator preprocesses the unit with the build's -I/-D, as gcc and the verifier do."""
+    (tmp_path / "inc").mkdir()
+    (tmp_path / "inc" / "k.h").write_text("#define SCALE 3\n")
+    (tmp_path / "k.c").write_text('#include "k.h"\nint scale(int x)\n{\n    return x * SCALE + OFFSET;\n}\n')
+    r = ncc(["-O0", "-Iinc", "-DOFFSET=7", "-c", "k.c"], tmp_path, NCC_TRANSLATOR="memory")
+    assert r.returncode == 0, r.stderr
+    (row,) = report(tmp_path)
+    assert row["category"] == "pass", row
+
+
 def test_report_summarises_a_build(program):
     ncc(["-O2", "-c", "crc32.c"], program, NCC_TRANSLATOR="gcc:O0")
     ncc(["-O2", "-c", "main.c"], program, NCC_TRANSLATOR="gcc:O0")

@@ -305,12 +305,14 @@ class Translator:
         return chunks
 
     def translate(self, source: str, arch: str, opt_level: str = "O0", entry: str | None = None,
-                  opt: DecodeOptions | None = None) -> list[Translation]:
+                  opt: DecodeOptions | None = None, cflags: list[str] | None = None) -> list[Translation]:
+        """`cflags`: the unit's compiler flags; their -I/-D/-U/-include reach the preprocessor wherever the
+        unit is parsed (a unit that includes its own header needs its directory's -I)."""
         opt = opt or DecodeOptions()
         if self.mode == "local":
-            return self.translate_local(source, arch, opt_level, entry, opt)
+            return self.translate_local(source, arch, opt_level, entry, opt, cflags)
         entry, c_text = self.prepare(source, entry)
-        variables = self.frame_variables(source, entry) if self.mode in data.SLOTTED else None
+        variables = self.frame_variables(source, entry, cflags) if self.mode in data.SLOTTED else None
         decls = data.line_declarations(source, variables) if self.mode == "typed" else None
         if opt.temperature <= 0 or opt.beam > 1:
             outs = [self.translate_one(c_text, entry, arch, opt_level, opt, decls)]
@@ -325,20 +327,20 @@ class Translator:
         return outs
 
     @staticmethod
-    def frame_variables(source: str, entry: str) -> dict:
+    def frame_variables(source: str, entry: str, cflags: list[str] | None = None) -> dict:
         """"slots" mode: the variables each function's frame holds (the model names them, frame.py
         places them)."""
         from neuralcc.verifier.errors import VerifierInputError
         from neuralcc.verifier.signature import frame_variables
 
         try:
-            return frame_variables(source)
+            return frame_variables(source, cflags=cflags)
         except VerifierInputError as err:
             raise SourceError(f"function '{entry}': cannot lay out its stack frame: {err}") from None
 
     # -- "local" mode: the skeleton's pieces, each written from its own prompt --------------------
     def translate_local(self, source: str, arch: str, opt_level: str, entry: str | None,
-                        opt: DecodeOptions) -> list[Translation]:
+                        opt: DecodeOptions, cflags: list[str] | None = None) -> list[Translation]:
         from . import skeleton
         from .localdata import scopes
 
@@ -347,13 +349,13 @@ class Translator:
         if self.lower:  # what the model reads and writes is the lowered unit; the verifier judges the original
             from .lower import lower_unit
 
-            low = lower_unit(source, atoms=self.lower == "atoms")
+            low = lower_unit(source, atoms=self.lower == "atoms", cflags=cflags)
             source, lowered = low.source, low.statements
-        skel = skeleton.build(source, params=self.params)
+        skel = skeleton.build(source, params=self.params, cflags=cflags)
         if len(skel.pieces) > asmtext.MAX_CHUNKS:
             raise SourceError(f"function '{entry}': its unit has {len(skel.pieces)} pieces of code, more than the "
                               f"model can name ({asmtext.MAX_CHUNKS})")
-        variables = self.frame_variables(source, entry)
+        variables = self.frame_variables(source, entry, cflags)
         scope = scopes(source, variables)
         needed = skel.reachable(entry)
         rows, srcs, prompts, names, hits = [], [], [], [], []

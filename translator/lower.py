@@ -710,18 +710,19 @@ def _stmt_text(gen, s) -> str:
 
 # ------------------------------------------------------------------------------------------ a unit
 
-def lower_unit(source: str, functions: list[str] | None = None, prefix: str = "t", atoms: bool = False) -> Lowered:
+def lower_unit(source: str, functions: list[str] | None = None, prefix: str = "t", atoms: bool = False,
+               cflags: list[str] | None = None) -> Lowered:
     """The unit with every function (or those named) rewritten; other text stays as written.
     `atoms`: three-address code. An operator's operands, a cast's, a call's arguments, a condition's
     and a stored value are variables or constants; a load (`t = a[i].f`) and a store (`a[i] = t`) are
-    statements of their own."""
+    statements of their own. `cflags`: the compiler flags whose -I/-D/-U/-include the preprocessor needs."""
     import pycparser
 
     from neuralcc.verifier.errors import VerifierInputError
-    from neuralcc.verifier.signature import _Reader, preprocess
+    from neuralcc.verifier.signature import _Reader, cpp_flags, preprocess
 
     try:
-        ast = pycparser.CParser().parse(preprocess(source, "<source>"), filename="<stdin>")
+        ast = pycparser.CParser().parse(preprocess(source, "<source>", cpp_flags(cflags or [])), filename="<stdin>")
     except VerifierInputError as err:
         raise SourceError(str(err)) from None
     except pycparser.c_parser.ParseError as err:

@@ -312,21 +312,21 @@ def _without_params(decl: c_ast.Decl, gen) -> str:
     return gen.visit(d)
 
 
-def build(source: str, functions: list | None = None, params: bool = False) -> Skeleton:
+def build(source: str, functions: list | None = None, params: bool = False, cflags: list[str] | None = None) -> Skeleton:
     """The pieces of every function defined in `source` (in source order, as gcc -O0 emits them), after
     one data piece. `functions`: csource.find_functions(source), for the closing brace lines.
     `params`: a prologue is the frame's setup alone, followed by one "param" piece per parameter that
     stores it (pieces.split_prologue): a signature seen nowhere in training is then made of pieces
-    that were."""
+    that were. `cflags`: the compiler flags whose -I/-D/-U/-include the preprocessor needs."""
     import pycparser
 
     from neuralcc.verifier.errors import VerifierInputError
-    from neuralcc.verifier.signature import preprocess
+    from neuralcc.verifier.signature import cpp_flags, preprocess
 
     from .csource import find_functions
 
     try:
-        text = preprocess(source, "<source>")
+        text = preprocess(source, "<source>", cpp_flags(cflags or []))
         ast = pycparser.CParser().parse(text, filename="<stdin>")
     except VerifierInputError as err:
         raise SourceError(str(err)) from None
