@@ -396,12 +396,11 @@ def test_decoding_grammar_suppresses_markers_but_never_the_function_name():
 
 # -- slots mode: named stack slots, end to end ---------------------------------------------------
 def _slot_record(rec: dict) -> dict:
-    from neuralcc.translator import frame, slotdata
+    from neuralcc.translator import slotdata
 
     out = {**rec, "asm": {}, "lines": {}, "slots": True}
     for arch in ("x86-64", "aarch64"):
-        maps = frame.slot_maps(slotdata.verbose_asm(rec["source"], arch), arch, rec["source"])
-        asm, lines = slotdata.symbolic_label(rec, arch, maps)
+        asm, lines = slotdata.named_slots(rec, arch)
         out["asm"][arch], out["lines"][arch] = {"O0": asm}, {"O0": lines}
     return out
 

@@ -55,10 +55,9 @@ def local_records(benchmarks, archs: list[str], lower: str | bool, params: bool,
     """(benchmark, "local" record or the reason there is none) per benchmark, as training data is made."""
     from neuralcc.corpora.label import Unit, label_units
 
-    from . import frame
     from .localdata import convert_record
     from .lowerdata import _lower
-    from .slotdata import symbolic_label, verbose_asm
+    from .slotdata import named_slots
 
     recs = []
     for b in benchmarks:
@@ -82,9 +81,8 @@ def local_records(benchmarks, archs: list[str], lower: str | bool, params: bool,
             if lab[arch][OPT].asm is None:
                 continue
             try:
-                maps = frame.slot_maps(verbose_asm(rec["source"], arch), arch, rec["source"])
-                got = symbolic_label({**rec, "asm": {arch: {OPT: lab[arch][OPT].asm}},
-                                      "lines": {arch: {OPT: lab[arch][OPT].lines}}}, arch, maps)
+                got = named_slots({**rec, "asm": {arch: {OPT: lab[arch][OPT].asm}},
+                                   "lines": {arch: {OPT: lab[arch][OPT].lines}}}, arch)
             except Exception as err:  # noqa: BLE001 - a diagnostic: one function's failure is a row
                 got = None
                 yield b, f"{arch}: no named slots ({type(err).__name__})"

@@ -398,7 +398,7 @@ class Translator:
             unsure = [r for r, h in enumerate(hits) if not (opt.memory_first and h and h.sure)]
         sampling = opt.temperature > 0 and opt.beam <= 1
         outs = []
-        for i in range(opt.n if sampling and (every or unsure) else 1):
+        for i in range(opt.n if sampling and unsure else 1):  # unsure holds every row of `every`
             by_model = unsure if sampling and i > 0 else every
             torch.manual_seed(opt.seed + i)
             ids = list(looked_up)

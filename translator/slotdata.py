@@ -39,6 +39,12 @@ def symbolic_label(rec: dict, arch: str, maps: dict) -> tuple[str, list] | None:
     return "\n".join(frame.symbolize(lines, maps, arch)) + "\n", nums
 
 
+def named_slots(rec: dict, arch: str) -> tuple[str, list] | None:
+    """symbolic_label for one record compiled on its own (slot names from its own verbose compile)."""
+    maps = frame.slot_maps(verbose_asm(rec["source"], arch), arch, rec["source"])
+    return symbolic_label(rec, arch, maps)
+
+
 def _job(job: tuple[str, list[dict]]) -> list[tuple[int, str, tuple | str]]:
     """(index, arch, (asm, lines) or the reason it was dropped) for a batch of records."""
     arch, recs = job
@@ -52,11 +58,8 @@ def _job(job: tuple[str, list[dict]]) -> list[tuple[int, str, tuple | str]]:
     out = []
     for i, r in enumerate(recs):
         try:
-            if maps is None:  # one unit broke the batch: each on its own
-                maps_i = frame.slot_maps(verbose_asm(r["source"], arch), arch, r["source"])
-            else:
-                maps_i = maps
-            got = symbolic_label(r, arch, maps_i)
+            # one unit broke the batch: each on its own
+            got = named_slots(r, arch) if maps is None else symbolic_label(r, arch, maps)
             out.append((i, arch, got if got else "no O0 assembly"))
         except (frame.FrameError, subprocess.CalledProcessError) as err:
             out.append((i, arch, type(err).__name__))
