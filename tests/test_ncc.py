@@ -234,6 +234,62 @@ def test_a_unit_that_includes_its_own_header_reaches_the_model(tmp_path):
     assert row["category"] == "pass", row
 
 
+SCALED = '#include "k.h"\nint scale(int x) { return x * SCALE; }\n'
+SCALED_MAIN = '#include <stdio.h>\nint scale(int x);\nint main(void) { printf("%d\\n", scale(2)); return 0; }\n'
+
+
+@pytest.fixture
+def scaled(tmp_path):
+    (tmp_path / "k.h").write_text("#define SCALE 3\n")
+    (tmp_path / "k.c").write_text(SCALED)
+    (tmp_path / "main.c").write_text(SCALED_MAIN)
+    return tmp_path
+
+
+def build_scaled(cwd, **env):
+    """ncc -c k.c, then the program linked by gcc, and gcc's own build of it: (ncc run, ncc's output, gcc's)."""
+    r = ncc(["-O2", "-c", "k.c"], cwd, NCC_TRANSLATOR="gcc:O0", **env)
+    assert r.returncode == 0, r.stderr
+    subprocess.run(["gcc", "main.c", "k.o", "-o", "prog"], cwd=cwd, check=True)
+    subprocess.run(["gcc", "-O2", "main.c", "k.c", "-o", "ref"], cwd=cwd, check=True)
+    return r, run_program(cwd / "prog", "x86-64").stdout, run_program(cwd / "ref", "x86-64").stdout
+
+
+def test_a_header_edit_is_not_taken_from_cache(scaled):
+    """The key is what gcc compiled (the preprocessed unit), not the unit's own text."""
+    first, got, ref = build_scaled(scaled)
+    assert got == ref == "6\n" and report(scaled)[-1]["outcome"] == "neural"
+    (scaled / "k.h").write_text("#define SCALE 5\n")
+    second, got, ref = build_scaled(scaled)
+    assert got == ref == "10\n"
+    assert "cached" not in second.stderr and report(scaled)[-1]["cached"] is False
+    third, _, _ = build_scaled(scaled)
+    assert "1 cached" in third.stderr  # and unchanged code is still not translated again
+
+
+def test_a_tampered_cache_entry_is_discarded(scaled):
+    build_scaled(scaled)
+    (entry,) = (scaled / "cache").rglob("*.json")
+    data = json.loads(entry.read_text())
+    stored = data.get("entry", data)  # wherever the entry keeps its assembly
+    assert stored["function"] == "scale" and stored["verified"] is True
+    stored["asm"] = "\t.text\n\t.globl\tscale\n\t.type\tscale, @function\nscale:\n\tmovl\t$42, %eax\n\tret\n" \
+                    "\t.size\tscale, .-scale\n"
+    entry.write_text(json.dumps(data))
+    r, got, ref = build_scaled(scaled)
+    assert got == ref == "6\n"
+    assert "1 cache entry discarded (digest mismatch)" in r.stderr and "1 cached" not in r.stderr
+    row = report(scaled)[-1]
+    assert (row["cached"], row["cache_discarded"], row["outcome"]) == (False, "digest mismatch", "neural")
+    again, _, _ = build_scaled(scaled)
+    assert "1 cached" in again.stderr and "discarded" not in again.stderr  # the entry was rewritten, signed
+    secret = scaled / "cache" / "secret.key"
+    assert secret.stat().st_mode & 0o777 == 0o600
+    secret.chmod(0o644)  # a key others can read can sign anything: the cache is not used
+    r, got, _ = build_scaled(scaled)
+    assert got == "6\n" and "cache not used" in r.stderr and report(scaled)[-1]["cached"] is False
+
+
 def test_report_summarises_a_build(program):
     ncc(["-O2", "-c", "crc32.c"], program, NCC_TRANSLATOR="gcc:O0")
     ncc(["-O2", "-c", "main.c"], program, NCC_TRANSLATOR="gcc:O0")

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 from .cmdline import Command, UsageError, parse
@@ -109,11 +110,14 @@ class Build:
         translator = self.make_translator()
         if translator is None:
             return 1
+        units = UnitTranslator(s, translator)
+        if units.cache.unusable:
+            self.say(f"ncc: cache not used: {units.cache.unusable}")
         with tempfile.TemporaryDirectory(prefix="ncc-") as td:
             objects: dict[str, str] = {}
             for path in cmd.sources:
                 t0 = time.perf_counter()
-                unit = UnitTranslator(s, translator).run(path, cmd.arch, cmd.opt, cmd.shaping)
+                unit = units.run(path, cmd.arch, cmd.opt, cmd.shaping)
                 self.units.append(unit)
                 if unit.asm is not None:
                     err = self.emit(unit, td, objects)
@@ -193,6 +197,8 @@ class Build:
             parts.append("gcc fallback: " + ", ".join(f"{f.function} ({f.category})" for f in fallback))
         cached = sum(f.cached for f in fns)
         parts.append(f"{seconds:.1f} s" + (f", {cached} cached" if cached else ""))
+        for why, n in Counter(f.cache_discarded for f in fns if f.cache_discarded).items():
+            parts.append(f"{n} cache {'entry' if n == 1 else 'entries'} discarded ({why})")
         self.say(f"{tag}: " + "; ".join(parts))
         for f in unverified:
             self.say(f"ncc: WARNING: NCC_MODE=neural: {unit.path}: {f.function} uses UNVERIFIED model code "
@@ -211,6 +217,7 @@ class Build:
                 lines.append({"unit": u.path, "function": f.function, "arch": u.arch, "opt": u.opt,
                               "outcome": outcome, "category": f.category, "message": f.message,
                               "samples": f.samples, "seconds": f.seconds, "cached": f.cached,
+                              "cache_discarded": f.cache_discarded,
                               "mode": self.settings.mode, "cwd": os.getcwd()})
         with open(self.settings.report, "a") as fh:  # one write per line: parallel builds do not interleave
             for line in lines:

@@ -8,8 +8,13 @@ will build it). The unit's final assembly is the base with every verified functi
 from __future__ import annotations
 
 import hashlib
+import hmac
+import importlib
 import json
 import os
+import secrets
+import stat
+import tempfile
 import time
 import traceback
 from dataclasses import asdict, dataclass, field
@@ -20,25 +25,17 @@ from neuralcc.verifier import Checker, VerifierInputError
 from neuralcc.verifier.asmprep import AsmError
 from neuralcc.verifier.gnu_as import GnuAsError, encoding_mismatches
 from neuralcc.verifier.reference import compile_to_asm
-from neuralcc.verifier.signature import parse_unit
+from neuralcc.verifier.signature import cpp_flags, parse_unit, preprocess
 from neuralcc.verifier.splice import defined_symbols, replace_function, runnable_part
 
 from .settings import Settings
 
-CACHE_VERSION = "ncc-cache-v2"
+CACHE_VERSION = "ncc-cache-v3"
 MODEL_OPT = {"O3": "O2"}  # the model's tags: O0 O1 O2 Os
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("neuralcc")
-    except PackageNotFoundError:
-        return "unknown"
-
-
-NEURALCC_VERSION = _version()
+SECRET_NAME, SECRET_BYTES = "secret.key", 32
+# The packages whose code computes a FunctionResult: a change to any of them is a different result.
+CODE_PACKAGES = ("neuralcc.verifier", "neuralcc.translator", "neuralcc.harness", "neuralcc.corpora")
+CACHE_STATE = ("cached", "cache_discarded")  # how a result was found, not part of the result
 
 
 @dataclass
@@ -51,6 +48,7 @@ class FunctionResult:
     samples: int = 0
     seconds: float = 0.0
     cached: bool = False
+    cache_discarded: str = ""  # why a cache entry for this function was found and not used
 
     def used(self, mode: str) -> bool:
         return self.asm is not None and (self.verified or mode == "neural")
@@ -70,34 +68,103 @@ def cache_key(parts: dict) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
-class Cache:
-    """Content-addressed: the key hashes everything the result depends on; one JSON file per key."""
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode(errors="surrogateescape")).hexdigest()
 
-    def __init__(self, root: str):
-        self.root = Path(root)
+
+def code_digest() -> str:
+    """A hash of the neuralcc code that translates and judges (a version number does not change when
+    the verifier does)."""
+    digest = hashlib.sha256()
+    for name in CODE_PACKAGES:
+        root = Path(importlib.import_module(name).__file__).parent
+        for path in sorted(root.rglob("*.py")):
+            digest.update(f"{name}/{path.relative_to(root)}\0".encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+@dataclass
+class Lookup:
+    result: FunctionResult | None = None
+    discarded: str = ""  # an entry was there and is not used: why
+
+
+@dataclass
+class Cache:
+    """Content-addressed: the key hashes everything the result depends on; one JSON file per key, the
+    entry and an HMAC-SHA256 of key and entry under a secret only this user can read. An entry edited,
+    or copied from another key, does not match its digest and is discarded."""
+    root: Path
+    secret: bytes | None = None  # None: the cache is not used
+    unusable: str = ""  # why not
+
+    @classmethod
+    def open(cls, root: str) -> "Cache":
+        path = Path(root)
+        try:
+            return cls(path, _secret(path / SECRET_NAME))
+        except (OSError, ValueError) as err:
+            return cls(path, None, str(err))
 
     def _path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.json"
 
-    def get(self, key: str) -> FunctionResult | None:
+    def _digest(self, key: str, entry: dict) -> str:
+        canonical = json.dumps(entry, sort_keys=True, separators=(",", ":"))
+        return hmac.new(self.secret, f"{key}\n{canonical}".encode(), "sha256").hexdigest()
+
+    def get(self, key: str) -> Lookup:
+        if self.secret is None:
+            return Lookup()
         try:
             data = json.loads(self._path(key).read_text())
-        except (OSError, ValueError):
-            return None
-        try:
-            return FunctionResult(**{**data, "cached": True})
-        except TypeError:
-            return None
+            entry, digest = data["entry"], data["digest"]
+            if not hmac.compare_digest(self._digest(key, entry), str(digest)):
+                return Lookup(discarded="digest mismatch")
+            return Lookup(FunctionResult(**entry, cached=True))
+        except FileNotFoundError:
+            return Lookup()
+        except (OSError, ValueError, TypeError, KeyError):
+            return Lookup(discarded="unreadable")
 
     def put(self, key: str, result: FunctionResult) -> None:
+        if self.secret is None:
+            return
+        entry = {k: v for k, v in asdict(result).items() if k not in CACHE_STATE}
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps({**asdict(result), "cached": False}))
+            tmp.write_text(json.dumps({"entry": entry, "digest": self._digest(key, entry)}))
             os.replace(tmp, path)  # atomic: parallel builds never see half a file
         except OSError:
             pass  # a read-only cache only costs time
+
+
+def _secret(path: Path) -> bytes:
+    """The cache's HMAC key: created once, atomically, mode 0600; refused unless it is a regular file of
+    this user that no one else can read (whoever can read it can sign entries)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists() and not path.is_symlink():
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{SECRET_NAME}.")  # mode 0600
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(secrets.token_bytes(SECRET_BYTES))
+            try:
+                os.link(tmp, path)  # never replaces: of two builds creating it at once, both use the first's
+            except FileExistsError:
+                pass
+        finally:
+            os.unlink(tmp)
+    with open(os.open(path, os.O_RDONLY | os.O_NOFOLLOW), "rb") as fh:
+        st = os.fstat(fh.fileno())
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid() or st.st_mode & 0o077:
+            raise ValueError(f"{path} is not a file of this user with mode 0600")
+        key = fh.read(SECRET_BYTES + 1)
+    if len(key) != SECRET_BYTES:
+        raise ValueError(f"{path} does not hold a {SECRET_BYTES}-byte key")
+    return key
 
 
 def tag(k: int) -> str:
@@ -108,11 +175,18 @@ def tag(k: int) -> str:
 class UnitTranslator:
     def __init__(self, settings: Settings, translator):
         self.settings, self.translator = settings, translator
+        self.cache = Cache.open(settings.cache_dir)
         self._identity = None
 
     def identity(self) -> dict:
+        """The translator, the code that judges its output, and the settings a result depends on."""
         if self._identity is None:
-            self._identity = self.translator.describe()
+            s = self.settings
+            self._identity = {"v": CACHE_VERSION, "code": code_digest(), "translator": self.translator.describe(),
+                              "samples": s.samples, "temperature": s.temperature, "inputs": s.inputs,
+                              "examples": s.examples, "seed": s.seed,
+                              # neural mode translates what the verifier cannot test; the others do not
+                              "neural": s.mode == "neural"}
         return self._identity
 
     def run(self, path: str, arch: str, opt: str, shaping: list[str]) -> UnitResult:
@@ -124,20 +198,24 @@ class UnitTranslator:
             defined = parse_unit(source, path, char_signed=arch == "x86-64", cflags=cflags).functions
             emitted = defined_symbols(base, arch)
             names = [f for f in defined if f in emitted]  # not those gcc inlined everywhere and dropped
+            unit = {  # every text a result is computed from; the source itself for its `// ncc:` comments
+                "path": os.path.abspath(path), "source": sha256(source), "cflags": cflags, "arch": arch, "opt": opt,
+                # gcc's command for `base` stopped after the preprocessor (-E wins over -S): what gcc compiled
+                "compiled": sha256(compile_to_asm(source, arch, opt, path, extra=[*cflags, "-E"])),
+                "read": sha256(preprocess(source, path, cpp_flags(cflags))),  # what the verifier and translator read
+                "base": sha256(base)}  # gcc's code around the candidate, and so gcc's version
         except VerifierInputError as err:
             result.note = f"left to gcc: {err}"
             return result
-        cache = Cache(self.settings.cache_dir)
         for k, name in enumerate(names):
-            key = cache_key({"v": CACHE_VERSION, "neuralcc": NEURALCC_VERSION, "source": source,
-                             "function": name, "arch": arch, "opt": opt, "cflags": shaping, "translator": self.identity(),
-                             **{s: getattr(self.settings, s) for s in ("samples", "temperature", "inputs",
-                                                                         "examples", "seed")}})
-            fr = cache.get(key)
+            key = cache_key({**unit, "function": name, "identity": self.identity()})
+            found = self.cache.get(key)
+            fr = found.result
             if fr is None:
                 fr = self.function(source, path, name, arch, opt, cflags, tag(k))
+                fr.cache_discarded = found.discarded
                 if not fr.category.startswith("ncc.internal"):
-                    cache.put(key, fr)
+                    self.cache.put(key, fr)
             result.functions.append(fr)
         final, used = base, 0
         for k, fr in enumerate(result.functions):
