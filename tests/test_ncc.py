@@ -290,6 +290,12 @@ def test_a_tampered_cache_entry_is_discarded(scaled):
     assert got == "6\n" and "cache not used" in r.stderr and report(scaled)[-1]["cached"] is False
 
 
+def test_hypothesis_keeps_its_files_in_the_cache_directory(scaled):
+    build_scaled(scaled)
+    assert not (scaled / ".hypothesis").exists()
+    assert (scaled / "cache" / "hypothesis").is_dir()
+
+
 def test_report_summarises_a_build(program):
     ncc(["-O2", "-c", "crc32.c"], program, NCC_TRANSLATOR="gcc:O0")
     ncc(["-O2", "-c", "main.c"], program, NCC_TRANSLATOR="gcc:O0")

@@ -110,6 +110,10 @@ class Build:
         translator = self.make_translator()
         if translator is None:
             return 1
+        from hypothesis.configuration import set_hypothesis_home_dir
+
+        # hypothesis keeps files (its constants cache) under its home, by default ./.hypothesis: the build directory
+        set_hypothesis_home_dir(Path(s.cache_dir) / "hypothesis")
         units = UnitTranslator(s, translator)
         if units.cache.unusable:
             self.say(f"ncc: cache not used: {units.cache.unusable}")
