@@ -98,6 +98,32 @@ def test_cmdline_targets_and_unverifiable_flags():
     assert parse(["-O2", "-fno-stack-protector", "-fwrapv", "-c", "a.c"]).unverifiable == []
 
 
+def test_response_files_are_expanded_as_gcc_expands_them(tmp_path):
+    inner = tmp_path / "inner.rsp"
+    inner.write_text("-o 'k out.o'\n")
+    outer = tmp_path / "outer.rsp"
+    outer.write_text(f"-O2 '-DMSG=\"a b\"' -DQ=\\\"x\\\" -DS='it\\'s'\n\t-c k.c @{inner} @{tmp_path}/missing ''\n")
+    c = parse(["-Wall", f"@{outer}", "-g"])
+    assert c.gcc[1:] == ["-Wall", "-O2", '-DMSG="a b"', '-DQ="x"', "-DS=it's", "-c", "k.c", "-o", "k out.o",
+                         f"@{tmp_path}/missing", "", "-g"]
+    assert (c.action, c.opt, c.sources, c.output) == ("object", "O2", ["k.c"], "k out.o")
+    (tmp_path / "empty.rsp").write_text(" \n")
+    assert parse(["-c", "k.c", f"@{tmp_path}/empty.rsp"]).gcc[1:] == ["-c", "k.c"]
+    with pytest.raises(UsageError, match="@-file refers to a directory"):
+        parse([f"@{tmp_path}", "-c", "k.c"])
+    (tmp_path / "loop.rsp").write_text(f"@{tmp_path}/loop.rsp")
+    with pytest.raises(UsageError, match="too many @-files"):
+        parse([f"@{tmp_path}/loop.rsp"])
+
+
+def test_a_build_from_a_response_file_is_translated(tmp_path):
+    shutil.copy(KERNELS / "crc32.c", tmp_path / "crc32.c")
+    (tmp_path / "args").write_text("-O2 -c crc32.c\n")
+    r = ncc(["@args"], tmp_path, NCC_TRANSLATOR="gcc:O0")
+    assert r.returncode == 0, r.stderr
+    assert "1/1 functions neural-verified (crc32)" in r.stderr and (tmp_path / "crc32.o").exists()
+
+
 def test_settings_from_environment_and_file(tmp_path):
     cfg = tmp_path / "ncc.toml"
     cfg.write_text('[ncc]\nmode = "strict"\nsamples = 4\n')

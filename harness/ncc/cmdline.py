@@ -1,7 +1,7 @@
 """The cc command line as ncc reads it.
 
-ncc hands the whole command line to gcc first, untouched (less `--target=`), so diagnostics, exit
-codes, dependency files and links are gcc's own. What ncc needs to know on top is read here: which
+ncc hands the whole command line to gcc first, untouched (less `--target=`, `@file`s expanded), so
+diagnostics, exit codes, dependency files and links are gcc's own. What ncc needs to know on top is read here: which
 C files it may translate, at which level, for which target, where each output goes, and the flags
 that shape the C (to compile the verifier's reference the same way).
 """
@@ -31,6 +31,8 @@ UNVERIFIABLE = ("-fsanitize", "-fprofile", "-fstack-protector", "-finstrument-fu
 SAFE_NEGATIONS = ("-fno-stack-protector", "-fcf-protection=none", "-fno-sanitize", "-fno-exceptions",
                   "-fno-asynchronous-unwind-tables", "-fno-fast-math")
 OPT_LEVELS = ("O0", "O1", "O2", "O3", "Os")
+SPACES = " \t\n\v\f\r"  # C's isspace, which separates a response file's words
+RESPONSE_FILE_LIMIT = 2000  # gcc's: more @-files than this is an error (a file that names itself)
 INFO_FLAGS = ("--version", "-v", "-###", "-dumpversion", "-dumpfullversion", "-dumpmachine", "-dumpspecs",
               "--help", "-print-")
 
@@ -60,6 +62,7 @@ class Command:
 
 
 def parse(argv: list[str], prog: str = "ncc") -> Command:
+    argv = expand_response_files(argv)
     arch = "aarch64" if os.path.basename(prog).startswith(CROSS_PREFIX) else "x86-64"
     if argv == ["--help"] or argv == ["-h"]:
         return Command([], arch, "other", help=True)
@@ -118,6 +121,68 @@ def parse(argv: list[str], prog: str = "ncc") -> Command:
     if action in ("object", "asm") and output and len(sources) > 1:
         raise UsageError("cannot specify '-o' with '-c', '-S' or '-E' with multiple files")
     return Command([COMPILERS[arch], *args], arch, action, opt, output, sources, shaping, unverifiable)
+
+
+def expand_response_files(argv: list[str]) -> list[str]:
+    """Each `@file` replaced by the options the file holds, as gcc (libiberty's expandargv) does: the
+    file's words, in it and in the files it names in turn; an `@file` that cannot be read stays as it is.
+    gcc is then given the expanded line, so that ncc and gcc read one and the same command."""
+    out = list(argv)
+    i, budget = 0, RESPONSE_FILE_LIMIT
+    while i < len(out):
+        name = out[i][1:]
+        if not out[i].startswith("@"):
+            i += 1
+            continue
+        budget -= 1
+        if budget == 0:
+            raise UsageError("too many @-files encountered")
+        if not os.path.exists(name):
+            i += 1
+            continue
+        if os.path.isdir(name):
+            raise UsageError("@-file refers to a directory")
+        try:
+            with open(name, newline="", errors="surrogateescape") as fh:
+                words = split_response_file(fh.read().split("\0", 1)[0])  # read as a C string
+        except OSError:
+            i += 1
+            continue
+        out[i:i + 1] = words  # and read again from i: the file may name other files
+    return out
+
+
+def split_response_file(text: str) -> list[str]:
+    """buildargv: words separated by whitespace; '...' and "..." quote (the quotes are dropped), a
+    backslash takes the next character as it is, inside quotes too. '' is an empty word."""
+    words: list[str] = []
+    word: list[str] | None = None  # None between words
+    quote, escaped = "", False
+    for ch in text:
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+            word = word if word is not None else []
+            continue
+        elif quote:
+            if ch == quote:
+                quote = ""
+                continue
+        elif ch in SPACES:
+            if word is not None:
+                words.append("".join(word))
+                word = None
+            continue
+        elif ch in "'\"":
+            quote = ch
+            word = word if word is not None else []
+            continue
+        word = word if word is not None else []
+        word.append(ch)
+    if word is not None:
+        words.append("".join(word))
+    return words
 
 
 def _target_arch(target: str) -> str:
