@@ -1,9 +1,9 @@
 """The cc command line as ncc reads it.
 
 ncc hands the whole command line to gcc first, untouched (less `--target=`, `@file`s expanded), so
-diagnostics, exit codes, dependency files and links are gcc's own. What ncc needs to know on top is read here: which
-C files it may translate, at which level, for which target, where each output goes, and the flags
-that shape the C (to compile the verifier's reference the same way).
+diagnostics, exit codes, dependency files and links are gcc's own. What ncc needs to know on top is
+read here: which C files it may translate, at which level, for which target, where each output goes,
+and the flags that shape the C (to compile the verifier's reference the same way).
 """
 from __future__ import annotations
 
