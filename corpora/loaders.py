@@ -6,11 +6,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .features import detect_features
-from .jsonl import iter_jsonl
+from .jsonl import iter_jsonl, read_text
 from .uris import URIError, humaneval_uri, kernel_uri, parse_uri, synthetic_uri
 
 KERNELS_DIR = Path(__file__).resolve().parent / "kernels"
 HUMANEVAL_FILE = "humaneval-decompile.jsonl"
+HUMANEVAL_FIELDS = {"task_id": (int, str), "c_func": str, "c_test": (str, type(None))}
+EXEBENCH_FIELDS = {"func_def": str, "fname": (str, type(None)), "synth_deps": (str, type(None)),
+                   "real_deps": (str, type(None))}
 
 
 @dataclass
@@ -114,7 +117,7 @@ def load_humaneval(path: Path, item: str | None = None, limit: int | None = None
     if not path.is_file():
         raise CorpusMissing(f"{path}: humaneval-decompile corpus not found (pass shared_dir= or --shared-dir)")
     out = []
-    for lineno, rec in iter_jsonl(path, ("task_id", "c_func"), CorpusError):
+    for lineno, rec in iter_jsonl(path, HUMANEVAL_FIELDS, CorpusError):
         if item is not None and str(rec["task_id"]) != item:
             continue
         src = rec["c_func"]
@@ -131,7 +134,7 @@ def load_humaneval(path: Path, item: str | None = None, limit: int | None = None
 def load_c_file(path: Path, fn: str | None = None) -> list[Benchmark]:
     if not path.is_file():
         raise CorpusError(f"{path}: no such file")
-    text = path.read_text(encoding="utf-8", errors="replace")
+    text = read_text(path, CorpusError)
     funcs = find_functions(text)
     if fn is not None:
         funcs = [f for f in funcs if f.name == fn]
@@ -223,7 +226,7 @@ def load_exebench(path: Path, line_no: int | None = None, limit: int | None = No
     if not path.is_file():
         raise CorpusError(f"{path}: no such file")
     out = []
-    for lineno, rec in iter_jsonl(path, ("func_def",), CorpusError):
+    for lineno, rec in iter_jsonl(path, EXEBENCH_FIELDS, CorpusError):
         if line_no is not None and lineno != line_no:
             continue
         func_def = rec["func_def"]

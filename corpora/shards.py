@@ -68,7 +68,7 @@ def shard_paths(path_or_dir: str | Path, split: str | None = "train") -> list[Pa
 def iter_pairs(path_or_dir: str | Path, split: str | None = "train") -> Iterator[dict]:
     """Records of one split (all splits with split=None) from a shard directory or a single shard."""
     for path in shard_paths(path_or_dir, split):
-        for _, rec in iter_jsonl(path, ("source", "asm"), ShardError):
+        for _, rec in iter_jsonl(path, {"source": str, "asm": dict}, ShardError):
             yield rec
 
 

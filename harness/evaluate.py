@@ -70,35 +70,75 @@ def corpora_dir(shared: str | None) -> Path | None:
 
 
 def load_units(cfg: RunConfig) -> list[Unit]:
-    from neuralcc.corpora import load_benchmarks
+    from neuralcc.corpora import CorpusError, load_benchmarks
 
     units = []
     for corpus in cfg.corpora:
-        for bench in load_benchmarks(corpus, shared_dir=corpora_dir(cfg.shared), limit=cfg.limit):
+        benches = load_benchmarks(corpus, shared_dir=corpora_dir(cfg.shared), limit=cfg.limit)
+        if not benches:
+            raise CorpusError(f"{corpus}: no benchmark in it")
+        for bench in benches:
             for arch in cfg.arches:
                 for opt in cfg.opts:
                     units.append(Unit(bench, corpus, arch, opt))
     return units
 
 
-def repair(results: Path) -> None:
-    """Drop a last line cut short by an interruption, so appended lines start on a line of their own."""
-    if results.exists():
-        data = results.read_bytes()
-        if data and not data.endswith(b"\n"):
-            results.write_bytes(data[: data.rfind(b"\n") + 1])
+# What every results.jsonl row holds (run_unit writes them; resume and the report read them).
+RESULT_FIELDS = {"benchmark": str, "corpus": str, "arch": str, "opt": str, "sample": int, "passed": bool,
+                 "category": str, "lines": int, "message": (str, type(None)), "asm": (str, type(None)),
+                 "verdict": (dict, type(None)), "injected": (str, type(None)), "features": (list, type(None))}
 
 
-def done_keys(results: Path) -> set[tuple]:
-    keys = set()
-    if results.exists():
-        for line in results.read_text().splitlines():
-            try:
-                r = json.loads(line)
-                keys.add((r["benchmark"], r["arch"], r["opt"], r["sample"]))
-            except (json.JSONDecodeError, KeyError):
-                continue  # a line cut short by an interruption: that sample is redone
-    return keys
+class ResultsError(ValueError):
+    """A run directory that cannot be used; the message is one line naming the file."""
+
+
+@dataclass
+class Results:
+    rows: list[dict]
+    kept: list[bytes]  # each row's line as it is in the file
+    broken: list[tuple[int, str]]  # (line number, what is wrong) of every line that is not a row
+    cut_line: int | None  # the last line, when it ends without a newline (a write cut short)
+
+
+def scan_results(path: Path) -> Results:
+    from neuralcc.corpora.jsonl import parse_record
+
+    try:
+        data = path.read_bytes() if path.exists() else b""
+    except OSError as err:
+        raise ResultsError(f"{path}: {err.strerror}") from None
+    lines = data.split(b"\n")
+    if lines[-1] == b"":
+        lines.pop()
+    cut_line = len(lines) if data and not data.endswith(b"\n") else None
+    scan = Results([], [], [], cut_line)
+    for lineno, raw in enumerate(lines, 1):
+        if not raw.strip():
+            continue
+        try:
+            scan.rows.append(parse_record(raw, RESULT_FIELDS))
+            scan.kept.append(raw)
+        except ValueError as err:
+            scan.broken.append((lineno, str(err)))
+    return scan
+
+
+def repair(results: Path) -> set[tuple]:
+    """The (benchmark, arch, opt, sample) keys already done. Lines that are not rows (a write cut short by an
+    interruption, a damaged line) are dropped from the file, saying so, and their samples are redone."""
+    scan = scan_results(results)
+    if scan.broken:
+        tmp = results.with_suffix(".repair.tmp")
+        tmp.write_bytes(b"".join(raw + b"\n" for raw in scan.kept))
+        tmp.replace(results)
+        lineno, problem = scan.broken[0]
+        more = f" and {len(scan.broken) - 1} more" if len(scan.broken) > 1 else ""
+        kept = len(scan.rows)
+        print(f"neuralcc eval: repaired {results}: dropped line {lineno} ({problem}){more}, kept {kept} complete "
+              f"row{'s' if kept != 1 else ''}; the samples whose rows were lost are redone", file=sys.stderr)
+    return {(r["benchmark"], r["arch"], r["opt"], r["sample"]) for r in scan.rows}
 
 
 _WORKER: dict = {}  # per-process: the translator, built once by the pool's initializer
@@ -163,22 +203,36 @@ def _run_unit_star(args):
     return run_unit(*args)
 
 
+def _differences(old: dict, new: dict) -> str:
+    keys = [k for k in {**old, **new} if old.get(k) != new.get(k)]
+    return ", ".join(f"{k} {old.get(k)!r} -> {new.get(k)!r}" for k in keys)
+
+
 def evaluate(cfg: RunConfig, out: Path, progress: bool = True) -> Path:
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise ResultsError(f"{out}: not a directory (--out names the run directory)")
     config_path = out / "config.json"
     record = {"config": asdict(cfg), "versions": versions(), "command": sys.argv}
     from .translators import make_translator
     record["translator"] = make_translator(cfg.translator, cfg.prompt, cfg.model_name, cfg.temperature).describe()
     if config_path.exists():
-        previous = json.loads(config_path.read_text())
+        previous = read_config(out)
+        fresh = f"use another --out, or delete {out} to start fresh"
         if previous.get("config") != record["config"]:
-            raise ValueError(f"{out} holds a run with a different configuration; use another --out "
-                             "(or delete it to start again)")
+            raise ResultsError(f"{out} holds a run with a different configuration "
+                               f"({_differences(previous.get('config') or {}, record['config'])}); {fresh}")
+        if previous.get("translator") != record["translator"]:
+            raise ResultsError(f"{out} holds a run of another translator or model "
+                               f"({_differences(previous.get('translator') or {}, record['translator'])}); "
+                               f"resuming would mix the two: {fresh}")
+    units = load_units(cfg)  # before the directory is written: a bad corpus leaves nothing behind
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ResultsError(f"{out}: cannot create the run directory ({err.strerror})") from None
     config_path.write_text(json.dumps(record, indent=2))
     results = out / "results.jsonl"
-    repair(results)
-    done = done_keys(results)
-    units = load_units(cfg)
+    done = repair(results)
     todo = []
     for u in units:
         missing = [i for i in range(cfg.n) if (u.bench.uri, u.arch, u.opt, i) not in done]
@@ -214,15 +268,28 @@ def evaluate(cfg: RunConfig, out: Path, progress: bool = True) -> Path:
     return results
 
 
+def read_config(run_dir: Path) -> dict:
+    """A run's config.json ({} when there is none)."""
+    from neuralcc.corpora.jsonl import read_text
+
+    path = run_dir / "config.json"
+    if not path.exists():
+        return {}
+    try:
+        record = json.loads(read_text(path, ResultsError))
+    except json.JSONDecodeError as err:
+        raise ResultsError(f"{path}:{err.lineno}: malformed JSON ({err.msg})") from None
+    if not isinstance(record, dict):
+        raise ResultsError(f"{path}: expected an object")
+    return record
+
+
 def read_results(run_dir: Path) -> list[dict]:
     path = run_dir / "results.jsonl"
     if not path.exists():
         raise FileNotFoundError(f"{run_dir}: no results.jsonl (is this a run directory?)")
-    rows = []
-    for line in path.read_text().splitlines():
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
-    return rows
-
+    scan = scan_results(path)
+    for lineno, problem in scan.broken:
+        if lineno != scan.cut_line:  # a last line still being written, or cut short: resuming redoes it
+            raise ResultsError(f"{path}:{lineno}: {problem} (resuming the run with `neuralcc eval` repairs the file)")
+    return scan.rows

@@ -8,7 +8,7 @@ import io
 import json
 from pathlib import Path
 
-from .evaluate import corpora_dir, read_results
+from .evaluate import corpora_dir, read_config, read_results
 from .metrics import group_units, length_bucket, pass_at, summarize
 
 
@@ -173,7 +173,7 @@ def write_report(run: Path, compare: list[Path] | None = None, max_pages: int = 
     rows = read_results(run)
     if not rows:
         raise ValueError(f"{run}: results.jsonl is empty")
-    config = json.loads((run / "config.json").read_text()) if (run / "config.json").exists() else {}
+    config = read_config(run)
     ks = config.get("config", {}).get("ks") or [1]
     summary = summarize(rows, ks)
     (run / "summary.json").write_text(json.dumps(summary, indent=2))

@@ -123,14 +123,12 @@ class Model(Translator):
             raise TranslatorError(f"{self.model_dir}: no model here (config.json missing)")
         self.temperature, self.threads = temperature, threads
         self._translator = None
+        self._sha256 = None
 
     def describe(self) -> dict:
-        digest = hashlib.sha256()
-        for path in sorted(self.model_dir.glob("*")):
-            if path.is_file():
-                digest.update(path.name.encode())
-                digest.update(path.read_bytes())
-        return {"name": self.name, "model_dir": str(self.model_dir), "model_sha256": digest.hexdigest(),
+        if self._sha256 is None:
+            self._sha256 = model_sha256(self.model_dir)
+        return {"name": self.name, "model_dir": str(self.model_dir), "model_sha256": self._sha256,
                 "temperature": self.temperature}
 
     def options(self, n: int, seed: int):
@@ -160,6 +158,23 @@ class Model(Translator):
         while len(samples) < n:  # greedy decoding yields one sample; the rest are copies
             samples.append(samples[0])
         return samples
+
+
+# A model directory's files that do not change what it writes: its documentation and a training
+# checkpoint's optimizer state (train.py), which is large and would make every hash slow.
+NOT_THE_MODEL = ("*.md", "trainer.pt")
+
+
+def model_sha256(model_dir: Path) -> str:
+    """The identity of a model directory: its weights, configuration, tokenizer and translation memory."""
+    digest = hashlib.sha256()
+    for path in sorted(model_dir.iterdir()):
+        if path.is_file() and not any(path.match(p) for p in NOT_THE_MODEL):
+            digest.update(path.name.encode() + b"\0")
+            with path.open("rb") as f:
+                for chunk in iter(lambda: f.read(1 << 20), b""):
+                    digest.update(chunk)
+    return digest.hexdigest()
 
 
 def has_memory(model_dir: str | Path | None) -> bool:
@@ -209,35 +224,33 @@ class ModelWithMemory(Model):
 
 class File(Translator):
     name = "file"
+    FIELDS = {"benchmark": str, "arch": str, "opt": str, "sample": (int, type(None)), "asm": str}
 
     def __init__(self, path: str):
+        from neuralcc.corpora.jsonl import iter_jsonl
+
         self.path = Path(path)
         if not self.path.exists():
             raise TranslatorError(f"{path}: no such file or directory")
         self.table: dict[tuple[str, str, str, int], str] = {}
         if self.path.is_file():
-            for lineno, line in enumerate(self.path.read_text().splitlines(), 1):
-                if not line.strip():
-                    continue
-                try:
-                    row = json.loads(line)
-                    self.table[row["benchmark"], row["arch"], row["opt"], int(row.get("sample", 0))] = row["asm"]
-                except (json.JSONDecodeError, KeyError, TypeError, ValueError) as err:
-                    raise TranslatorError(f"{path}:{lineno}: not a {{benchmark, arch, opt, sample, asm}} "
-                                          f"line ({err})") from None
+            for _, row in iter_jsonl(self.path, self.FIELDS, TranslatorError):
+                self.table[row["benchmark"], row["arch"], row["opt"], row.get("sample") or 0] = row["asm"]
 
     def describe(self) -> dict:
         content = hashlib.sha256(self.path.read_bytes()).hexdigest() if self.path.is_file() else None
         return {"name": self.name, "path": str(self.path), "sha256": content}
 
     def translate(self, bench, arch, opt, n, seed):
+        from neuralcc.corpora.jsonl import read_text
+
         out = []
         for i in range(n):
             if self.path.is_file():
                 asm = self.table.get((bench.uri, arch, opt, i))
             else:
                 f = self.path / arch / opt / safe_name(bench.uri) / f"{i}.s"
-                asm = f.read_text() if f.exists() else None
+                asm = read_text(f, TranslatorError) if f.exists() else None
             out.append(Sample(asm) if asm is not None else Sample("", error="no assembly for this sample"))
         return out
 
@@ -255,10 +268,12 @@ class Http(Translator):
         if prompt_file is None:
             self.template = DEFAULT_PROMPT
         else:
+            from neuralcc.corpora.jsonl import read_text
+
             p = Path(prompt_file)
             if not p.exists():
                 raise TranslatorError(f"{prompt_file}: no such prompt template")
-            self.template = p.read_text()
+            self.template = read_text(p, TranslatorError)
         self.model, self.temperature, self.timeout, self.api_key = model, temperature, timeout, api_key
 
     def describe(self) -> dict:

@@ -222,3 +222,132 @@ def test_model_translator_plugin(tmp_path):
         assert r["asm"] and r["tokens_out"] and r["translate_seconds"] > 0
     config = json.loads((out / "config.json").read_text())
     assert len(config["translator"]["model_sha256"]) == 64
+
+
+def _neuralcc(*args):
+    return subprocess.run([sys.executable, "-m", "neuralcc.harness.cli", *map(str, args)], capture_output=True, text=True)
+
+
+def _one_line_error(r, *expected):
+    """Bad input: exit 2 and one line on stderr that says each of `expected`."""
+    assert r.returncode == 2, (r.returncode, r.stderr)
+    assert len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr, r.stderr
+    for text in expected:
+        assert text in r.stderr, (text, r.stderr)
+
+
+def test_report_on_a_row_that_is_not_a_result_names_the_file_and_line(corpus, tmp_path):
+    out = tmp_path / "run"
+    evaluate(_cfg(corpus, "return0", arches=["x86-64"]), out, progress=False)
+    rows = [json.loads(l) for l in (out / "results.jsonl").read_text().splitlines()]
+    del rows[1]["benchmark"]
+    (out / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    _one_line_error(_neuralcc("report", out), "neuralcc report: error:", f"{out / 'results.jsonl'}:2:", "benchmark")
+    rows[1]["benchmark"], rows[2]["sample"] = rows[0]["benchmark"], "0"
+    (out / "results.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    _one_line_error(_neuralcc("report", out), "results.jsonl:3:", "field sample is a string, expected an integer")
+
+
+def test_eval_on_a_garbage_corpus_names_the_file_and_line_and_writes_nothing(tmp_path):
+    cases = {
+        "words.jsonl": (b"this is not json\n", "words.jsonl:1: malformed JSON"),
+        "array.jsonl": (b'{"func_def": "int f(int x) { return x; }"}\n[1, 2]\n', "array.jsonl:2: expected an object"),
+        "missing.jsonl": (b'\n{"fname": "f"}\n', "missing.jsonl:2: expected an object with field func_def"),
+        "typed.jsonl": (b'{"func_def": 5}\n', "typed.jsonl:1: field func_def is an integer, expected a string"),
+        "binary.jsonl": (bytes(range(255, -1, -1)), "binary.jsonl:1: not UTF-8 text (byte 0xff at column 1)"),
+        "binary.jsonl.gz": (b"\x1f\x8b garbage", "binary.jsonl.gz"),
+        "nothing.c": (b"this is not C\n", "nothing.c: no benchmark"),
+    }
+    for name, (data, expected) in cases.items():
+        (tmp_path / name).write_bytes(data)
+        out = tmp_path / f"run-{name}"
+        r = _neuralcc("eval", "--translator", "return0", "--corpus", tmp_path / name, "--arch", "x86-64",
+                      "--out", out, "--quiet")
+        _one_line_error(r, "neuralcc eval: error:", expected)
+        assert not out.exists()
+
+
+def test_eval_out_naming_a_file_is_one_line(tmp_path):
+    target = tmp_path / "notes.txt"
+    target.write_text("mine\n")
+    for out, expected in ((target, f"{target}: not a directory"), (target / "run", f"{target / 'run'}: cannot create")):
+        r = _neuralcc("eval", "--translator", "return0", "--corpus", "benchmark://kernels-v0/gcd", "--arch", "x86-64",
+                      "--out", out, "--quiet")
+        _one_line_error(r, "neuralcc eval: error:", expected)
+    assert target.read_text() == "mine\n"
+
+
+def test_files_that_are_not_utf8_are_named(corpus, tmp_path):
+    bad_c = tmp_path / "latin1.c"
+    bad_c.write_bytes(b"int f(int x) {\n  return x; /* caf\xe9 */\n}\n")
+    r = _neuralcc("eval", "--translator", "return0", "--corpus", bad_c, "--arch", "x86-64", "--out", tmp_path / "a")
+    _one_line_error(r, f"{bad_c}:2: not UTF-8 text (byte 0xe9 at column 19)")
+    table = tmp_path / "asm.jsonl"
+    table.write_bytes(b'{"benchmark": "x", "arch": "x86-64", "opt": "O0", "asm": "\xff"}\n')
+    r = _neuralcc("eval", "--translator", f"file:{table}", "--corpus", corpus, "--arch", "x86-64", "--out", tmp_path / "b")
+    _one_line_error(r, f"{table}:1: not UTF-8 text")
+    prompt = tmp_path / "prompt.txt"
+    prompt.write_bytes(b"Translate {source}\n\xc3(\n")
+    r = _neuralcc("eval", "--translator", "http://127.0.0.1:9", "--prompt", prompt, "--corpus", corpus,
+                  "--out", tmp_path / "c")
+    _one_line_error(r, f"{prompt}:2: not UTF-8 text")
+    out = tmp_path / "run"
+    evaluate(_cfg(corpus, "return0", arches=["x86-64"]), out, progress=False)
+    rows = (out / "results.jsonl").read_bytes()
+    (out / "results.jsonl").write_bytes(rows + b"\x80\n")
+    _one_line_error(_neuralcc("report", out), f"{out / 'results.jsonl'}:4: not UTF-8 text")
+    (out / "results.jsonl").write_bytes(rows)
+    (out / "config.json").write_bytes(b"\x80")
+    _one_line_error(_neuralcc("report", out), f"{out / 'config.json'}:1: not UTF-8 text")
+
+
+def test_resume_refuses_another_model(tmp_path):
+    """A run resumed after retraining would mix two models' samples: the model's hash must match."""
+    import shutil
+
+    from neuralcc.translator.decode import DEFAULT_MODEL
+
+    model = tmp_path / "model"
+    model.mkdir()
+    for path in DEFAULT_MODEL.iterdir():
+        if path.is_file():
+            (model / path.name).symlink_to(path)
+    broken = tmp_path / "broken.c"
+    broken.write_text("int broken(int x) { return x +; }\n")  # the verifier refuses it before the model loads
+    args = ["eval", "--translator", f"model:{model}", "--corpus", broken, "--arch", "x86-64", "--out", tmp_path / "run",
+            "--quiet", "--no-report"]
+    assert _neuralcc(*args).returncode == 0
+    (model / "MODEL_CARD.md").unlink()
+    (model / "MODEL_CARD.md").write_text("edited documentation\n")
+    r = _neuralcc(*args)
+    assert r.returncode == 0, r.stderr  # the model card is not the model
+    weights = model / "model.safetensors"
+    weights.unlink()
+    shutil.copy(DEFAULT_MODEL / "model.safetensors", weights)
+    with weights.open("ab") as f:
+        f.write(b"\0")  # retrained
+    before = {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir()}
+    _one_line_error(_neuralcc(*args), "model_sha256", "resuming would mix the two", "start fresh")
+    assert {p.name: p.read_bytes() for p in (tmp_path / "run").iterdir()} == before
+
+
+def test_resume_repairs_a_cut_middle_line_and_says_so(corpus, tmp_path):
+    out = tmp_path / "run"
+    cfg = _cfg(corpus, "gcc", arches=["x86-64"])
+    evaluate(cfg, out, progress=False)
+    lines = (out / "results.jsonl").read_text().splitlines()
+    assert len(lines) == 3
+    (out / "results.jsonl").write_text("\n".join([lines[0], lines[1][:40], lines[2]]) + "\n")
+    with pytest.raises(ValueError, match=r"results.jsonl:2: malformed JSON"):
+        read_results(out)
+    r = _neuralcc("eval", "--translator", "gcc", "--corpus", f"file://{corpus}/", "--arch", "x86-64",
+                  "--examples", 20, "--random", 60, "--workers", 1, "--out", out, "--quiet", "--no-report")
+    assert r.returncode == 0, r.stderr
+    repaired = [l for l in r.stderr.splitlines() if "repaired" in l]
+    assert len(repaired) == 1 and "dropped line 2 (malformed JSON" in repaired[0] and "kept 2 complete rows" in repaired[0]
+    now = (out / "results.jsonl").read_text().splitlines()
+    assert now[:2] == [lines[0], lines[2]]  # every complete row kept as it was
+    rows = read_results(out)
+    assert sorted(r["benchmark"] for r in rows) == sorted(json.loads(l)["benchmark"] for l in lines)
+    redone = json.loads(now[2])
+    assert redone["benchmark"] == json.loads(lines[1])["benchmark"] and redone["category"] == json.loads(lines[1])["category"]
