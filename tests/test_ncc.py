@@ -322,6 +322,50 @@ def test_hypothesis_keeps_its_files_in_the_cache_directory(scaled):
     assert (scaled / "cache" / "hypothesis").is_dir()
 
 
+# -- the trust boundary: what ncc links is exactly what the verifier ran --------------------------------
+GCD_MAIN = '#include <stdio.h>\nunsigned gcd(unsigned a, unsigned b);\nint main(void) { printf("%u\\n", gcd(12, 18)); return 0; }\n'
+HIDDEN = {  # code the function never runs, a constructor that would run it at start-up, a host file's bytes
+    "x86-64": '\t.section .mytext,"ax"\nhidden:\n\tsyscall\n\tret\n\t.section .init_array,"aw"\n\t.quad hidden\n'
+              '\t.section .rodata\n\t.incbin "/etc/hostname"\n',
+    "aarch64": '\t.section .mytext,"ax"\nhidden:\n\tsvc #0\n\tret\n\t.section .init_array,"aw"\n\t.xword hidden\n'
+               '\t.section .rodata\n\t.incbin "/etc/hostname"\n',
+}
+UNCALLED = {"x86-64": "\t.text\nhelper:\n\tsyscall\n\tret\n", "aarch64": "\t.text\nhelper:\n\tsvc #0\n\tret\n"}
+
+
+def build_with_candidate(tmp_path, arch, extra: str):
+    """main.c + gcd.c built by ncc -O0, the translator offering gcc's own gcd with `extra` appended."""
+    from neuralcc.verifier.reference import compile_to_asm
+
+    (tmp_path / "main.c").write_text(GCD_MAIN)
+    shutil.copy(KERNELS / "gcd.c", tmp_path / "gcd.c")
+    asm = compile_to_asm((KERNELS / "gcd.c").read_text(), arch, "O0") + extra
+    row = {"benchmark": f"file://{tmp_path / 'gcd.c'}#gcd", "arch": arch, "opt": "O0", "sample": 0, "asm": asm}
+    (tmp_path / "cand.jsonl").write_text(json.dumps(row) + "\n")
+    r = ncc(["-O0", "main.c", "gcd.c", "-o", "prog"], tmp_path, arch, NCC_TRANSLATOR=f"file:{tmp_path / 'cand.jsonl'}")
+    assert r.returncode == 0, r.stderr
+    return r, {row["function"]: row for row in report(tmp_path)}
+
+
+@pytest.mark.parametrize("extra", ["", "hidden", "uncalled"])
+def test_only_what_the_verifier_ran_is_linked(tmp_path, arch, extra):
+    need_qemu(arch)
+    r, rows = build_with_candidate(tmp_path, arch, {"": "", "hidden": HIDDEN[arch], "uncalled": UNCALLED[arch]}[extra])
+    gcd = rows["gcd"]
+    if not extra:  # gcc's own code, offered as the translation, is verified and linked
+        assert gcd["outcome"] == "neural", gcd
+    else:
+        assert gcd["outcome"] == "gcc" and gcd["category"] == "asm.forbidden", gcd
+        assert "0/1 functions neural-verified" in r.stderr
+    assert run_program(tmp_path / "prog", arch).stdout == "6\n"
+    binary = (tmp_path / "prog").read_bytes()
+    hostname = Path("/etc/hostname").read_bytes() if Path("/etc/hostname").exists() else b""
+    assert len(hostname) < 4 or hostname not in binary
+    sections = subprocess.run(["objdump" if arch == "x86-64" else "aarch64-linux-gnu-objdump", "-h", "prog"],
+                              capture_output=True, text=True, cwd=tmp_path).stdout
+    assert ".mytext" not in sections
+
+
 def test_report_summarises_a_build(program):
     ncc(["-O2", "-c", "crc32.c"], program, NCC_TRANSLATOR="gcc:O0")
     ncc(["-O2", "-c", "main.c"], program, NCC_TRANSLATOR="gcc:O0")

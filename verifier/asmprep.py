@@ -11,18 +11,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from . import policy
+from .policy import directive_kind
+
 ARCHES = ("x86-64", "aarch64")
 
-_DROP = re.compile(r"^\.(file|ident|globl|global|type|size|local|hidden|weak|protected|arch|cpu|cfi_\w+|loc|"
-                   r"loc_view|addrsig|addrsig_sym|variant_pcs|att_syntax|intel_syntax|code64|"
-                   r"build_version|subsections_via_symbols|uleb128|sleb128|ascii_string|LVL\w*)\b")
 _LABEL = re.compile(r"^([A-Za-z_.$][\w.$]*|\d+):")
 _IDENT = re.compile(r"(?<![\w.$%#:])([A-Za-z_.$][\w.$]*)")
-_DATA_DIRECTIVES = {".byte", ".short", ".value", ".hword", ".word", ".long", ".int", ".quad", ".xword",
-                    ".dword", ".8byte", ".4byte", ".2byte", ".single", ".float", ".double", ".zero",
-                    ".skip", ".space", ".string", ".asciz", ".ascii", ".p2align", ".align", ".balign",
-                    ".comm", ".lcomm", ".set", ".equ"}
-
 _AARCH64_REGISTER = re.compile(
     r"^(?:[xwbhsdqv]\d+|[xw]zr|w?sp|lr|fp|ip[01]|v\d+\.\w+|nzcv|fpcr|fpsr|"
     r"eq|ne|cs|hs|cc|lo|mi|pl|vs|vc|hi|ls|ge|lt|gt|le|al|nv|"
@@ -90,19 +85,6 @@ def _strip_comment(line: str, arch: str) -> str:
     return "".join(out).strip()
 
 
-def _section_of(args: str) -> str | None:
-    name = args.split(",")[0].strip().strip('"')
-    if name.startswith(".text"):
-        return "text"
-    if name.startswith((".rodata", ".data.rel.ro", ".srodata")):
-        return "rodata"
-    if name.startswith((".data", ".sdata")):
-        return "data"
-    if name.startswith((".bss", ".sbss", ".tbss")):
-        return "bss"
-    return None  # .note.GNU-stack, .comment, debug sections: contents dropped
-
-
 def split_statements(line: str) -> list[str]:
     """`label: insn` -> ['label:', 'insn']; also splits on ';' outside strings (GNU as separator)."""
     parts, current, quote = [], [], False
@@ -129,12 +111,18 @@ def split_statements(line: str) -> list[str]:
 
 
 def prepare(text: str, arch: str) -> PreparedAsm:
+    """Sort the statements into the image's parts. What policy.py does not accept (a section, a
+    directive, a size) is an AsmError of category asm.forbidden naming its line."""
     if arch not in ARCHES:
         raise ValueError(f"unknown arch {arch!r}")
     if "\0" in text:
         raise AsmError("asm.syntax", "assembly contains NUL bytes: not a text file", 1, "")
+    if len(text) > policy.MAX_SOURCE_BYTES:
+        raise AsmError(policy.FORBIDDEN, f"the assembly has {len(text)} bytes, more than the verifier's "
+                       f"limit of {policy.MAX_SOURCE_BYTES}", None, "")
     prep = PreparedAsm(arch, source_lines=text.splitlines())
-    section = "text"
+    budget = _SizeBudget()
+    section = previous = "text"
     stack: list[str] = []
     for number, raw in enumerate(prep.source_lines, 1):
         for stmt in split_statements(_strip_comment(raw, arch)):
@@ -143,47 +131,107 @@ def prepare(text: str, arch: str) -> PreparedAsm:
             word = stmt.split(None, 1)[0]
             args = stmt[len(word):].strip()
             lower = word.lower()
-            if lower in (".text",):
-                section = "text"
-                continue
-            if lower == ".data":
-                section = "data"
-                continue
-            if lower == ".bss":
-                section = "bss"
-                continue
-            if lower in (".section", ".pushsection"):
+            kind = directive_kind(lower) if lower.startswith(".") and not lower.endswith(":") else None
+            if lower.startswith(".") and not lower.endswith(":") and kind is None:
+                raise AsmError(policy.FORBIDDEN, f"directive '{word}' is not one the verifier accepts",
+                               number, raw.strip())
+            if kind == "section":
+                if lower in (".text", ".data", ".bss") and args:
+                    raise AsmError(policy.FORBIDDEN, f"subsections ({stmt}) are not accepted", number, raw.strip())
                 if lower == ".pushsection":
                     stack.append(section)
-                section = _section_of(args) or "drop"
+                if lower == ".popsection":
+                    section = stack.pop() if stack else "text"
+                elif lower == ".previous":  # GNU as: back to the section before the last switch
+                    section, previous = previous, section
+                    continue
+                elif lower in (".text", ".data", ".bss"):
+                    previous, section = section, lower[1:]
+                else:
+                    name = args.split(",")[0].strip().strip('"')
+                    previous, section = section, policy.section_part(name)
+                    if section is None:
+                        raise AsmError(policy.FORBIDDEN, f"section '{name}' is not one the verifier accepts "
+                                       "(it would be linked without being run)", number, raw.strip())
                 continue
-            if lower == ".popsection":
-                section = stack.pop() if stack else "text"
+            if kind == "bookkeeping":
                 continue
-            if lower == ".previous":
-                continue
-            if _DROP.match(lower) or section == "drop":
-                continue
+            if section == "empty":
+                raise AsmError(policy.FORBIDDEN, "contents in a section that must stay empty", number,
+                               raw.strip())
             _check_literals(stmt, number)
-            m = re.fullmatch(r"\.(?:set|equ)\s+([A-Za-z_.$][\w.$]*)\s*,\s*\.(?:\s*\+\s*0)?", stmt)
-            if m:  # `.set X, .` is a label in disguise
-                word = stmt = m.group(1) + ":"
+            if kind == "set":
+                m = _SET.fullmatch(stmt)
+                if not m or m.group(2) == "." and int(m.group(3) or 0):
+                    raise AsmError(policy.FORBIDDEN, "only `.set NAME, .` and `.set NAME, SYMBOL+N` are accepted "
+                                   "(a label, an alias)", number, raw.strip())
+                if m.group(2) != ".":  # gcc -O2 aliases equal constants: `.set .LC2,.LC0+8`
+                    _define(prep, m.group(1), number, raw)
+                    prep.references.setdefault(m.group(2), number)
+                    _target(prep, section).append(Line(number, stmt))
+                    continue
+                word = stmt = m.group(1) + ":"  # `.set X, .` is a label in disguise
             if word.endswith(":") and stmt == word:
-                name = word[:-1]
-                if name in prep.labels:
-                    raise AsmError("symbol.duplicate", f"label '{name}' is defined twice "
-                                   f"(lines {prep.labels[name]} and {number})", number, raw.strip(), name)
-                prep.labels[name] = number
+                _define(prep, word[:-1], number, raw)
                 _target(prep, section).append(Line(number, stmt))
                 continue
-            if lower in (".comm", ".lcomm"):
+            if kind == "data" and section == "text":
+                raise AsmError(policy.FORBIDDEN, f"data ({word}) in a code section: the verifier reads only "
+                               "instructions there", number, raw.strip())
+            budget.take(lower, args, number, raw)
+            if kind == "comm":
                 _comm(prep, args, number, raw)
                 continue
             stmt = _rewrite(stmt, word, args, arch, prep, number)
+            if stmt.startswith(".p2align"):
+                _check_alignment(stmt, number, raw)
             if stmt:
                 _target(prep, section).append(Line(number, stmt))
                 _note_references(prep, stmt, arch, number)
     return prep
+
+
+# `.set NAME, .` (a label) or `.set NAME, SYMBOL[+N]` (an alias)
+_SET = re.compile(r"\.(?:set|equ)\s+([A-Za-z_.$][\w.$]*)\s*,\s*(\.|[A-Za-z_.$][\w.$]*)(?:\s*\+\s*(\d+))?", re.I)
+
+
+def _define(prep: PreparedAsm, name: str, number: int, raw: str) -> None:
+    if name in prep.labels:
+        raise AsmError("symbol.duplicate", f"label '{name}' is defined twice "
+                       f"(lines {prep.labels[name]} and {number})", number, raw.strip(), name)
+    prep.labels[name] = number
+
+
+def _check_alignment(stmt: str, number: int, raw: str) -> None:
+    log2 = policy.literal_size(stmt[len(".p2align"):])
+    if log2 is None or log2 > policy.MAX_ALIGN_LOG2:
+        raise AsmError(policy.FORBIDDEN, f"alignment must be a plain number of at most 2**{policy.MAX_ALIGN_LOG2} "
+                       "bytes", number, raw.strip())
+
+
+class _SizeBudget:
+    """The bytes an image will take, counted before keystone is asked to make them: `.zero 10000000000`
+    would take keystone gigabytes of memory and a minute."""
+
+    def __init__(self):
+        self.total = 0
+
+    def take(self, word: str, args: str, number: int, raw: str) -> None:
+        if word in (".zero", ".skip", ".space", ".comm", ".lcomm"):
+            operand = args.split(",")[1 if word in (".comm", ".lcomm") else 0] if args else ""
+            size = policy.literal_size(operand)
+            if size is None:
+                raise AsmError(policy.FORBIDDEN, f"the size of {word} must be a plain number", number, raw.strip())
+        elif word in (".p2align", ".align", ".balign"):
+            size = 0  # checked once written as .p2align (what .align means depends on the arch)
+        else:
+            size = 16  # an instruction or a data directive's share (a string: its length)
+            if word in (".ascii", ".asciz", ".string"):
+                size = len(args)
+        self.total += size
+        if self.total > policy.MAX_IMAGE_BYTES:
+            raise AsmError(policy.FORBIDDEN, f"the image would exceed the verifier's limit of "
+                           f"{policy.MAX_IMAGE_BYTES >> 20} MiB", number, raw.strip())
 
 
 def _target(prep: PreparedAsm, section: str) -> list[Line]:
@@ -197,9 +245,7 @@ def _comm(prep: PreparedAsm, args: str, number: int, raw: str) -> None:
         align = int(parts[2], 0) if len(parts) > 2 else 8
     except (IndexError, ValueError):
         raise AsmError("asm.syntax", f"cannot read .comm '{args}'", number, raw.strip()) from None
-    if name in prep.labels:
-        raise AsmError("symbol.duplicate", f"label '{name}' is defined twice", number, raw.strip(), name)
-    prep.labels[name] = number
+    _define(prep, name, number, raw)
     prep.bss += [Line(number, f".p2align {max(align, 1).bit_length() - 1}"), Line(number, f"{name}:"),
                  Line(number, f".zero {max(size, 1)}")]
 
@@ -297,13 +343,9 @@ def _note_references(prep: PreparedAsm, stmt: str, arch: str, number: int) -> No
     if not args:
         return
     if word.startswith("."):
-        if word.lower() not in _DATA_DIRECTIVES or word.lower() in (".ascii", ".asciz", ".string"):
-            if word.lower() not in _DATA_DIRECTIVES:
-                raise AsmError("asm.syntax", f"unsupported directive '{word}'", number, stmt)
+        if word.lower() in (".ascii", ".asciz", ".string", ".p2align", ".zero"):
             return
-        if word.lower() in (".p2align", ".align", ".balign", ".zero"):
-            return
-        operands = args
+        operands = args  # a data directive: `.quad sym`, `.long .L3-.L4`
     elif arch == "x86-64":
         if word.lower() in _X86_PREFIXES:  # `rep stosq`: the mnemonic is the second word
             return

@@ -10,6 +10,7 @@ keystone 0.9.2 never initialises its number radix: each engine is set to decimal
 """
 from __future__ import annotations
 
+import faulthandler
 import functools
 import math
 import os
@@ -22,7 +23,9 @@ import time
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
+from . import policy
 from .asmprep import AsmError, Line, PreparedAsm
+from .limits import CHILD_MEMORY, limit_memory
 
 PAGE = 0x1000
 CODE_BASE = 0x100000
@@ -82,17 +85,42 @@ def _blob(prep: PreparedAsm, symbols_wanted: list[str], lines: dict[str, list[Li
     out += [".p2align 12", ".Lncc_stubs:", ".Lncc_fell_off:", f".zero {STUB_SIZE}"]
     for name in prep.externals:
         out += [f"{name}:", f".zero {STUB_SIZE}"]
-    out += [".p2align 12", ".Lncc_rodata:"] + [l.text for l in lines["rodata"]]
+    pads: list[str] = []
+    out += [".p2align 12", ".Lncc_rodata:"] + _marked_padding(lines["rodata"], pads)
     for sym in prep.got:
         out += [".p2align 3", f".Lncc_got_{sym}:", f".quad {sym}"]
-    out += [".p2align 12", ".Lncc_data:"] + [l.text for l in lines["data"]]
+    out += [".p2align 12", ".Lncc_data:"] + _marked_padding(lines["data"], pads)
     out += [".p2align 12", ".Lncc_bss:"] + [l.text for l in lines["bss"]]
     out += [".p2align 12", ".Lncc_symtab:"]
     names = [".Lncc_stubs", ".Lncc_rodata", ".Lncc_data", ".Lncc_bss", ".Lncc_symtab"]
-    names += symbols_wanted + markers
+    names += symbols_wanted + markers + pads
     out += [f".quad {n}" for n in names]
     out += [".Lncc_end:", ".quad .Lncc_end"]
     return "\n".join(out) + "\n", names
+
+
+def _marked_padding(lines: list[Line], pads: list[str]) -> list[str]:
+    """Data lines with a label on each side of every alignment: keystone pads data with NOPs, GNU as
+    with zeros, and the image must hold the bytes the built program holds (see `_zero_padding`)."""
+    out = []
+    for line in lines:
+        if line.text.startswith(".p2align"):
+            n = len(pads) // 2
+            pads += [f".Lncc_pad{n}", f".Lncc_pad{n}_end"]
+            out += [f".Lncc_pad{n}:", line.text, f".Lncc_pad{n}_end:"]
+        else:
+            out.append(line.text)
+    return out
+
+
+def _zero_padding(code: bytes, symbols: dict[str, int], base: int) -> bytes:
+    out = bytearray(code)
+    n = 0
+    while f".Lncc_pad{n}" in symbols:
+        start, end = symbols[f".Lncc_pad{n}"] - base, symbols[f".Lncc_pad{n}_end"] - base
+        out[start:end] = bytes(end - start)
+        n += 1
+    return bytes(out)
 
 
 def _keystone(arch: str, text: str, base: int,
@@ -104,6 +132,7 @@ def _keystone(arch: str, text: str, base: int,
     pid = os.fork()
     if pid == 0:  # child: whatever happens, it ends here
         try:
+            faulthandler.disable()  # a crash is the parent's to report, as a verdict
             os.close(read_fd)
             _keystone_child(arch, text, base, write_fd, field)
         finally:
@@ -128,6 +157,10 @@ def _keystone(arch: str, text: str, base: int,
 
 def _keystone_child(arch: str, text: str, base: int, write_fd: int, radix_field: tuple[int, int] | None) -> None:
     from keystone import KS_ARCH_ARM64, KS_ARCH_X86, KS_MODE_64, KS_MODE_LITTLE_ENDIAN, Ks, KsError
+    try:
+        limit_memory(CHILD_MEMORY)
+    except (OSError, ValueError):
+        pass  # no /proc (not Linux): the size budget of asmprep still holds
     ks = Ks(KS_ARCH_X86, KS_MODE_64) if arch == "x86-64" else Ks(KS_ARCH_ARM64, KS_MODE_LITTLE_ENDIAN)
     try:
         _decimal_radix(ks, radix_field)
@@ -135,6 +168,8 @@ def _keystone_child(arch: str, text: str, base: int, write_fd: int, radix_field:
         result = (bytes(encoding or b""), None)
     except (KsError, RadixError) as err:
         result = (None, str(err))
+    except MemoryError:
+        result = (None, f"the assembler needed more than {CHILD_MEMORY >> 20} MiB (killed)")
     with os.fdopen(write_fd, "wb") as f:  # blocks while the parent drains the pipe; closes write_fd
         f.write(pickle.dumps(result))
 
@@ -288,6 +323,7 @@ def assemble(prep: PreparedAsm, base: int = CODE_BASE, timeout: float = KEYSTONE
                           timeout)
         final_lines = {k: _numeric_aarch64(v, layout) for k, v in final_lines.items()}
     code, symbols = _pass(prep, final_lines, wanted, base, timeout)
+    code = _zero_padding(code, symbols, base)
     if prep.arch == "aarch64" and symbols != layout:
         raise AsmError("asm.syntax", "layout changed between the two AArch64 assembler passes")
     if symbols[".Lncc_end"] != base + len(code) - 8:
@@ -310,10 +346,34 @@ def assemble(prep: PreparedAsm, base: int = CODE_BASE, timeout: float = KEYSTONE
             raise AsmError("asm.syntax", "the assembler produced no code for this line", line.number,
                            _source(prep, line.number))
         line_addresses.append((addr, line.number))
+    _check_instructions(prep, code, base, line_addresses, text_end)
     user_symbols = {k: v for k, v in symbols.items() if not k.startswith(".Lncc_")}
     stubs = {symbols[name]: name for name in prep.externals}
     stubs[symbols[".Lncc_stubs"]] = "<end of code>"
     return Image(prep.arch, base, code, parts, user_symbols, stubs, line_addresses, prep.source_lines)
+
+
+@functools.cache
+def disassembler(arch: str):
+    from capstone import CS_ARCH_ARM64, CS_ARCH_X86, CS_MODE_64, CS_MODE_ARM, Cs
+
+    return Cs(CS_ARCH_X86, CS_MODE_64) if arch == "x86-64" else Cs(CS_ARCH_ARM64, CS_MODE_ARM)
+
+
+def _check_instructions(prep: PreparedAsm, code: bytes, base: int, line_addresses: list[tuple[int, int]],
+                        text_end: int) -> None:
+    """Every instruction the code holds, as the CPU will decode it, must be one a user program may run
+    (policy.forbidden_instruction): the emulator would run a system call or a privileged instruction
+    differently from the host."""
+    cs = disassembler(prep.arch)
+    ends = [a for a, _ in line_addresses[1:]] + [text_end]
+    for (start, number), end in zip(line_addresses, ends):
+        for insn in cs.disasm(code[start - base:end - base], start):
+            why = policy.forbidden_instruction(prep.arch, insn.mnemonic, insn.op_str)
+            if why:
+                shown = f"{insn.mnemonic} {insn.op_str}".strip()
+                raise AsmError(policy.FORBIDDEN_INSTRUCTION, f"`{shown}` is {why}: the emulator cannot run it as the host would",
+                               number, _source(prep, number))
 
 
 def _source(prep: PreparedAsm, number: int) -> str:

@@ -41,9 +41,10 @@ MIN_BUDGET = 1_000_000
 MAX_BUDGET = 50_000_000
 BUDGET_FACTOR = 100
 POISON_SETS = 2
-UNINIT_PROBES = 16
+UNINIT_PROBES = 16  # inputs on which a passing candidate is re-run with the second poison sets
 SHRINK_SECONDS = 10.0
-HYPOTHESIS_SECONDS = 30.0  # hypothesis stops generating (and shrinks what it has) after this long  # inputs on which a passing candidate is re-run with the second poison set
+HYPOTHESIS_SECONDS = 30.0  # hypothesis stops generating (and shrinks what it has) after this long
+OUTPUT_POISON = 0xA5  # the second run of every input starts its output buffers with this byte, not zero
 
 
 def poison_gpr(set_: int, index: int) -> int:
@@ -74,6 +75,8 @@ class Item:
     value: dict
     call: Marshalled
     ref: Observation
+    poisoned: Marshalled | None = None  # the same input with its output buffers poisoned
+    poisoned_ref: Observation | None = None
 
 
 @dataclass
@@ -160,16 +163,10 @@ class Checker:
         vectors = [poison_vector(set_ + 1, i) for i in range(self.abi.vector_count)]
         return self.abi.pack_args(gprs, vectors, STACK_TOP, 0)
 
-    def entry_values(self, call: Marshalled, poison: int) -> tuple[int, bytes]:
-        """What the return registers held when the function was entered (to spot return_unset)."""
-        ret_reg = "rax" if self.arch == "x86-64" else "x0"
-        index = self.abi.gprs.index(ret_reg)
-        int0 = call.ints[0] if self.arch == "aarch64" and call.ints else poison_gpr(poison + 1, index)
-        vec0 = call.floats[0].ljust(16, b"\0") if call.floats else poison_vector(poison + 1, 0)
-        return int0, vec0
-
     def run(self, program: Program, call: Marshalled, poison: int = 0, budget: int | None = None,
-            count: bool = False) -> RunResult:
+            count: bool = False, stack: int = 0) -> RunResult:
+        """One call. `poison`: the set of values in the registers that hold no argument; `stack`: the
+        set of the pattern in the stack below the caller's frame."""
         abi = self.abi
         block = bytearray(self._blocks[poison])
         for i, v in enumerate(call.ints):
@@ -180,7 +177,7 @@ class Checker:
         writes = call.writes
         if call.stack:
             writes = writes + [(STACK_TOP, b"".join(struct.pack("<Q", v & (2**64 - 1)) for v in call.stack))]
-        return program.machine.run(bytes(block), writes, budget or self.budget, count)
+        return program.machine.run(bytes(block), writes, budget or self.budget, count, stack)
 
     # -- references ------------------------------------------------------------------------------
     def _discard(self, why: str) -> None:
@@ -200,15 +197,28 @@ class Checker:
             self._discard("reference-fault")
             return None
         obs = self.reference.observer.observe(first, call)
-        second = self.run(self.reference2, call, budget=REFERENCE_BUDGET)
+        if not self._agrees_at_other_level(call, obs):
+            self._discard("reference-disagree")
+            return None
+        item = Item(value, call, obs)
+        if self.plan.outputs:
+            # Output buffers start as zeros, and again as OUTPUT_POISON: a string never terminated, or a
+            # byte written past what the reference writes, shows only when the buffer was not zero.
+            poisoned = self.marshaller.lay_out(value, output_fill=OUTPUT_POISON)
+            run = self.run(self.reference, poisoned, budget=REFERENCE_BUDGET)
+            if run.fault is None and not self._abi_broken(run):
+                ref = self.reference.observer.observe(run, poisoned)
+                if self._agrees_at_other_level(poisoned, ref):
+                    item.poisoned, item.poisoned_ref = poisoned, ref
+        return item
+
+    def _agrees_at_other_level(self, call: Marshalled, obs: Observation) -> bool:
+        """gcc's code at the other level, with the other stack pattern, agrees: no undefined behaviour
+        showed, and the C reads no stack memory it did not write (f[n] past what it filled)."""
+        second = self.run(self.reference2, call, budget=REFERENCE_BUDGET, stack=1)
         if second.fault is not None or self._abi_broken(second):
-            self._discard("reference-disagree")
-            return None
-        obs2 = self.reference2.observer.observe(second, call)
-        if first_difference(obs, obs2, rel_tol=1e-4) is not None:
-            self._discard("reference-disagree")
-            return None
-        return Item(value, call, obs)
+            return False
+        return first_difference(obs, self.reference2.observer.observe(second, call), rel_tol=1e-4) is None
 
     def input_budget(self, item: Item) -> int:
         count = self.run(self.reference, item.call, budget=REFERENCE_BUDGET, count=True).instructions or 0
@@ -225,16 +235,28 @@ class Checker:
         self.budget = max(MIN_BUDGET, BUDGET_FACTOR * max(counts, default=0))
 
     # -- judging a candidate on one input --------------------------------------------------------
-    def run_candidate(self, cand: Program, item: Item, poison: int = 0) -> RunResult:
-        run = self.run(cand, item.call, poison)
+    def run_candidate(self, cand: Program, item: Item, call: Marshalled | None = None, poison: int = 0,
+                      stack: int = 0) -> RunResult:
+        call = call or item.call
+        run = self.run(cand, call, poison, stack=stack)
         if run.fault is not None and run.fault.kind == "timeout":
             budget = self.input_budget(item)
             if budget > self.budget:  # a long-running input: give the candidate its own multiple
-                run = self.run(cand, item.call, poison, budget=budget)
+                run = self.run(cand, call, poison, budget=budget, stack=stack)
         return run
 
     def judge(self, cand: Program, item: Item) -> Failure | None:
-        run = self.run_candidate(cand, item)
+        """The candidate on one input: zeroed output buffers, then (when the function has outputs)
+        poisoned ones."""
+        failure = self._judge_call(cand, item, item.call, item.ref)
+        if failure is None and item.poisoned is not None:
+            failure = self._judge_call(cand, item, item.poisoned, item.poisoned_ref)
+            if failure is not None:
+                failure.message += f" (output buffers filled with {OUTPUT_POISON:#x} before the call)"
+        return failure
+
+    def _judge_call(self, cand: Program, item: Item, call: Marshalled, ref: Observation) -> Failure | None:
+        run = self.run_candidate(cand, item, call)
         if run.fault is not None:
             return self.classify_fault(cand, run.fault)
         res = run.results
@@ -247,33 +269,63 @@ class Checker:
                 if value != expected:
                     return Failure("register.callee_saved", f"callee-saved register {reg} changed "
                                    f"({expected:#x} -> {value:#x})", {"register": reg})
-        obs = cand.observer.observe(run, item.call)
+        obs = cand.observer.observe(run, call)
         if obs.redzone_hit:
             return Failure("memory.out_of_bounds", f"a store before the start of buffer {obs.redzone_hit}",
                            {}, obs)
-        diff = first_difference(item.ref, obs, ulp=self.ulp)
+        diff = first_difference(ref, obs, ulp=self.ulp)
         if diff is None:
             return None
-        if diff.where == "return value" and not isinstance(self.spec.ret, VoidType):
-            int0, vec0 = self.entry_values(item.call, 0)
-            unset = res.vec0[:8] == vec0[:8] if isinstance(self.spec.ret, FloatType) else res.int0 == int0
-            if unset:
-                reg = ("xmm0" if self.arch == "x86-64" else "v0") if isinstance(self.spec.ret, FloatType) \
-                    else ("rax" if self.arch == "x86-64" else "x0")
-                return Failure("register.return_unset", f"the return register {reg} still holds its value "
-                               "from before the call", {"register": reg}, obs, str(diff))
-        other = self._uninitialized(cand, item, obs)
-        if other is not None:
-            return Failure("register.uninitialized_read", f"the result depends on registers that held no "
-                           f"argument: with other values in them, {other}", {}, obs, str(diff))
+        if diff.where == "return value" and self._return_unset(cand, call, res):
+            reg = self._return_register()
+            return Failure("register.return_unset", f"the return register {reg} still holds its value "
+                           "from before the call", {"register": reg}, obs, str(diff))
+        uninit = self._uninitialized(cand, item, call, obs)
+        if uninit is not None:
+            return Failure(*uninit, {}, obs, str(diff))
         return Failure("semantic.wrong_output", str(diff), {}, obs, str(diff))
 
-    def _uninitialized(self, cand: Program, item: Item, obs: Observation):
-        run_b = self.run_candidate(cand, item, 1)
-        if run_b.fault is not None:
-            return f"the call faults ({run_b.fault.kind})"
-        diff = first_difference(obs, cand.observer.observe(run_b, item.call))
-        return None if diff is None else str(diff)
+    def _return_register(self) -> str:
+        if isinstance(self.spec.ret, FloatType):
+            return "xmm0" if self.arch == "x86-64" else "v0"
+        return "rax" if self.arch == "x86-64" else "x0"
+
+    def _return_unset(self, cand: Program, call: Marshalled, res) -> bool:
+        """The return register was never written. When it was entered holding poison, its value says so.
+        When it was entered holding an argument (AArch64's x0, a float argument's xmm0/v0), a wrong value
+        equal to that argument may have been computed: then only code that never writes the register
+        (and calls nothing that could) is return_unset."""
+        if isinstance(self.spec.ret, VoidType):
+            return False
+        is_float = isinstance(self.spec.ret, FloatType)
+        if is_float:
+            entered_with_argument, entry = bool(call.floats), call.floats[0] if call.floats else poison_vector(1, 0)
+            width = self.spec.ret.bytes
+            still = res.vec0[:width] == entry[:width]
+        else:
+            entered_with_argument = self.arch == "aarch64" and bool(call.ints)
+            entry = call.ints[0] if entered_with_argument else poison_gpr(1, self.abi.gprs.index(
+                "rax" if self.arch == "x86-64" else "x0"))
+            still = res.int0 == entry
+        if not still or not entered_with_argument:
+            return still
+        return not writes_register(cand.image, _RETURN_ALIASES[self.arch, is_float])
+
+    def _uninitialized(self, cand: Program, item: Item, call: Marshalled,
+                       obs: Observation) -> tuple[str, str] | None:
+        """(category, message) when the result changes with what registers that held no argument, or
+        stack bytes nobody wrote, contained before the call."""
+        for poison, stack, category, what in (
+                (1, 0, "register.uninitialized_read", "registers that held no argument"),
+                (0, 1, "memory.uninitialized_read", "stack memory the function read before writing it")):
+            run = self.run_candidate(cand, item, call, poison, stack)
+            if run.fault is not None:
+                return category, f"the result depends on {what}: with other values there, the call " \
+                                 f"faults ({run.fault.kind})"
+            diff = first_difference(obs, cand.observer.observe(run, call))
+            if diff is not None:
+                return category, f"the result depends on {what}: with other values there, {diff}"
+        return None
 
     def classify_fault(self, cand: Program, fault: Fault) -> Failure:
         image = cand.image
@@ -310,6 +362,9 @@ class Checker:
         if kind == "timeout":
             return Failure("control.timeout", f"no return within {self.budget} instructions "
                            f"({BUDGET_FACTOR}x the reference's most)", details)
+        if kind == "forbidden":
+            return Failure("control.forbidden_instruction", f"{fault.message}: the emulator cannot run it as "
+                           "the host would", details)
         if kind == "divide_error":
             return Failure("control.divide_error", "division fault", details)
         if kind == "libc":
@@ -380,11 +435,9 @@ class Checker:
             first = self.run_candidate(cand, item)
             if first.fault is not None:
                 continue  # judged above on this input; nothing to compare the second poison set with
-            other = self._uninitialized(cand, item, cand.observer.observe(first, item.call))
-            if other is not None:
-                failure = Failure("register.uninitialized_read", f"the result depends on registers that held "
-                                  f"no argument: with other values in them, {other}")
-                return self.failed(cand, (item, failure), checked, shrunk_by="none")
+            uninit = self._uninitialized(cand, item, item.call, cand.observer.observe(first, item.call))
+            if uninit is not None:
+                return self.failed(cand, (item, Failure(*uninit)), checked, shrunk_by="none")
         found = self._hypothesis(cand)
         checked += found[1]
         if found[0] is not None:
@@ -468,6 +521,24 @@ class Checker:
         return self.verdict(failure.category, failure.message, line=d.get("line"), text=d.get("text", ""),
                             register=d.get("register"), address=d.get("address"), pc=d.get("pc"),
                             instruction=d.get("instruction"), counterexample=example, inputs_checked=checked)
+
+
+_RETURN_ALIASES = {
+    ("x86-64", False): {"rax", "eax", "ax", "al", "ah"}, ("x86-64", True): {"xmm0", "ymm0", "zmm0"},
+    ("aarch64", False): {"x0", "w0"}, ("aarch64", True): {"v0", "q0", "d0", "s0", "h0", "b0"},
+}
+
+
+def writes_register(image, names: set[str]) -> bool:
+    """Whether any instruction of the image's code writes one of `names` or calls out (a callee's result
+    arrives in the return register)."""
+    cs = Cs(CS_ARCH_X86, CS_MODE_64) if image.arch == "x86-64" else Cs(CS_ARCH_ARM64, CS_MODE_ARM)
+    cs.detail = True
+    start, end = image.parts["text"]
+    for insn in cs.disasm(image.code[start - image.base:end - image.base], start):
+        if insn.mnemonic in ("call", "bl", "blr") or names & {insn.reg_name(r) for r in insn.regs_access()[1]}:
+            return True
+    return False
 
 
 def _summary(obs: Observation) -> dict:

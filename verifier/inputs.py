@@ -50,7 +50,7 @@ class Buffer:
     elem: CType
     length: Length
     string: bool = False  # NUL-terminated char data
-    output: bool = False  # zero-initialised instead of generated
+    output: bool = False  # not generated: zero-initialised (and poisoned on a second run)
     inner: "Buffer | None" = None  # for pointer elements: what each element points to
 
 
@@ -64,6 +64,11 @@ class Plan:
 
     def param_plan(self, name: str) -> Scalar | Buffer:
         return next(p for p in self.params if p.name == name)
+
+    @property
+    def outputs(self) -> bool:
+        """Whether any buffer is an output (its contents are made by the function, not generated)."""
+        return any(isinstance(p, Buffer) and p.output for p in self.params)
 
 
 def _int_limits(t: IntType, notes_range) -> tuple[int, int, bool]:
@@ -214,11 +219,19 @@ def _float_round(t: FloatType, x: float) -> float:
     return struct.unpack("<f", struct.pack("<f", x))[0] if t.bytes == 4 else x
 
 
+BOUNDARY_ROUNDS = 4  # the sampler's first inputs: each comparison boundary (and +-1) this many times
+BOUNDARY_SHARE = 0.1  # afterwards, this share of inputs is put on a boundary
+
+
 class RandomSampler:
     """Fast seeded inputs: mostly small values and short buffers, with edge values mixed in."""
 
     def __init__(self, plan: Plan, seed: int):
         self.plan, self.rng = plan, random.Random(seed)
+        self.drawn = 0
+        # parameters whose value the sampler may set (not lengths: they are drawn with their buffers)
+        self.boundaries = [b for b in plan.spec.boundaries if b.param not in plan.size_params
+                           and isinstance(plan.param_plan(b.param), Scalar)]
 
     def scalar(self, s: Scalar):
         r = self.rng
@@ -284,8 +297,19 @@ class RandomSampler:
         return None if b.output else [self.element(b.elem) for _ in range(n)]
 
     def draw(self) -> dict:
-        return _assemble_input(self.plan, self.scalar, lambda n: self.rng.randint(*self.plan.size_ranges[n]),
-                               self.buffer)
+        value = _assemble_input(self.plan, self.scalar, lambda n: self.rng.randint(*self.plan.size_ranges[n]),
+                                self.buffer)
+        self.drawn += 1
+        warm_up = BOUNDARY_ROUNDS * 3 * len(self.boundaries)
+        if self.boundaries and (self.drawn <= warm_up or self.rng.random() < BOUNDARY_SHARE):
+            # on the boundary of a comparison, or one off it on either side: in turn, then at random
+            k = self.drawn - 1 if self.drawn <= warm_up else self.rng.randrange(3 * len(self.boundaries))
+            boundary, delta = self.boundaries[k % len(self.boundaries)], (k // len(self.boundaries)) % 3 - 1
+            other = boundary.value(value)
+            target = self.plan.param_plan(boundary.param)
+            if other is not None and target.lo <= other + delta <= target.hi:
+                value[boundary.param] = other + delta
+        return value
 
 
 def _assemble_input(plan: Plan, scalar, draw_size, buffer) -> dict:

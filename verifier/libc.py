@@ -114,6 +114,8 @@ class Heap:
 
 _FMT = re.compile(r"%([-+ #0]*)(\*|\d+)?(?:\.(\*|\d+))?(hh|h|ll|l|z|j|t|L)?([diouxXcsfFeEgGp%])")
 _FILL = 0xBE  # malloc'd memory starts with this byte on both sides
+MAX_FIELD = 4096  # printf width or precision
+MAX_OUTPUT = 1 << 20  # bytes one call may print, or format into a string
 
 
 class Libc:
@@ -344,9 +346,14 @@ class Libc:
         return "int", (c + 32 if 65 <= c <= 90 else c) & 0xFFFFFFFF
 
     # -- output ----------------------------------------------------------------------------------
+    def _print(self, text: bytes) -> None:
+        if len(self.stdout) + len(text) > MAX_OUTPUT:
+            raise LibcFault("control.timeout", f"more than {MAX_OUTPUT} bytes of printed text")
+        self.stdout += text
+
     def fn_printf(self, ctx):
         text = self._format(ctx, ctx.arg_int(0), first_int=1)
-        self.stdout += text
+        self._print(text)
         return "int", len(text)
 
     def fn_sprintf(self, ctx):
@@ -362,12 +369,12 @@ class Libc:
         return "int", len(text)
 
     def fn_puts(self, ctx):
-        self.stdout += self.cstring(ctx, ctx.arg_int(0)) + b"\n"
+        self._print(self.cstring(ctx, ctx.arg_int(0)) + b"\n")
         return "int", 1
 
     def fn_putchar(self, ctx):
         c = ctx.arg_int(0) & 0xFF
-        self.stdout.append(c)
+        self._print(bytes([c]))
         return "int", c
 
     def fn_exit(self, ctx):
@@ -382,6 +389,8 @@ class Libc:
         raise LibcFault("assert", f"assertion failed at line {line}: {expr}")
 
     def _format(self, ctx: CallContext, fmt_address: int, first_int: int) -> bytes:
+        """printf's formatting. A width or precision beyond MAX_FIELD, or text beyond MAX_OUTPUT in all, is
+        a budget run out (control.timeout): `printf("%1500000000d")` would take gigabytes."""
         fmt = self.cstring(ctx, fmt_address).decode("latin-1")
         args = _VarArgs(ctx, first_int)
         out = []
@@ -397,6 +406,10 @@ class Libc:
                 width = str(_signed(args.next_int(), 32))
             if prec == "*":
                 prec = str(_signed(args.next_int(), 32))
+            for field in (width, prec):
+                if field and abs(int(field)) > MAX_FIELD:
+                    raise LibcFault("control.timeout", f"a printf field of {abs(int(field))} characters (the harness "
+                                    f"formats at most {MAX_FIELD})")
             spec = "%" + flags + (width or "") + (f".{prec}" if prec is not None else "")
             if conv in "fFeEgG":
                 out.append((spec + conv) % args.next_float())
@@ -412,6 +425,8 @@ class Libc:
                 raw = args.next_int()
                 value = _signed(raw, bits) if conv in "di" else raw & ((1 << bits) - 1)
                 out.append((spec + ("d" if conv == "u" else conv)) % value)
+            if sum(map(len, out)) > MAX_OUTPUT:
+                raise LibcFault("control.timeout", f"more than {MAX_OUTPUT} bytes of formatted text")
         out.append(fmt[pos:])
         return "".join(out).encode("latin-1", "replace")
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
-from unicorn import (UC_ERR_FETCH_PROT, UC_ERR_FETCH_UNMAPPED, UC_HOOK_CODE, UC_HOOK_INTR, UC_HOOK_MEM_INVALID,
+from unicorn import (UC_ERR_FETCH_PROT, UC_ERR_FETCH_UNMAPPED, UC_HOOK_CODE, UC_HOOK_INSN, UC_HOOK_INTR,
+                     UC_HOOK_MEM_INVALID,
                      UC_MEM_FETCH_PROT, UC_MEM_FETCH_UNMAPPED, UC_MEM_READ_PROT, UC_MEM_READ_UNMAPPED,
                      UC_MEM_WRITE_PROT, UC_MEM_WRITE_UNMAPPED, UC_PROT_EXEC, UC_PROT_READ,
                      UC_PROT_WRITE, Uc, UcError)
@@ -19,7 +20,7 @@ from unicorn import arm64_const, x86_const
 from .abi import ABIS, DONE_OFFSET, Results, trampoline_code
 from .assemble import PAGE, Image
 from .layout import (ARGS, CALLER_AREA, HEAP, HEAP_SIZE, LIBC_DATA, LIBC_DATA_SIZE, RESULTS, SLOT_COUNT,
-                     SLOT_SIZE, STACK_LOW, STACK_SIZE, TRAMPOLINE, slot_address)
+                     SLOT_SIZE, STACK_LOW, STACK_SIZE, STACK_TOP, TRAMPOLINE, slot_address)
 from .libc import Libc, LibcFault, libc_data_image
 
 _ACCESS = {
@@ -28,12 +29,23 @@ _ACCESS = {
     UC_MEM_WRITE_PROT: ("write", "protected"), UC_MEM_FETCH_PROT: ("fetch", "protected"),
 }
 MAX_LIBC_CALLS = 20_000  # per call of the function: each library call is a Python round trip
+# The top of the stack is refilled before every call with a pattern that depends on the poison set, so
+# a load from a slot nobody wrote gives a value that changes with the set (never zero, never stale).
+# Below it the stack holds the pattern from set-up and what earlier calls left there.
+STACK_POISON = (0xA5, 0x3C)
+STACK_FILL = 0x10000
+
+# CPU exceptions unicorn reports through UC_HOOK_INTR that only an instruction asking for them raises
+# (x86 `int n`, `int3`, `into`; AArch64 svc, hvc, smc, brk): a user program would trap to the kernel.
+_AARCH64_UDEF = 1
+_X86_DIVIDE = 0
+_X86_FAULTS = set(range(1, 32)) - {3, 4}  # raised by the CPU on its own (#DB, #UD, #GP, ...)
 
 
 @dataclass
 class Fault:
     """Why a call did not come back normally."""
-    kind: str  # read/write/fetch, invalid_instruction, divide_error, interrupt, timeout, libc
+    kind: str  # read/write/fetch, invalid_instruction, divide_error, interrupt, forbidden, timeout, libc
     pc: int
     address: int | None = None
     access: str = ""  # unmapped / protected
@@ -73,8 +85,24 @@ class Machine:
         # ARGS and RESULTS are adjacent: one write sets the arguments and clears the done flag
         self._results_reset = bytes(RESULTS - ARGS + DONE_OFFSET + 8)
         self._interrupt: int | None = None
+        self._forbidden: str | None = None  # a system instruction the guest executed
         self.uc.hook_add(UC_HOOK_MEM_INVALID, self._on_invalid)
         self.uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
+        if self.arch == "x86-64":
+            # unicorn treats these as no-ops (syscall, sysenter) or as port I/O at ring 0 (in, out)
+            for ins, name in ((x86_const.UC_X86_INS_SYSCALL, "syscall"), (x86_const.UC_X86_INS_SYSENTER, "sysenter")):
+                self.uc.hook_add(UC_HOOK_INSN, lambda uc, data, n=name: self._on_forbidden(n), None, 1, 0, ins)
+            self.uc.hook_add(UC_HOOK_INSN, lambda uc, port, size, data: self._on_forbidden("in") or 0,
+                             None, 1, 0, x86_const.UC_X86_INS_IN)
+            self.uc.hook_add(UC_HOOK_INSN, lambda uc, port, size, value, data: self._on_forbidden("out"),
+                             None, 1, 0, x86_const.UC_X86_INS_OUT)
+        else:  # run at EL0, as a user program does: system registers and EL1 instructions trap
+            pstate = self.uc.reg_read(arm64_const.UC_ARM64_REG_PSTATE)
+            self.uc.reg_write(arm64_const.UC_ARM64_REG_PSTATE, pstate & ~0xF)
+        self._stack_fill = [bytes([b]) * STACK_FILL for b in STACK_POISON]
+        # every call starts from this CPU state: an exception leaves state behind in the CPU that
+        # turned the next call's divide error into a double fault, then into a hang
+        self._context = self.uc.context_save()
 
     # -- set-up ----------------------------------------------------------------------------------
     def _map(self) -> None:
@@ -99,6 +127,7 @@ class Machine:
         for i in range(SLOT_COUNT):
             uc.mem_map(slot_address(i), SLOT_SIZE, UC_PROT_READ | UC_PROT_WRITE)
         uc.mem_map(STACK_LOW, STACK_SIZE + CALLER_AREA, UC_PROT_READ | UC_PROT_WRITE)
+        uc.mem_write(STACK_LOW, bytes([STACK_POISON[0]]) * STACK_SIZE)
 
     def _on_invalid(self, uc, access, address, size, value, user_data):
         self._invalid = (*_ACCESS.get(access, ("read", "unmapped")), address)
@@ -107,6 +136,10 @@ class Machine:
     def _on_interrupt(self, uc, intno, user_data):
         self._interrupt = intno
         uc.emu_stop()
+
+    def _on_forbidden(self, name: str) -> None:
+        self._forbidden = name
+        self.uc.emu_stop()
 
     # -- the CallContext the C library sees ------------------------------------------------------
     def arg_int(self, i: int) -> int:
@@ -172,8 +205,10 @@ class Machine:
         return self.image.symbols[name]
 
     def run(self, args_block: bytes, writes: list[tuple[int, bytes]], budget: int,
-            count_instructions: bool = False) -> RunResult:
+            count_instructions: bool = False, stack_poison: int = 0) -> RunResult:
         uc = self.uc
+        uc.context_restore(self._context)
+        uc.mem_write(STACK_TOP - STACK_FILL, self._stack_fill[stack_poison])
         uc.mem_write(ARGS, args_block + self._results_reset[len(args_block):])
         for address, data in writes:
             uc.mem_write(address, data)
@@ -203,6 +238,7 @@ class Machine:
         while True:
             self._invalid = None
             self._interrupt = None
+            self._forbidden = None
             try:
                 uc.emu_start(pc, stop, count=budget)
                 raw = bytes(uc.mem_read(RESULTS, DONE_OFFSET + 8))
@@ -227,10 +263,21 @@ class Machine:
                 return self._fault(err, pc_now, sp), calls
             pc_now = uc.reg_read(self.abi.pc)
             sp = uc.reg_read(self.abi.sp)
+            if self._forbidden is not None:
+                return Fault("forbidden", pc_now, sp=sp, message=f"executed `{self._forbidden}`"), calls
             if self._interrupt is not None:
-                kind = "divide_error" if self.arch == "x86-64" and self._interrupt == 0 else "interrupt"
-                return Fault(kind, pc_now, sp=sp, message=f"CPU exception {self._interrupt}"), calls
+                return self._interrupt_fault(pc_now, sp), calls
             return Fault("timeout", pc_now, sp=sp, message=f"instruction budget of {budget} exhausted"), calls
+
+    def _interrupt_fault(self, pc: int, sp: int) -> Fault:
+        n, message = self._interrupt, f"CPU exception {self._interrupt}"
+        if self.arch == "x86-64":
+            kind = "divide_error" if n == _X86_DIVIDE else "invalid_instruction" if n in _X86_FAULTS else "forbidden"
+        else:
+            kind = "invalid_instruction" if n == _AARCH64_UDEF else "forbidden"
+        if kind == "forbidden":
+            message += " (a trap a user program would take to the kernel)"
+        return Fault(kind, pc, sp=sp, message=message)
 
     def _libc_fault(self, lf: LibcFault, stub_pc: int) -> Fault:
         caller = self._caller_pc()
@@ -258,8 +305,7 @@ class Machine:
         if "INSN_INVALID" in name or "invalid instruction" in name.lower():
             return Fault("invalid_instruction", pc, sp=sp, message=name)
         if self._interrupt is not None:
-            kind = "divide_error" if self.arch == "x86-64" and self._interrupt == 0 else "interrupt"
-            return Fault(kind, pc, sp=sp, message=f"CPU exception {self._interrupt}")
+            return self._interrupt_fault(pc, sp)
         return Fault("invalid_instruction", pc, sp=sp, message=name)
 
     def _after_return(self, pc: int, sp: int) -> bool:

@@ -85,7 +85,8 @@ class Marshaller:
     def __init__(self, plan: Plan, int_regs: int, float_regs: int):
         self.plan, self.int_regs, self.float_regs = plan, int_regs, float_regs
 
-    def lay_out(self, value: dict) -> Marshalled:
+    def lay_out(self, value: dict, output_fill: int = 0) -> Marshalled:
+        """Registers, stack and memory writes for one input; output buffers start as `output_fill`."""
         slots = iter(range(SLOT_COUNT))
         writes: list[tuple[int, bytes]] = []
         regions: list[Region] = []
@@ -114,8 +115,8 @@ class Marshaller:
                 n = element_count(b.length, value)
                 pointers += [0] * (n - len(pointers))
                 return b"".join(p.to_bytes(8, "little") for p in pointers)
-            if v is None:  # an output: zeros
-                return bytes(element_count(b.length, value) * b.elem.size)
+            if v is None:  # an output
+                return bytes([output_fill]) * (element_count(b.length, value) * b.elem.size)
             return b"".join(pack_element(b.elem, x) for x in v)
 
         ints: list[int] = []

@@ -14,12 +14,27 @@ from dataclasses import dataclass
 from .asmprep import _strip_comment, split_statements
 
 INJECTABLE = (
-    "asm.syntax", "symbol.undefined", "symbol.duplicate", "symbol.missing_entry", "symbol.unknown_external",
-    "register.callee_saved", "register.stack_pointer", "register.return_unset", "register.uninitialized_read",
-    "memory.unmapped_read", "memory.unmapped_write", "memory.unmapped_fetch", "memory.readonly_write",
-    "memory.out_of_bounds", "memory.stack", "control.timeout", "control.invalid_instruction",
+    "asm.syntax", "asm.forbidden", "symbol.undefined", "symbol.duplicate", "symbol.missing_entry",
+    "symbol.unknown_external", "register.callee_saved", "register.stack_pointer", "register.return_unset",
+    "register.uninitialized_read", "memory.unmapped_read", "memory.unmapped_write", "memory.unmapped_fetch",
+    "memory.readonly_write", "memory.out_of_bounds", "memory.stack", "memory.uninitialized_read",
+    "control.timeout", "control.invalid_instruction", "control.divide_error", "control.forbidden_instruction",
     "control.bad_return", "semantic.wrong_output",
 )
+
+# Categories with several hand-written faults: `seed` picks one (seed % count).
+_FORBIDDEN = (  # what GNU as would build and the verifier never run
+    ('\t.section .mytext,"ax"', "\tnop"),
+    ('\t.section .init_array,"aw"', "\t.quad {name}"),
+    ("\t.section .rodata", '\t.incbin "/etc/hostname"'),
+    ("\t.bss", "\t.zero 10000000000"),
+    ("\t.text", "\t.byte 0x90"),
+)
+_SYSTEM = {  # instructions a user program may not run, or whose result depends on the host
+    "x86-64": ("syscall", "inb $0x60, %al", "cli", "rdtsc"),
+    "aarch64": ("svc #0", "msr daifset, #2", "mrs x9, cntvct_el0", "wfi"),
+}
+VARIANTS = {"asm.forbidden": len(_FORBIDDEN), "control.forbidden_instruction": 4, "semantic.wrong_output": 3}
 
 
 class MutationError(Exception):
@@ -172,11 +187,30 @@ def mutate(text: str, arch: str, category: str, function: str | None = None, see
     elif category == "control.timeout":
         lines = _insert(lines, body.entry, [f"{tag}:", f"jmp {tag}" if x86 else f"b {tag}"])
     elif category == "control.invalid_instruction":
-        lines = _insert(lines, body.entry, ["ud2" if x86 else ".word 0"])
+        if not x86:  # keystone assembles no undefined AArch64 instruction, and data in code is refused
+            raise MutationError("no undefined AArch64 instruction can be written as an instruction")
+        lines = _insert(lines, body.entry, ["ud2"])
+    elif category == "asm.forbidden":
+        section, content = _FORBIDDEN[seed % len(_FORBIDDEN)]
+        content = content.format(name=name).replace(".quad", ".quad" if x86 else ".xword")
+        lines = lines + [section, content]
+    elif category == "control.forbidden_instruction":
+        # saved around it where it writes registers, so that only the instruction itself is wrong
+        insn = _SYSTEM[arch][seed % 4]
+        save, restore = (["pushq %rax", "pushq %rcx", "pushq %rdx", "pushq %r11"],
+                         ["popq %r11", "popq %rdx", "popq %rcx", "popq %rax"]) if x86 else ([], [])
+        lines = _insert(lines, body.entry, save + [insn] + restore)
+    elif category == "control.divide_error":
+        if not x86:
+            raise MutationError("AArch64 division by zero does not trap")
+        lines = _insert(lines, body.entry, ["pushq %rax", "pushq %rdx", "xorl %r11d, %r11d", "xorl %edx, %edx",
+                                            "divl %r11d", "popq %rdx", "popq %rax"])
+    elif category == "memory.uninitialized_read":
+        lines = _before_rets(body, _stack_read(arch, shape))
     elif category == "control.bad_return":
         lines = _before_rets(body, ["movq $0x1230, (%rsp)" if x86 else "mov x30, #0x1230"])
     elif category == "semantic.wrong_output":
-        lines = _wrong_output(lines, body, insns, arch, shape, rng)
+        lines = _wrong_output(lines, body, insns, arch, shape, rng, seed % VARIANTS[category])
     return "\n".join(lines) + "\n"
 
 
@@ -248,8 +282,45 @@ def _uninitialized(lines, body, insns, arch, shape: Shape) -> list[str]:
     raise MutationError("no argument register is read")
 
 
-def _wrong_output(lines, body, insns, arch, shape: Shape, rng) -> list[str]:
+def _stack_read(arch: str, shape: Shape) -> list[str]:
+    """Add a stack word nobody wrote (far below the stack pointer) into the return value."""
     x86 = arch == "x86-64"
+    if shape.returns == "void":
+        raise MutationError("the function returns void")
+    if shape.returns in ("float", "double"):
+        size = "ss" if shape.returns == "float" else "sd"
+        reg = "s" if shape.returns == "float" else "d"
+        return [f"add{size} -40000(%rsp), %xmm0"] if x86 else \
+            ["mov x9, #40000", "sub x9, sp, x9", f"ldr {reg}16, [x9]", f"fadd {reg}0, {reg}0, {reg}16"]
+    return ["addq -40000(%rsp), %rax"] if x86 else \
+        ["mov x9, #40000", "sub x9, sp, x9", "ldr x9, [x9]", "add x0, x0, x9"]
+
+
+def _wrong_output(lines, body, insns, arch, shape: Shape, rng, variant: int = 0) -> list[str]:
+    """Hand-written wrong outputs: (0) the result changed just before returning, (1) a conditional
+    jump's condition off by one (`jl` -> `jle`), (2) an immediate operand one larger."""
+    x86 = arch == "x86-64"
+    if variant == 1:
+        swaps = {"jl": "jle", "jle": "jl", "jg": "jge", "jge": "jg", "jb": "jbe", "jbe": "jb", "ja": "jae",
+                 "jae": "ja"} if x86 else {"b.lt": "b.le", "b.le": "b.lt", "b.gt": "b.ge", "b.ge": "b.gt",
+                                           "b.hi": "b.cs", "b.cs": "b.hi", "b.ls": "b.cc", "b.cc": "b.ls"}
+        sites = [(i, w) for i in insns for w in [lines[i].split(None, 1)[0]] if w in swaps]
+        if not sites:
+            raise MutationError("no ordered comparison to change")
+        i, word = sites[0]
+        lines = list(lines)
+        lines[i] = lines[i].replace(word, swaps[word], 1)
+        return lines
+    if variant == 2:
+        pattern = r"\$(-?\d+)\b" if x86 else r"#(-?\d+)\b"
+        sites = [i for i in insns if re.search(pattern, lines[i]) and not re.search(r"%[re]?sp|\bsp\b|x29|%rbp",
+                                                                                     lines[i])]
+        if not sites:
+            raise MutationError("no immediate operand to change")
+        lines = list(lines)
+        i = sites[0]
+        lines[i] = re.sub(pattern, lambda m: m.group(0)[0] + str(int(m.group(1)) + 1), lines[i], count=1)
+        return lines
     if shape.returns in ("int", "pointer"):
         return _before_rets(body, ["addq $1, %rax" if x86 else "add x0, x0, #1"])
     if shape.returns in ("float", "double"):

@@ -5,9 +5,8 @@ model's training targets are the same code.
 """
 from __future__ import annotations
 
-import subprocess
-
 from .errors import VerifierInputError
+from .limits import check_source_size, run_tool
 
 COMPILERS = {"x86-64": "gcc", "aarch64": "aarch64-linux-gnu-gcc"}
 OPT_LEVELS = ("O0", "O1", "O2", "O3", "Os")
@@ -27,7 +26,8 @@ def gcc_command(arch: str, opt: str, extra: list[str] | None = None) -> list[str
 
 def compile_to_asm(source: str, arch: str, opt: str, filename: str = "<source>",
                    extra: list[str] | None = None) -> str:
-    proc = subprocess.run(gcc_command(arch, opt, extra), input=source, capture_output=True, text=True)
+    check_source_size(source, filename)
+    proc = run_tool(gcc_command(arch, opt, extra), f"{filename}: gcc ({arch}, -{opt})", input=source)
     if proc.returncode != 0:
         lines = [l for l in proc.stderr.splitlines() if "error" in l] or proc.stderr.splitlines() or ["failed"]
         raise VerifierInputError(f"{filename}: gcc ({arch}, -{opt}) failed: {lines[0].replace('<stdin>', filename)}")

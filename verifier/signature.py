@@ -1,16 +1,17 @@
 """Read a C translation unit with pycparser: the function under test, its parameters, the globals."""
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass, field
 
 import pycparser
 from pycparser import c_ast
 
 from .annotations import Annotations, find_annotations
+from .boundaries import Boundary, boundaries
 from .ctype import (TYPEDEFS, ArrayType, CType, IntType, PointerType, UnsupportedType, VoidType,
                     base_type, make_struct)
 from .errors import VerifierInputError
+from .limits import MAX_PREPROCESSED_BYTES, check_source_size, run_tool
 
 # pycparser cannot read GNU extensions in glibc's headers; these defines erase them (see shared notes).
 _CPP_DEFINES = [
@@ -51,6 +52,7 @@ class FunctionSpec:
     line: int
     annotations: Annotations = field(default_factory=Annotations)
     unsupported: str | None = None  # why this function cannot be tested, if it cannot
+    boundaries: list[Boundary] = field(default_factory=list)  # comparisons worth hitting exactly
 
     def param(self, name: str) -> Param | None:
         return next((p for p in self.params if p.name == name), None)
@@ -80,11 +82,15 @@ class UnitSpec:
 
 def preprocess(source: str, filename: str, cflags: list[str] | None = None) -> str:
     """gcc -E with the defines pycparser needs; `cflags` may carry -I -D -U -include -std."""
-    proc = subprocess.run(["gcc", "-E", "-std=gnu11", *_CPP_DEFINES, *(cflags or []), "-x", "c", "-"],
-                          input=source, capture_output=True, text=True)
+    check_source_size(source, filename)
+    proc = run_tool(["gcc", "-E", "-std=gnu11", *_CPP_DEFINES, *(cflags or []), "-x", "c", "-"],
+                    f"{filename}: the preprocessor", input=source)
     if proc.returncode != 0:
         first = next((l for l in proc.stderr.splitlines() if "error" in l), proc.stderr.strip()[:200])
         raise VerifierInputError(f"{filename}: preprocessor failed: {first.replace('<stdin>', filename)}")
+    if len(proc.stdout) > MAX_PREPROCESSED_BYTES:
+        raise VerifierInputError(f"{filename}: {len(proc.stdout)} bytes once preprocessed, more than the verifier "
+                                 f"reads ({MAX_PREPROCESSED_BYTES >> 20} MiB)")
     return proc.stdout
 
 
@@ -152,6 +158,7 @@ class _Reader:
                 t = PointerType(f"{t.elem.name} *", t.elem, const=False)
             params.append(Param(p.name or f"arg{i}", t))
         spec = FunctionSpec(node.decl.name, params, self.ctype(decl.type), variadic, node.decl.coord.line)
+        spec.boundaries = boundaries(node.body, {p.name for p in params if isinstance(p.type, IntType)})
         spec.unsupported = self.why_unsupported(spec)
         return spec
 

@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 CATEGORIES = {
     "pass": "the candidate agreed with gcc's reference on every input",
     "asm.syntax": "the assembler rejected a line",
+    "asm.forbidden": "a section, directive or size the verifier does not accept (it could not vouch for it)",
     "symbol.undefined": "a label or symbol is used but not defined",
     "symbol.duplicate": "a label is defined twice",
     "symbol.missing_entry": "the function under test is not defined",
@@ -21,9 +22,13 @@ CATEGORIES = {
     "memory.readonly_write": "a store to read-only memory (code or constants)",
     "memory.out_of_bounds": "an access past the end (or before the start) of an input buffer",
     "memory.stack": "an access outside the stack",
-    "control.timeout": "the instruction budget ran out (relative to the reference's count)",
+    "memory.uninitialized_read": "the result depends on stack memory the function read before writing it",
+    "control.timeout": "a budget ran out: instructions (relative to the reference's count), library calls or "
+                       "printed text",
     "control.invalid_instruction": "an undefined instruction or CPU exception",
     "control.divide_error": "a division fault the reference did not have",
+    "control.forbidden_instruction": "a system call, trap, privileged or I/O instruction, or one whose "
+                                     "result depends on the host",
     "control.bad_return": "control returned somewhere other than the caller (or ran off the end of the code)",
     "semantic.wrong_output": "a return value, output buffer, global or printed text differs",
     "unsupported": "the harness cannot test this function (the reason says why)",

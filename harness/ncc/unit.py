@@ -26,7 +26,7 @@ from neuralcc.verifier.asmprep import AsmError
 from neuralcc.verifier.gnu_as import GnuAsError, encoding_mismatches
 from neuralcc.verifier.reference import compile_to_asm
 from neuralcc.verifier.signature import cpp_flags, parse_unit, preprocess
-from neuralcc.verifier.splice import defined_symbols, replace_function, runnable_part
+from neuralcc.verifier.splice import defined_symbols, replace_function, runnable_part, unreachable_functions
 
 from .settings import Settings
 
@@ -266,6 +266,12 @@ class UnitTranslator:
     def verify(self, checker: Checker, asm: str, name: str, arch: str, tag: str) -> FunctionResult:
         """Check the candidate in place: gcc's unit (the checker's reference) with only `name` replaced."""
         candidate = replace_function(checker.reference_asm, asm, name, arch, tag)
+        # the verifier runs only what `name` reaches; a helper the candidate brings and never calls
+        # would be linked without being run (its symbols are renamed `helper.<tag>`)
+        unrun = sorted(f for f in unreachable_functions(candidate, name, arch) if f.endswith("." + tag))
+        if unrun:
+            return FunctionResult(name, "asm.forbidden", f"defines {', '.join(unrun)}, which {name} never "
+                                  "reaches: it would be linked without being run")
         verdict = checker.check(candidate)
         fr = FunctionResult(name, verdict.category, verdict.message, asm)
         if verdict.category == "pass":
