@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from neuralcc.verifier.check import Checker
-from neuralcc.verifier.mutate import INJECTABLE, MutationError, mutate, shape_of
+from neuralcc.verifier.mutate import EQUIVALENT, INJECTABLE, MutationError, mutate, rewrite, shape_of
 
 KERNELS = r"""
 #include <stdlib.h>
@@ -190,3 +190,19 @@ def test_verdict_json_round_trip():
     again = type(v).from_dict(json.loads(v.to_json()))
     assert again.category == v.category == "semantic.wrong_output"
     assert again.counterexample.input == v.counterexample.input
+
+
+@pytest.mark.parametrize("kind", EQUIVALENT)
+def test_equivalent_rewrites_pass(arch, kind):
+    """The fault campaign's false-alarm side: code changed without changing what it does passes."""
+    tried = 0
+    for fn in ["dot", "repeat", "lerp", "is_big"]:
+        checker = cached_checker(arch, fn)
+        try:
+            same = rewrite(checker.reference_asm, arch, kind, fn)
+        except MutationError:
+            continue
+        assert same != checker.reference_asm
+        tried += 1
+        assert checker.check(same).category == "pass", (fn, kind)
+    assert tried

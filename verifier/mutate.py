@@ -304,17 +304,22 @@ def _wrong_output(lines, body, insns, arch, shape: Shape, rng, variant: int = 0)
         swaps = {"jl": "jle", "jle": "jl", "jg": "jge", "jge": "jg", "jb": "jbe", "jbe": "jb", "ja": "jae",
                  "jae": "ja"} if x86 else {"b.lt": "b.le", "b.le": "b.lt", "b.gt": "b.ge", "b.ge": "b.gt",
                                            "b.hi": "b.cs", "b.cs": "b.hi", "b.ls": "b.cc", "b.cc": "b.ls"}
-        sites = [(i, w) for i in insns for w in [lines[i].split(None, 1)[0]] if w in swaps]
+        # a condition on a comparison with a constant (not a loop bound, which would run past a buffer)
+        compares = [i for i in insns if re.match(r"\s*(cmp\w*\s+\$|cmp\s+[wx]\d+,\s*#)", lines[i])]
+        sites = [(j, w) for i in compares for j in insns if j > i
+                 for w in [lines[j].split(None, 1)[0]] if w in swaps and j == next(k for k in insns if k > i)]
         if not sites:
-            raise MutationError("no ordered comparison to change")
+            raise MutationError("no ordered comparison with a constant to change")
         i, word = sites[0]
         lines = list(lines)
         lines[i] = lines[i].replace(word, swaps[word], 1)
         return lines
     if variant == 2:
         pattern = r"\$(-?\d+)\b" if x86 else r"#(-?\d+)\b"
-        sites = [i for i in insns if re.search(pattern, lines[i]) and not re.search(r"%[re]?sp|\bsp\b|x29|%rbp",
-                                                                                     lines[i])]
+        # a value moved or compared (not a pointer step or a frame offset, which would run past a buffer)
+        moves = r"\s*(mov|cmp)[lqwb]?\s" if x86 else r"\s*(mov|cmp)\s+[wx]\d"
+        sites = [i for i in insns if re.match(moves, lines[i]) and re.search(pattern, lines[i])
+                 and not re.search(r"%[re]?sp|\bsp\b|x29|%rbp", lines[i])]
         if not sites:
             raise MutationError("no immediate operand to change")
         lines = list(lines)
@@ -411,3 +416,55 @@ def perturb(text: str, arch: str, seed: int = 0) -> tuple[str, str]:
     old = lines[i].strip()
     lines[i] = "\t" + new
     return "\n".join(lines) + "\n", f"line {i + 1}: {old} -> {new}"
+
+
+# -- equivalent rewrites: changes a correct verifier must not flag ------------------------------------
+EQUIVALENT = ("nop at entry", "nop before returns", "saved pair", "comments", "labels renamed",
+              "label before returns", "aligned entry", "dead code after", "set label", "explicit return",
+              "self move", "hot section", "spaced operands")
+
+
+def rewrite(text: str, arch: str, kind: str, function: str | None = None) -> str:
+    """`text` changed in a way that keeps its behaviour (a benchmark's false-alarm check)."""
+    lines = text.splitlines()
+    name, body = _locate(lines, function, arch)
+    x86 = arch == "x86-64"
+    if kind == "nop at entry":
+        lines = _insert(lines, body.entry, ["nop"])
+    elif kind == "nop before returns":
+        lines = _before_rets(body, ["nop"])
+    elif kind == "saved pair":  # two callee-saved registers saved and restored: alignment kept
+        save, restore = (["pushq %rbx", "pushq %r12"], ["popq %r12", "popq %rbx"]) if x86 else \
+            (["stp x19, x20, [sp, #-16]!"], ["ldp x19, x20, [sp], #16"])
+        lines = _insert(_before_rets(body, restore), body.entry, save)
+    elif kind == "comments":
+        mark = "#" if x86 else "//"
+        lines = [f"{l}\t{mark} a comment" if l.strip() and not l.strip().startswith(".") else l for l in lines]
+        lines.insert(body.start, f"/* {name}, rewritten */")
+    elif kind == "labels renamed":
+        lines = [re.sub(r"(?<![\w.$])\.L(\d+)\b", r".Lrenamed\1", l) for l in lines]
+    elif kind == "label before returns":
+        lines = list(body.lines)
+        for k, r in enumerate(reversed(body.rets)):
+            lines.insert(r, f".Lncc_ret{k}:")
+    elif kind == "aligned entry":
+        lines.insert(body.start, "\t.p2align 5")
+    elif kind == "dead code after":
+        if not body.rets:
+            raise MutationError("the function has no return instruction")
+        lines = _insert(lines, body.rets[-1] + 1, ["movl $1, %eax" if x86 else "mov w0, #1", "ret"])
+    elif kind == "set label":  # `.set X, .` defines a label, as gcc writes for some aliases
+        lines.insert(body.entry, f"\t.set .Lncc_here, .")
+    elif kind == "explicit return":
+        for r in body.rets:
+            lines[r] = "\tretq" if x86 else "\tret x30"
+    elif kind == "self move":
+        lines = _insert(lines, body.entry, ["movq %rax, %rax" if x86 else "mov x9, x9"])
+    elif kind == "hot section":
+        lines.insert(body.start, '\t.section .text.hot,"ax"')
+    elif kind == "spaced operands":
+        lines = [re.sub(r",\s*", ",  ", l) if l.strip() and not l.strip().startswith((".", '"')) else l
+                 for l in lines]
+    else:
+        raise MutationError(f"unknown rewrite {kind!r} (known: {', '.join(EQUIVALENT)})")
+    return "\n".join(lines) + "\n"
