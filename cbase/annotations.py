@@ -3,10 +3,11 @@
     // ncc: len(a)=n out(b) range(n)=0..64 string(s)
     int f(const int *a, int *b, int n, const char *s);
 
-The comment stands before a function definition and applies to the next one.
+The comment stands before a function definition and applies to the next one. This is the one grammar:
+the verifier reads it to plan inputs, the corpora to check their functions for undefined behaviour.
 
     len(p)=EXPR      p points to EXPR elements: a parameter, an integer, or a product `rows*cols`
-    out(p)           p's buffer is an output: zero-initialised, compared after the call
+    out(p)           p's buffer is an output: made by the function, compared after the call
     range(x)=LO..HI  scalar parameter x is drawn from [LO, HI] (integers or floats)
     string(p)        char pointer p is a NUL-terminated string (the default for `const char *`)
 """
@@ -15,25 +16,33 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .errors import VerifierInputError
-
-_LINE = re.compile(r"(?://|/\*)\s*ncc:(.*?)(?:\*/)?\s*$")
+LINE = re.compile(r"(?://|/\*)\s*ncc:(.*?)(?:\*/)?\s*$")
 _DIRECTIVE = re.compile(r"(\w+)\(\s*(\w+)\s*\)(?:\s*=\s*([^\s;]+))?")
+_LENGTH = re.compile(r"\w+(\*\w+)*")  # NAME, INT or a product A*B
 _KNOWN = {"len", "out", "range", "string"}
+
+
+class AnnotationError(ValueError):
+    """An annotation that does not follow the grammar; the message names where."""
 
 
 @dataclass
 class Annotations:
     lengths: dict[str, str] = field(default_factory=dict)
-    outputs: set[str] = field(default_factory=set)
+    outputs: list[str] = field(default_factory=list)  # in the order written, each once
     ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
-    strings: set[str] = field(default_factory=set)
+    strings: list[str] = field(default_factory=list)
 
     def merge(self, other: "Annotations") -> None:
         self.lengths.update(other.lengths)
-        self.outputs |= other.outputs
+        self.outputs += [p for p in other.outputs if p not in self.outputs]
         self.ranges.update(other.ranges)
-        self.strings |= other.strings
+        self.strings += [p for p in other.strings if p not in self.strings]
+
+    def to_dict(self) -> dict:
+        """{"len": {p: expr}, "out": [p], "range": {x: (lo, hi)}, "string": [p]}: the corpora's meta."""
+        return {"len": dict(self.lengths), "out": list(self.outputs), "range": dict(self.ranges),
+                "string": list(self.strings)}
 
 
 def parse_line(text: str, where: str) -> Annotations:
@@ -44,27 +53,27 @@ def parse_line(text: str, where: str) -> Annotations:
         key, arg, value = m.group(1), m.group(2), m.group(3)
         consumed += len(m.group(0))
         if key not in _KNOWN:
-            raise VerifierInputError(f"{where}: unknown ncc annotation '{key}' (known: {', '.join(sorted(_KNOWN))})")
+            raise AnnotationError(f"{where}: unknown ncc annotation '{key}' (known: {', '.join(sorted(_KNOWN))})")
         if key == "len":
-            if not value:
-                raise VerifierInputError(f"{where}: len({arg}) needs '=EXPR'")
+            if not value or not _LENGTH.fullmatch(value):
+                raise AnnotationError(f"{where}: len({arg}) needs '=NAME', '=INT' or '=A*B', got '{value or ''}'")
             notes.lengths[arg] = value
-        elif key == "out":
-            notes.outputs.add(arg)
-        elif key == "string":
-            notes.strings.add(arg)
+        elif key in ("out", "string"):
+            names = notes.outputs if key == "out" else notes.strings
+            if arg not in names:
+                names.append(arg)
         elif key == "range":
             parts = (value or "").split("..")
             try:
                 lo, hi = (_number(p) for p in parts)
             except ValueError:
-                raise VerifierInputError(f"{where}: range({arg}) must be '=LO..HI', got '{value}'") from None
+                raise AnnotationError(f"{where}: range({arg}) must be '=LO..HI', got '{value}'") from None
             if lo > hi:
-                raise VerifierInputError(f"{where}: range({arg}) is empty ({lo} > {hi})")
+                raise AnnotationError(f"{where}: range({arg}) is empty ({lo} > {hi})")
             notes.ranges[arg] = (lo, hi)
     leftover = re.sub(r"[\s;]", "", _DIRECTIVE.sub("", body))
     if leftover:
-        raise VerifierInputError(f"{where}: cannot read ncc annotation near '{leftover[:30]}'")
+        raise AnnotationError(f"{where}: cannot read ncc annotation near '{leftover[:30]}'")
     return notes
 
 
@@ -79,7 +88,16 @@ def find_annotations(source: str, filename: str = "<source>") -> list[tuple[int,
     """(line number, annotations) for every `ncc:` comment line in the source."""
     found = []
     for lineno, line in enumerate(source.splitlines(), 1):
-        m = _LINE.search(line)
+        m = LINE.search(line)
         if m:
             found.append((lineno, parse_line(m.group(1), f"{filename}:{lineno}")))
     return found
+
+
+def read_lines(lines: list[str], where: str = "annotation") -> Annotations:
+    """The annotations of some `// ncc:` lines (or of their payloads alone), merged."""
+    notes = Annotations()
+    for line in lines:
+        m = LINE.search(line)
+        notes.merge(parse_line(m.group(1) if m else line, where))
+    return notes

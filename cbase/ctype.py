@@ -1,4 +1,4 @@
-"""The C types the verifier understands, with their LP64 layout (same on x86-64 and AArch64)."""
+"""The C types neuralcc understands (verifier, translator), with their LP64 layout (same on x86-64 and AArch64)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field

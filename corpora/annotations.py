@@ -1,4 +1,5 @@
-"""The `// ncc:` annotation syntax, parsed; and C signatures, enough to drive the sanitizer harness.
+"""The `// ncc:` annotations of a function as the corpora keep them (a dict in its meta), and C
+signatures, enough to drive the sanitizer harness.
 
   // ncc: len(a)=n out(b) range(n)=0..64 string(s)
 """
@@ -6,46 +7,15 @@ from __future__ import annotations
 
 import re
 
+from neuralcc.cbase.annotations import AnnotationError, read_lines
+
 from .ctypes_model import ALL_INTS, CHAR, DOUBLE, FLOAT, CType, INT
-
-_DIRECTIVE = re.compile(r"(len|out|range|string)\((\w+)\)(?:=(\S+))?")
-_LEN_EXPR = re.compile(r"^(\w+)(\*\w+)*$")
-
-
-class AnnotationError(ValueError):
-    pass
 
 
 def parse_annotations(lines: list[str]) -> dict:
-    """{"len": {p: expr}, "out": [p], "range": {x: (lo, hi)}, "string": [p]} from `// ncc:` payloads."""
-    ann: dict = {"len": {}, "out": [], "range": {}, "string": []}
-    for line in lines:
-        text = line.strip()
-        if text.startswith("// ncc:"):
-            text = text[len("// ncc:"):]
-        for tok in text.split():
-            m = _DIRECTIVE.fullmatch(tok)
-            if not m:
-                raise AnnotationError(f"bad annotation {tok!r}")
-            kind, name, value = m.groups()
-            if kind == "len":
-                if not value or not _LEN_EXPR.match(value):
-                    raise AnnotationError(f"bad length in {tok!r}: expected NAME, INT or A*B")
-                ann["len"][name] = value
-            elif kind == "range":
-                lo, sep, hi = (value or "").partition("..")
-                if not sep:
-                    raise AnnotationError(f"bad range in {tok!r}: expected LO..HI")
-                num = float if any(c in lo + hi for c in ".eE") and not (lo + hi).lstrip("-").isdigit() else int
-                try:
-                    ann["range"][name] = (num(lo), num(hi))
-                except ValueError:
-                    raise AnnotationError(f"bad range in {tok!r}") from None
-            elif kind == "out":
-                ann["out"].append(name)
-            else:
-                ann["string"].append(name)
-    return ann
+    """{"len": {p: expr}, "out": [p], "range": {x: (lo, hi)}, "string": [p]} from `// ncc:` lines, read by
+    the one grammar (cbase/annotations.py)."""
+    return read_lines(lines).to_dict()
 
 
 _TYPES: dict[str, CType] = {t.name: t for t in ALL_INTS + [FLOAT, DOUBLE]}

@@ -1,22 +1,13 @@
-"""The one place that says how gcc builds a label. The verifier builds its reference the same way."""
+"""How gcc builds a label: the compile of cbase/toolchain.py (the verifier's reference too), with line
+information and LABEL_FLAGS."""
 from __future__ import annotations
 
-ARCHES = ("x86-64", "aarch64")
-OPT_LEVELS = ("O0", "O1", "O2", "Os")
+from neuralcc.cbase.toolchain import ARCHES, ASSEMBLERS, COMPILERS, compile_command
 
-COMPILERS = {"x86-64": "gcc", "aarch64": "aarch64-linux-gnu-gcc"}
-ASSEMBLERS = {"x86-64": "as", "aarch64": "aarch64-linux-gnu-as"}
+__all__ = ["ARCHES", "ASSEMBLERS", "COMPILERS", "LABEL_FLAGS", "OPT_LEVELS", "check_target", "gcc_command",
+           "gcc_command_with_lines", "warning_command"]
 
-COMMON_FLAGS = [
-    "-fno-asynchronous-unwind-tables",
-    "-fno-stack-protector",
-    "-fno-ipa-icf",
-    "-fno-inline-functions-called-once",
-]
-ARCH_FLAGS = {
-    "x86-64": ["-fcf-protection=none"],
-    "aarch64": ["-mno-outline-atomics"],
-}
+OPT_LEVELS = ("O0", "O1", "O2", "Os")  # the levels labels are made at (the model's <O..> tokens)
 
 
 def check_target(arch: str, opt: str) -> None:
@@ -29,7 +20,7 @@ def check_target(arch: str, opt: str) -> None:
 def gcc_command(arch: str, opt: str) -> list[str]:
     """The label compile: `gcc_command(arch, opt) + ["-S", src, "-o", out]`."""
     check_target(arch, opt)
-    return [COMPILERS[arch], "-S", f"-{opt}", *COMMON_FLAGS, *ARCH_FLAGS[arch]]
+    return compile_command(arch, opt)
 
 
 # AArch64 at -O1 and above addresses globals through section anchors (`.LANCHOR0+off`) shared by

@@ -22,6 +22,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from neuralcc.cbase.toolchain import char_signed
+
 
 @dataclass
 class Sample:
@@ -95,7 +97,7 @@ class Mutant(Translator):
         from neuralcc.verifier.signature import parse_unit
 
         asm = compile_to_asm(bench.source, arch, opt, bench.uri)
-        unit = parse_unit(bench.source, bench.uri, char_signed=arch == "x86-64")
+        unit = parse_unit(bench.source, bench.uri, char_signed=char_signed(arch))
         shape = shape_of(unit.entry(bench.entry))
         cats = applicable(asm, arch, bench.entry, shape)
         out = []

@@ -14,7 +14,7 @@ from neuralcc.corpora.generator import GeneratorConfig, generate_function
 from neuralcc.translator import lower as L
 from neuralcc.translator.csource import SourceError
 from neuralcc.verifier.check import Checker
-from neuralcc.verifier.ctype import IntType
+from neuralcc.cbase.ctype import IntType
 from neuralcc.verifier.reference import compile_to_asm
 
 KERNELS = Path(__file__).parent.parent / "corpora" / "kernels"

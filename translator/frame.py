@@ -179,7 +179,7 @@ def layout(variables: dict[str, list], arch: str, record_at_bottom: bool, saved:
     its largest declaration (two loops' `int i` share one: their lifetimes do not overlap). `saved`:
     callee-saved registers the function keeps in its frame (`save.rbx`): on x86-64 `pushq`ed right
     below %rbp in this order, on AArch64 stored in slots of their own."""
-    from neuralcc.verifier.ctype import IntType
+    from neuralcc.cbase.ctype import IntType
 
     offsets, types = {}, {}
     cursor = 16 if (arch == "aarch64" and record_at_bottom) else 0

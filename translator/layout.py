@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-from neuralcc.verifier.ctype import FloatType, IntType, base_type, make_struct
+from neuralcc.cbase.ctype import FloatType, IntType, base_type, make_struct
 
 from .pieces import SEP, STRUCT_DEF
 

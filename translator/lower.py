@@ -43,7 +43,7 @@ from dataclasses import dataclass, field
 
 from pycparser import c_ast, c_generator
 
-from neuralcc.verifier.ctype import (ArrayType, CType, FloatType, IntType, PointerType, StructType, UnsupportedType,
+from neuralcc.cbase.ctype import (ArrayType, CType, FloatType, IntType, PointerType, StructType, UnsupportedType,
                                      VoidType)
 
 from .csource import SourceError, find_functions
@@ -719,7 +719,8 @@ def lower_unit(source: str, functions: list[str] | None = None, prefix: str = "t
     import pycparser
 
     from neuralcc.verifier.errors import VerifierInputError
-    from neuralcc.verifier.signature import _Reader, cpp_flags, preprocess
+    from neuralcc.cbase.toolchain import cpp_flags
+    from neuralcc.verifier.signature import _Reader, preprocess
 
     try:
         ast = pycparser.CParser().parse(preprocess(source, "<source>", cpp_flags(cflags or [])), filename="<stdin>")

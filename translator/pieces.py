@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from neuralcc.verifier.ctype import TYPEDEFS
+from neuralcc.cbase.ctype import TYPEDEFS
 
 from . import asmtext
 from .skeleton import Piece, Skeleton

@@ -321,7 +321,8 @@ def build(source: str, functions: list | None = None, params: bool = False, cfla
     import pycparser
 
     from neuralcc.verifier.errors import VerifierInputError
-    from neuralcc.verifier.signature import cpp_flags, preprocess
+    from neuralcc.cbase.toolchain import cpp_flags
+    from neuralcc.verifier.signature import preprocess
 
     from .csource import find_functions
 

@@ -11,10 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+
+from neuralcc.cbase.toolchain import ARCHES
+
 from . import policy
 from .policy import directive_kind
 
-ARCHES = ("x86-64", "aarch64")
 
 _LABEL = re.compile(r"^([A-Za-z_.$][\w.$]*|\d+):")
 _IDENT = re.compile(r"(?<![\w.$%#:])([A-Za-z_.$][\w.$]*)")

@@ -19,10 +19,12 @@ from capstone import CS_ARCH_ARM64, CS_ARCH_X86, CS_MODE_64, CS_MODE_ARM, Cs
 from hypothesis.errors import Flaky
 from hypothesis import HealthCheck, Phase, given, settings, seed as hyp_seed, Verbosity
 
+from neuralcc.cbase.ctype import FloatType, VoidType
+from neuralcc.cbase.toolchain import char_signed
+
 from .abi import ABIS
 from .asmprep import AsmError, prepare, resolve_symbols
 from .assemble import assemble
-from .ctype import FloatType, VoidType
 from .errors import VerifierInputError
 from .inputs import (Buffer, Plan, RandomSampler, Scalar, describe_value, input_strategy, make_plan,
                      mine_constants)
@@ -108,7 +110,7 @@ class Checker:
         self._saved = {reg: poison_gpr(1, i) for i, reg in enumerate(self.abi.gprs) if reg in self.abi.callee_saved}
         self._saved_fp = {reg: int.from_bytes(poison_vector(1, int(reg[1:]))[:8], "little")
                           for reg in self.abi.callee_saved_fp}
-        self.unit: UnitSpec = parse_unit(source, filename, char_signed=(arch == "x86-64"), cflags=self.cflags)
+        self.unit: UnitSpec = parse_unit(source, filename, char_signed=char_signed(arch), cflags=self.cflags)
         self.spec = self.unit.entry(function)
         self.function = self.spec.name
         self.libc_names = Libc().served

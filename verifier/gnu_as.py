@@ -15,13 +15,14 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+
+from neuralcc.cbase.toolchain import BINUTILS
+
 from . import policy
 from .assemble import Image, disassembler
 from .errors import VerifierInputError
 from .limits import run_tool
 
-TOOLS = {"x86-64": ("as", "ld", "objcopy"),
-         "aarch64": ("aarch64-linux-gnu-as", "aarch64-linux-gnu-ld", "aarch64-linux-gnu-objcopy")}
 
 
 @dataclass
@@ -145,7 +146,7 @@ def _run(cmd: list[str], cwd: str) -> None:
 def gnu_build(asm: str, image: Image, entry: str) -> GnuBuild:
     """Assemble `asm` with GNU as, check every section of the object (section_problem), then link
     it, one section per part, where keystone's image put each part (externals at their stubs)."""
-    gas, ld, objcopy = TOOLS[image.arch]
+    gas, ld, objcopy = BINUTILS[image.arch]
     with tempfile.TemporaryDirectory() as td:
         tmp = Path(td)
         (tmp / "as-is.s").write_text(asm)

@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 
 from hypothesis import strategies as st
 
-from .ctype import ArrayType, CType, FloatType, IntType, PointerType, StructType
+from neuralcc.cbase.ctype import ArrayType, CType, FloatType, IntType, PointerType, StructType
+
 from .signature import FunctionSpec
 
 SIZE_NAME = re.compile(r"^(n|m|k|len|length|size|count|num|cnt|sz|nmemb|.*_?(size|len|length|count|num|cnt|n))$",

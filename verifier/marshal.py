@@ -11,7 +11,8 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from .ctype import ArrayType, CType, FloatType, IntType, PointerType, StructType
+from neuralcc.cbase.ctype import ArrayType, CType, FloatType, IntType, PointerType, StructType
+
 from .inputs import Buffer, Plan, Scalar, element_count
 from .layout import SLOT_COUNT, SLOT_SIZE, slot_address
 

@@ -357,7 +357,7 @@ def applicable(text: str, arch: str, function: str | None = None, shape: Shape |
 
 def shape_of(spec) -> Shape:
     """The Shape of a parsed FunctionSpec (see signature.py)."""
-    from .ctype import FloatType, PointerType, VoidType
+    from neuralcc.cbase.ctype import FloatType, PointerType, VoidType
 
     ret = spec.ret
     returns = ("void" if isinstance(ret, VoidType) else "pointer" if isinstance(ret, PointerType)

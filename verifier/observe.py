@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 
 from unicorn import UcError
 
-from .ctype import ArrayType, CType, FloatType, IntType, PointerType, StructType, VoidType
+from neuralcc.cbase.ctype import ArrayType, CType, FloatType, IntType, PointerType, StructType, VoidType
+
 from .machine import Machine, RunResult
 from .marshal import REDZONE, REDZONE_BYTE, FloatBits, Marshalled
 

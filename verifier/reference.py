@@ -1,27 +1,23 @@
 """gcc builds the reference: the C source compiled to assembly for the target at an optimisation level.
 
-The flags match the corpora's labelling flags (corpora/gcc.py), so the verifier's reference and the
+The compile is the corpora's label compile (cbase/toolchain.py), so the verifier's reference and the
 model's training targets are the same code.
 """
 from __future__ import annotations
 
+
+from neuralcc.cbase.toolchain import ARCHES, OPT_LEVELS, compile_command
+
 from .errors import VerifierInputError
 from .limits import check_source_size, run_tool
 
-COMPILERS = {"x86-64": "gcc", "aarch64": "aarch64-linux-gnu-gcc"}
-OPT_LEVELS = ("O0", "O1", "O2", "O3", "Os")
-_COMMON = ["-fno-asynchronous-unwind-tables", "-fno-stack-protector", "-fno-ipa-icf",
-           "-fno-inline-functions-called-once"]
-_ARCH_FLAGS = {"x86-64": ["-fcf-protection=none"], "aarch64": ["-mno-outline-atomics"]}
-
 
 def gcc_command(arch: str, opt: str, extra: list[str] | None = None) -> list[str]:
-    if arch not in COMPILERS:
+    if arch not in ARCHES:
         raise VerifierInputError(f"unknown arch '{arch}' (use x86-64 or aarch64)")
     if opt not in OPT_LEVELS:
         raise VerifierInputError(f"unknown optimisation level '{opt}' (use one of {', '.join(OPT_LEVELS)})")
-    return [COMPILERS[arch], "-S", f"-{opt}", *_COMMON, *_ARCH_FLAGS[arch], *(extra or []), "-x", "c", "-",
-            "-o", "-"]
+    return [*compile_command(arch, opt), *(extra or []), "-x", "c", "-", "-o", "-"]
 
 
 def compile_to_asm(source: str, arch: str, opt: str, filename: str = "<source>",

@@ -6,36 +6,14 @@ from dataclasses import dataclass, field
 import pycparser
 from pycparser import c_ast
 
-from .annotations import Annotations, find_annotations
+from neuralcc.cbase.annotations import AnnotationError, Annotations, find_annotations
+from neuralcc.cbase.ctype import (TYPEDEFS, ArrayType, CType, IntType, PointerType, UnsupportedType, VoidType,
+                                  base_type, make_struct)
+from neuralcc.cbase.toolchain import PYCPARSER_DEFINES, cpp_flags
+
 from .boundaries import Boundary, boundaries
-from .ctype import (TYPEDEFS, ArrayType, CType, IntType, PointerType, UnsupportedType, VoidType,
-                    base_type, make_struct)
 from .errors import VerifierInputError
 from .limits import MAX_PREPROCESSED_BYTES, check_source_size, run_tool
-
-# pycparser cannot read GNU extensions in glibc's headers; these defines erase them (see shared notes).
-_CPP_DEFINES = [
-    "-D__attribute__(x)=", "-D__extension__=", "-D__restrict=", "-D__restrict__=", "-D__asm__(x)=",
-    "-D__builtin_va_list=void*", "-D_Float128=double", "-D__inline=", "-D__inline__=",
-    "-D__builtin_offsetof(t,m)=0", "-D__typeof__(x)=int", "-D__float128=double",
-    "-D__signed__=signed", "-D__const=const", "-D__volatile__=volatile",
-]
-
-
-# The flags of a compile command that the preprocessor reads (the rest shape code, not the text).
-CPP_JOINED = ("-I", "-D", "-U", "-std=")
-CPP_WITH_VALUE = ("-include", "-imacros", "-isystem", "-iquote", "-idirafter")
-
-
-def cpp_flags(cflags: list[str]) -> list[str]:
-    out, it = [], iter(cflags)
-    for flag in it:
-        if flag in CPP_WITH_VALUE:
-            out += [flag, next(it, "")]
-        elif flag.startswith(CPP_JOINED + CPP_WITH_VALUE):
-            out.append(flag)
-    return out
-
 
 @dataclass
 class Param:
@@ -83,7 +61,7 @@ class UnitSpec:
 def preprocess(source: str, filename: str, cflags: list[str] | None = None) -> str:
     """gcc -E with the defines pycparser needs; `cflags` may carry -I -D -U -include -std."""
     check_source_size(source, filename)
-    proc = run_tool(["gcc", "-E", "-std=gnu11", *_CPP_DEFINES, *(cflags or []), "-x", "c", "-"],
+    proc = run_tool(["gcc", "-E", "-std=gnu11", *PYCPARSER_DEFINES, *(cflags or []), "-x", "c", "-"],
                     f"{filename}: the preprocessor", input=source)
     if proc.returncode != 0:
         first = next((l for l in proc.stderr.splitlines() if "error" in l), proc.stderr.strip()[:200])
@@ -103,7 +81,11 @@ def parse_unit(source: str, filename: str = "<source>", char_signed: bool = True
         ast = pycparser.CParser().parse(text, filename="<stdin>")
     except pycparser.c_parser.ParseError as err:
         raise VerifierInputError(f"{filename}: C parse error: {str(err).replace('<stdin>', filename)}") from None
-    return _Reader(ast, filename, char_signed, find_annotations(source, filename)).read()
+    try:
+        notes = find_annotations(source, filename)
+    except AnnotationError as err:
+        raise VerifierInputError(str(err)) from None
+    return _Reader(ast, filename, char_signed, notes).read()
 
 
 class _Reader:

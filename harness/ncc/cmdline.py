@@ -10,10 +10,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 
-from neuralcc.verifier.signature import CPP_WITH_VALUE
-
-COMPILERS = {"x86-64": "gcc", "aarch64": "aarch64-linux-gnu-gcc"}
-CROSS_PREFIX = "aarch64-linux-gnu-"
+from neuralcc.cbase.toolchain import COMPILERS, CPP_WITH_VALUE, CROSS_PREFIX, OPT_LEVELS
 
 # Options whose value is the next argument when not joined (`-o out`, `-I dir`, `-MF x.d` ...).
 TAKES_VALUE = {
@@ -30,7 +27,6 @@ UNVERIFIABLE = ("-fsanitize", "-fprofile", "-fstack-protector", "-finstrument-fu
                 "-ffast-math", "-Ofast", "-fsplit-stack", "-fharden")
 SAFE_NEGATIONS = ("-fno-stack-protector", "-fcf-protection=none", "-fno-sanitize", "-fno-exceptions",
                   "-fno-asynchronous-unwind-tables", "-fno-fast-math")
-OPT_LEVELS = ("O0", "O1", "O2", "O3", "Os")
 SPACES = " \t\n\v\f\r"  # C's isspace, which separates a response file's words
 RESPONSE_FILE_LIMIT = 2000  # gcc's: more @-files than this is an error (a file that names itself)
 INFO_FLAGS = ("--version", "-v", "-###", "-dumpversion", "-dumpfullversion", "-dumpmachine", "-dumpspecs",

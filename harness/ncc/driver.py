@@ -16,11 +16,12 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from neuralcc.cbase.toolchain import ASSEMBLERS
+
 from .cmdline import Command, UsageError, parse
 from .settings import Settings, SettingsError
 from .unit import UnitResult, UnitTranslator
 
-ASSEMBLERS = {"x86-64": "as", "aarch64": "aarch64-linux-gnu-as"}
 
 HELP = """\
 usage: ncc [cc options] file...

@@ -25,7 +25,8 @@ from neuralcc.verifier import Checker, VerifierInputError
 from neuralcc.verifier.asmprep import AsmError
 from neuralcc.verifier.gnu_as import GnuAsError, encoding_mismatches
 from neuralcc.verifier.reference import compile_to_asm
-from neuralcc.verifier.signature import cpp_flags, parse_unit, preprocess
+from neuralcc.cbase.toolchain import char_signed, cpp_flags
+from neuralcc.verifier.signature import parse_unit, preprocess
 from neuralcc.verifier.splice import defined_symbols, replace_function, runnable_part, unreachable_functions
 
 from .settings import Settings
@@ -34,7 +35,7 @@ CACHE_VERSION = "ncc-cache-v3"
 MODEL_OPT = {"O3": "O2"}  # the model's tags: O0 O1 O2 Os
 SECRET_NAME, SECRET_BYTES = "secret.key", 32
 # The packages whose code computes a FunctionResult: a change to any of them is a different result.
-CODE_PACKAGES = ("neuralcc.verifier", "neuralcc.translator", "neuralcc.harness", "neuralcc.corpora")
+CODE_PACKAGES = ("neuralcc.cbase", "neuralcc.verifier", "neuralcc.translator", "neuralcc.harness", "neuralcc.corpora")
 CACHE_STATE = ("cached", "cache_discarded")  # how a result was found, not part of the result
 
 
@@ -195,7 +196,7 @@ class UnitTranslator:
         result = UnitResult(path, arch, opt)
         try:
             base = compile_to_asm(source, arch, opt, path, extra=cflags)
-            defined = parse_unit(source, path, char_signed=arch == "x86-64", cflags=cflags).functions
+            defined = parse_unit(source, path, char_signed=char_signed(arch), cflags=cflags).functions
             emitted = defined_symbols(base, arch)
             names = [f for f in defined if f in emitted]  # not those gcc inlined everywhere and dropped
             unit = {  # every text a result is computed from; the source itself for its `// ncc:` comments
