@@ -115,7 +115,7 @@ def _piece_samples(tok, style) -> list:
             if out and out["pieces"]:
                 recs.append(out)
     return [s for r in recs for a in ("x86-64", "aarch64")
-            for s in [D.make_sample(tok, r, a, "O0", "local", 640, 512, style)] if s]
+            for s in [D.make_sample(tok, r, a, "O0", 640, 512, style)] if s]
 
 
 def train_speed(tr, seconds: float, batch_tokens: int = 8000) -> dict:

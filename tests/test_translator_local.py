@@ -1,7 +1,8 @@
-"""The "local" mode: the skeleton read from the C, gcc's assembly cut into its pieces and put back
+"""Piecewise translation: the skeleton read from the C, gcc's assembly cut into its pieces and put back
 together (it must pass the verifier), and a tiny model trained on pieces writing verified code."""
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -13,7 +14,8 @@ from neuralcc.translator import asmgrammar, frame, localdata, pieces, skeleton, 
 from neuralcc.translator import data as D, model as M, tokenizer as T
 from neuralcc.translator.csource import SourceError
 from neuralcc.translator.decode import DecodeOptions, Translator
-from neuralcc.translator.train import build_tokenizer, loss_on
+from neuralcc.translator.memory import LEVELS
+from neuralcc.translator.train import build_tokenizer, loss_on, pieces_exact
 from neuralcc.verifier.check import Checker
 from neuralcc.verifier.signature import frame_variables
 
@@ -211,38 +213,6 @@ def test_a_layout_gcc_does_differently_gives_no_training_piece_but_still_lays_ou
     assert not any("for-test:" in p for p in prompts) and any("while-test:" in p for p in prompts)
 
 
-def test_repeat_cap_trains_each_distinct_piece_at_most_n_times_per_epoch_and_resumes_alike():
-    from types import SimpleNamespace
-
-    from neuralcc.translator.train import TrainConfig, build_tokenizer, sample_stream
-
-    a, _ = _local_record((KERNELS / "histogram.c").read_text(), "histogram", ("x86-64",))
-    b = {**a, "uri": "test:histogram-again"}  # the same pieces twice over
-    c, _ = _local_record(TRAIN_SRC, "clamp9", ("x86-64",))
-    recs = [a, b, c]
-    tok = build_tokenizer(recs, 800)
-    mcfg = SimpleNamespace(max_source_tokens=640, max_chunk_tokens=256)
-    style = pieces.PromptStyle()
-
-    def epoch0(cap: int, skip: int = 0) -> list:
-        cfg = TrainConfig(data=[], out="", mode="local", archs=["x86-64"], repeat_cap=cap, seed=3)
-        out = []
-        for epoch, pos, s in sample_stream(tok, recs, cfg, mcfg, style, 0, skip, {"skipped": 0}):
-            if epoch:
-                return out
-            out.append((pos, [tuple(t) for t in s.tgts], [tuple(x) for x in s.srcs]))
-
-    def pairs(stream):
-        return [(x, t) for _, tgts, srcs in stream for x, t in zip(srcs, tgts)]
-
-    full, once, twice = pairs(epoch0(0)), pairs(epoch0(1)), pairs(epoch0(2))
-    assert len(set(full)) < len(full)  # histogram is in twice
-    assert sorted(once) == sorted(set(full))
-    assert all(twice.count(p) == min(2, full.count(p)) for p in set(full))
-    stream = epoch0(1)
-    assert epoch0(1, skip=stream[0][0]) == stream[1:]  # resumed: the same samples, the same drops
-
-
 # -- a tiny model, trained here on pieces --------------------------------------------------------------
 TINY = M.ModelConfig(d_model=128, d_ff=256, num_heads=4, d_kv=32, encoder_layers=2, decoder_layers=2)
 TRAIN_SRC = "int clamp9(int x)\n{\n    if (x > 9)\n        x = 9;\n    return x;\n}\n"
@@ -260,11 +230,10 @@ def tiny_local():
     torch.set_num_threads(1)
     model = M.build(TINY, tok)
     model.config.neuralcc_mode = "local"
-    model.config.neuralcc_rename = model.config.neuralcc_types = model.config.neuralcc_typed_names = True
+    model.config.neuralcc_rename = model.config.neuralcc_types = True
     model.config.neuralcc_operands = asmgrammar.table_from_records(recs)
     style = pieces.PromptStyle.of(model.config)
-    batch = D.collate([D.make_sample(tok, r, "x86-64", "O0", "local", 640, 256, style) for r in recs],
-                      tok.pad_token_id)
+    batch = D.collate([D.make_sample(tok, r, "x86-64", "O0", 640, 256, style) for r in recs], tok.pad_token_id)
     opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
     steps = 300
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda i: 1 - i / steps)
@@ -275,18 +244,30 @@ def tiny_local():
         opt.step()
         sched.step()
     model.eval()
-    return Translator(model=model, tok=tok, mode="local"), recs, loss.item()
+    return Translator(model=model, tok=tok), recs, loss.item()
+
+
+def _passes(tr: Translator, rec: dict, arch: str = "x86-64") -> bool:
+    """The verifier's verdict on the greedy translation, with the harness's inputs (harness/evaluate.py)."""
+    from neuralcc.harness.evaluate import RunConfig
+
+    inputs = {f.name: f.default for f in dataclasses.fields(RunConfig) if f.name in ("examples", "random_inputs")}
+    try:
+        (out,) = tr.translate(rec["source"], arch, "O0", entry=rec["entry"])
+    except SourceError:
+        return False
+    return Checker(rec["source"], arch, "O0", rec["entry"], **inputs).check(out.asm).category == "pass"
 
 
 @pytest.mark.slow
 def test_tiny_local_model_writes_code_the_verifier_passes(tiny_local):
-    from neuralcc.translator.evaluate import evaluate
-
     tr, recs, loss = tiny_local
     assert loss < 0.05
-    res = evaluate(tr, recs, "x86-64", "O0", DecodeOptions()).summary()
-    assert res["n"] == 2 and res["pieces_exact"] >= 0.9
-    assert res["pass@1"] == 1.0 and res["baseline_return0"] == 0.0
+    res = pieces_exact(tr, recs, "x86-64", "O0")  # what training's validation reports
+    assert res["n"] == 2 and res["errors"] == 0 and res["pieces_exact"] >= 0.9
+    assert set(res["pieces_exact_by_role"]) >= {"prologue", "if", "stmt", "return", "epilogue"}
+    assert set(res["pieces_exact_by_memory"]) == {"none"}  # the fixture's translator has no memory
+    assert all(_passes(tr, r) for r in recs)
 
 
 @pytest.mark.slow
@@ -299,6 +280,8 @@ def test_local_greedy_is_deterministic_and_sampling_follows_its_seed(tiny_local)
     a = [t.asm for t in tr.translate(src, "x86-64", "O0", opt=hot)]
     b = [t.asm for t in tr.translate(src, "x86-64", "O0", opt=hot)]
     assert a == b and len(a) == 3
+    (beam,) = tr.translate(src, "x86-64", "O0", opt=DecodeOptions(beam=3))
+    assert "\ntri:\n" in beam.asm and len(beam.pieces) == len(tr.translate(src, "x86-64", "O0")[0].pieces)
 
 
 @pytest.mark.slow
@@ -347,10 +330,8 @@ def _write_split(path: Path, recs: list[dict], split: str) -> None:
 
 
 def _pass_rate(model_dir: Path, recs: list[dict]) -> float:
-    from neuralcc.translator.evaluate import evaluate
-
-    res = evaluate(Translator(model_dir), recs, "x86-64", "O0", DecodeOptions(), baselines=False)
-    return res.passed / max(res.n, 1)
+    tr = Translator(model_dir)
+    return sum(_passes(tr, r) for r in recs) / max(len(recs), 1)
 
 
 @pytest.fixture
@@ -375,7 +356,7 @@ def test_init_finetuning_raises_the_pass_rate_on_a_new_corpus(tmp_path, tiny_fro
     _write_split(tmp_path / "a", a_held[:1], "valid")
     _write_split(tmp_path / "b", b_train, "train")
     _write_split(tmp_path / "b", b_held[:1], "valid")
-    common = ["--mode", "local", "--arch", "x86-64", "--batch-tokens", "2500", "--eval-minutes", "0",
+    common = ["--arch", "x86-64", "--batch-tokens", "2500", "--eval-minutes", "0",
               "--warmup-steps", "10", "--lr", "3e-3", "--no-bf16"]
     assert cli_main(["train", "--data", str(tmp_path / "a"), "--out", str(tmp_path / "ma"), "--steps", "400",
                      *common]) == 0
@@ -395,7 +376,7 @@ def test_init_on_the_same_data_continues_its_data_order(tmp_path, tiny_from_scra
 
     recs = [_local_record(src, name, ("x86-64",))[0] for name, src in _combos(POOL_A, "fa")[:4]]
     _write_split(tmp_path / "a", recs, "train")
-    common = ["--mode", "local", "--arch", "x86-64", "--batch-tokens", "300", "--eval-minutes", "0", "--no-bf16",
+    common = ["--arch", "x86-64", "--batch-tokens", "300", "--eval-minutes", "0", "--no-bf16",
               "--data", str(tmp_path / "a")]
     assert cli_main(["train", "--out", str(tmp_path / "m1"), "--steps", "2", *common]) == 0
     seen = json.loads((tmp_path / "m1" / "checkpoint" / "config.json").read_text())["neuralcc_stream"]
@@ -411,6 +392,25 @@ def test_init_on_the_same_data_continues_its_data_order(tmp_path, tiny_from_scra
     assert "continuing" not in capsys.readouterr().err  # another seed: a new order from its start
 
 
+def test_validation_reports_the_loss_and_the_pieces_written_as_gcc_writes_them(tmp_path, tiny_from_scratch):
+    """Training's validation (train.validate): held-out loss and, without the verifier, the greedy pieces
+    exact by role and by memory level; pass rates are the harness's (`neuralcc eval`)."""
+    from neuralcc.translator.__main__ import main as cli_main
+
+    recs = [_local_record(src, name, ("x86-64",))[0] for name, src in _combos(POOL_A, "fa")[:3]]
+    _write_split(tmp_path / "a", recs[:2], "train")
+    _write_split(tmp_path / "a", recs[2:], "valid")
+    assert cli_main(["train", "--arch", "x86-64", "--batch-tokens", "300", "--eval-minutes", "60", "--no-bf16",
+                     "--steps", "1", "--data", str(tmp_path / "a"), "--out", str(tmp_path / "m")]) == 0
+    (line,) = (tmp_path / "m" / "log.jsonl").read_text().splitlines()
+    res = json.loads(line)
+    assert res["val_loss"] > 0 and res["step"] == 1
+    assert res["x86-64/O0"]["n"] == 1 and 0 <= res["x86-64/O0"]["pieces_exact"] <= 1
+    assert "prologue" in res["x86-64/O0"]["pieces_exact_by_role"]
+    assert "exact" in res["x86-64/O0"]["pieces_exact_by_memory"]  # its prologue and first statement are held
+    assert set(res["x86-64/O0"]["pieces_exact_by_memory"]) <= {"none", *LEVELS}
+
+
 def test_a_model_trained_with_lower_atoms_lowers_its_input_to_three_address_code(tmp_path, tiny_from_scratch):
     from neuralcc.translator.__main__ import main as cli_main
     from neuralcc.translator.lower import lower_unit
@@ -419,7 +419,7 @@ def test_a_model_trained_with_lower_atoms_lowers_its_input_to_three_address_code
     rec, why = _local_record(lower_unit(src, atoms=True).source, "at", ("x86-64",))
     assert rec is not None, why
     _write_split(tmp_path / "d", [rec], "train")
-    assert cli_main(["train", "--mode", "local", "--lower", "atoms", "--arch", "x86-64", "--batch-tokens", "300",
+    assert cli_main(["train", "--lower", "atoms", "--arch", "x86-64", "--batch-tokens", "300",
                      "--eval-minutes", "0", "--no-bf16", "--steps", "1", "--data", str(tmp_path / "d"),
                      "--out", str(tmp_path / "m")]) == 0
     config = json.loads((tmp_path / "m" / "checkpoint" / "config.json").read_text())
@@ -437,7 +437,7 @@ def test_a_byte_level_bpe_model_trains_from_scratch_and_decodes_without_the_lexe
 
     recs = [_local_record(src, name, ("x86-64",))[0] for name, src in _combos(POOL_A, "fa")[:4]]
     _write_split(tmp_path / "a", recs, "train")
-    common = ["train", "--mode", "local", "--arch", "x86-64", "--batch-tokens", "300", "--eval-minutes", "0",
+    common = ["train", "--arch", "x86-64", "--batch-tokens", "300", "--eval-minutes", "0",
               "--no-bf16", "--data", str(tmp_path / "a"), "--tokenizer", "byte-bpe"]
     assert cli_main([*common, "--out", str(tmp_path / "m"), "--steps", "1"]) == 0
     ck = tmp_path / "m" / "checkpoint"
@@ -451,10 +451,12 @@ def test_a_byte_level_bpe_model_trains_from_scratch_and_decodes_without_the_lexe
 
 @pytest.mark.slow
 @pytest.mark.parametrize("text,flags,msg", [
+    (None, [], "no such file"),
     ("int x;\n", [], "no function definition"),
     (TRAIN["tri"], ["--function", "nope"], "no function 'nope'"),
     ('int f(void) {\n    return "\u00e9"[0];\n}\n', [], "cannot represent"),
-    ("int big(int a) {\n" + "    a = a + 1;\n    a = a * 2;\n" * 150 + "    return a;\n}\n", [], "the model marks lines up to 255"),  # prepare() still caps lines (not needed in local mode)
+    ("int big(int a) {\n" + "    a = a + 1;\n    a = a * 2;\n" * 150 + "    return a;\n}\n", [],
+     "pieces of code, more than the model can name (256)"),
     ("int big(int a) {\n    a = " + " + ".join(f"a * {i}" for i in range(200)) + ";\n    return a;\n}\n", [],
      "line 2: the statement is too long"),
     ("int f(int x) {\n again:\n    x--;\n    if (x) goto again;\n    return x;\n}\n", [], "Label statements"),
@@ -467,12 +469,32 @@ def test_local_translate_bad_input_says_what_and_where(capsys, tmp_path, tiny_lo
     tr.tok.save_pretrained(tmp_path / "m")
     capsys.readouterr()  # saving prints a progress bar
     f = tmp_path / "k.c"
-    f.write_text(text)
+    if text is not None:
+        f.write_text(text)
     rc = cli_main(["translate", str(f), "--model", str(tmp_path / "m"), *flags])
     cap = capsys.readouterr()
     assert rc == 2 and cap.out == ""
     lines = cap.err.strip().split("\n")
     assert len(lines) == 1 and lines[0].startswith("neuralcc translate: error: ") and msg in lines[0], cap.err
+    assert "Traceback" not in cap.err
+
+
+@pytest.mark.slow
+def test_translate_cli_prints_the_assembly_and_reads_past_line_255(capsys, tmp_path, tiny_local):
+    """No line limit: the line markers `<Ln>` the retired chunk modes read stopped at 255."""
+    from neuralcc.translator.__main__ import main as cli_main
+
+    tr, recs, _ = tiny_local
+    tr.model.save_pretrained(tmp_path / "m")
+    tr.tok.save_pretrained(tmp_path / "m")
+    f = tmp_path / "k.c"
+    f.write_text("/* a long header */\n" * 300 + TRAIN["tri"])
+    capsys.readouterr()
+    outs = []
+    for _ in range(2):
+        assert cli_main(["translate", str(f), "--model", str(tmp_path / "m"), "--arch", "x86-64"]) == 0
+        outs.append(capsys.readouterr().out)
+    assert outs[0] == outs[1] == tr.translate(TRAIN["tri"], "x86-64", "O0")[0].asm
 
 
 def test_variables_get_canonical_names_per_piece_and_get_their_own_back():
@@ -494,40 +516,6 @@ def test_variables_get_canonical_names_per_piece_and_get_their_own_back():
     own = "<x86-64><O0><chunks>stmt: acc -= p[i].a;<sep>struct <FN>_s\n{\n  double a;\n  short b;\n}; double acc; struct <FN>_s * p; int i;<sep>"
     assert pieces.variable_names(own) == {"acc": "VA", "p": "VB", "i": "VC"}  # the unit's own struct: fields are no variables
     assert "{\n  double a;\n  short b;\n}; double VA; struct <FN>_s * VB; int VC;" in pieces.rename_prompt(own, pieces.variable_names(own))
-
-
-def test_typed_names_say_the_type_gcc_writes_code_for():
-    prompt = ("<x86-64><O0><chunks>stmt: unsigned m2 = (unsigned)(k) + p[i] + buf[j] + s->n + (long)(c);"
-              "<sep>struct S { int n; }; long long k; const uint16_t * p; size_t i; char buf[8]; int j;"
-              " struct S * s; signed char c;<sep>")
-    assert pieces.variable_names(prompt, typed=True) == {
-        "m2": "VAn", "k": "VBq", "p": "VCpt", "i": "VDw", "buf": "VEac", "j": "VFi", "s": "VGpr", "c": "VHb"}
-    assert pieces.variable_names(prompt) == {"m2": "VA", "k": "VB", "p": "VC", "i": "VD", "buf": "VE", "j": "VF",
-                                             "s": "VG", "c": "VH"}
-    text, names = pieces.PromptStyle(typed=True).apply(prompt)
-    assert text.startswith("<x86-64><O0><chunks>stmt: unsigned int VAn = (unsigned int)(VBq) + VCpt[VDw]")
-    target = "\tmovzwl\t@p@(%rbp), %eax\n\tmovb\t%al, @buf[2]@(%rbp)\n"
-    renamed = pieces.rename_slots(target, names)
-    assert "@VCpt@" in renamed and "@VEac[2]@" in renamed
-    assert pieces.rename_slots(renamed, {v: k for k, v in names.items()}) == target
-
-
-def test_slot_grammar_writes_a_typed_name_s_own_type_code():
-    from neuralcc.translator.decode import SlotGrammar
-
-    tok = Translator().tok
-    grammar = SlotGrammar(tok, [(["VAq", "VBpi"], False)])
-    head = tok("\tmovq\t", add_special_tokens=False)["input_ids"]
-
-    def allowed(text: str) -> set[str]:
-        ids = head + tok(text, add_special_tokens=False)["input_ids"]
-        scores = grammar(torch.tensor([[0] + ids]), torch.zeros(1, len(tok)))
-        return {tok.convert_ids_to_tokens(i) for i in torch.nonzero(scores[0] > float("-inf")).flatten().tolist()}
-
-    assert allowed("@VA") == {"q"}
-    assert allowed("@VB") == {"p"} and allowed("@VBp") == {"i"}
-    assert "C" not in allowed("@V") and {"A", "B"} <= allowed("@V")
-    assert len(allowed("@VAq")) > 100  # the name is written: anything may follow
 
 
 @pytest.mark.parametrize("arch", ["x86-64", "aarch64"])
@@ -594,11 +582,10 @@ def test_a_translation_covers_the_entry_and_the_unit_functions_it_calls():
 def test_pieces_are_batched_in_groups_padded_on_their_own():
     from neuralcc.translator.data import Sample, collate
 
-    short = Sample("a", "x86-64", "O0", [[5] * 4, [6] * 300], [[7] * 3, [8] * 200], [0, 1], [0, 0], [1.0, 1.0])
-    many = Sample("b", "x86-64", "O0", [[5] * 4] * 30, [[7] * 3] * 30, list(range(30)), [0] * 30, [1.0] * 30)
+    short = Sample("a", "x86-64", "O0", [[5] * 4, [6] * 300], [[7] * 3, [8] * 200])
+    many = Sample("b", "x86-64", "O0", [[5] * 4] * 30, [[7] * 3] * 30)
     batch = collate([short, many], pad_id=0)
-    assert batch.input_ids is None  # every group carries its own encoder inputs
-    widths = sorted((ids.shape[1], labels.shape[1]) for labels, (ids, _), _, _ in batch.groups)
+    widths = sorted((ids.shape[1], labels.shape[1]) for labels, ids, _ in batch.groups)
     assert widths[0] == (4, 3) and widths[-1] == (300, 200)  # the long pair does not pad the short ones
     assert sum(labels.shape[0] for labels, *_ in batch.groups) == 32
     assert batch.n_target_tokens == 31 * 3 + 200

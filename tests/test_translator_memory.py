@@ -1,5 +1,5 @@
-"""The translation memory (translator/memory.py): lookups by nearest key, leave-one-out for training,
-its file, and the memory-alone baseline judged by the verifier."""
+"""The translation memory (translator/memory.py): lookups by nearest key, its file, and the memory-alone
+baseline judged by the verifier."""
 import json
 
 import pytest
@@ -8,7 +8,7 @@ import torch
 from neuralcc.translator import data as D, model as M, pieces
 from neuralcc.translator.decode import DecodeOptions, Translator
 from neuralcc.translator.layout import layout_prompt
-from neuralcc.translator.memory import EXACT_MARK, NEAR_MARK, Memory, MemoryBuilder, clause_prompt, encoder_ids
+from neuralcc.translator.memory import Memory, MemoryBuilder, clause_prompt
 from neuralcc.translator.train import build_tokenizer
 from neuralcc.verifier.check import Checker
 
@@ -170,21 +170,6 @@ def test_the_most_common_piece_wins_and_ties_are_deterministic():
     assert mem.lookup("x86-64", P).piece == "b\n" == mem.freeze().lookup("x86-64", P).piece
 
 
-def test_training_lookups_leave_the_functions_own_pieces_out():
-    """A function must not find its own piece in the memory while it trains the model, or the model
-    learns that the memory is always right."""
-    mine = [(P, ADD3)]
-    other = [(P.replace("3", "4"), ADD3.replace("$3", "$4"))]
-    mem = MemoryBuilder()
-    mem.add("x86-64", mine)
-    assert mem.lookup("x86-64", P, MemoryBuilder.own(mine)) is None
-    mem.add("x86-64", other)
-    hit = mem.lookup("x86-64", P, MemoryBuilder.own(mine))
-    assert hit.level == "template" and hit.piece == ADD3  # another function's piece, with this one's number
-    mem.add("x86-64", mine)  # a second function with the same statement
-    assert mem.lookup("x86-64", P, MemoryBuilder.own(mine)).level == "exact"
-
-
 def test_memory_file_round_trips_and_fine_tuning_keeps_the_older_keys(tmp_path):
     a, b = MemoryBuilder(), MemoryBuilder()
     a.add("x86-64", [(P, ADD3)])
@@ -204,19 +189,6 @@ def test_memory_file_round_trips_and_fine_tuning_keeps_the_older_keys(tmp_path):
     assert merged.lookup("x86-64", other).piece == "ret\n" and merged.lookup("aarch64", P).piece == "arm\n"
 
 
-def test_encoder_input_marks_how_near_the_piece_is_and_drops_one_that_does_not_fit():
-    recs = [_local_record((KERNELS / "gcd.c").read_text(), "gcd", ("x86-64",))[0]]
-    tok = build_tokenizer(recs * 5, 800)
-    mem = MemoryBuilder()
-    mem.add("x86-64", [(P, ADD3)])
-    exact = encoder_ids(tok, P, mem.lookup("x86-64", P), 640)
-    near = encoder_ids(tok, P.replace("3", "5"), mem.lookup("x86-64", P.replace("3", "5")), 640)
-    text = tok.decode(exact)
-    assert EXACT_MARK in text.replace(" ", "") and NEAR_MARK in tok.decode(near).replace(" ", "")
-    assert len(exact) > len(D.T.encode(tok, P))
-    assert encoder_ids(tok, P, mem.lookup("x86-64", P), len(D.T.encode(tok, P)) + 2) == D.T.encode(tok, P)
-
-
 @pytest.fixture(scope="module")
 def memory_translator():
     """An untrained model (the baseline never runs it) with a memory of gcd's and histogram's pieces."""
@@ -231,7 +203,7 @@ def memory_translator():
     mem = MemoryBuilder()
     for r in recs:
         mem.add("x86-64", D.canonical_pieces(r, "x86-64", style))
-    return Translator(model=model, tok=tok, mode="local", memory=mem.freeze())
+    return Translator(model=model, tok=tok, memory=mem.freeze())
 
 
 def test_memory_alone_writes_gccs_pieces_of_a_function_it_holds_and_the_verifier_passes_them(memory_translator):
@@ -272,24 +244,20 @@ def test_harness_runs_the_memory_baseline_of_a_saved_model(memory_translator, tm
     assert passed == {"gcd": True, "crc32": False}  # it holds gcd's pieces, not crc32's
 
 
-def test_training_saves_the_memory_and_only_a_memory_trained_model_reads_it(tmp_path, tiny_from_scratch):
+def test_training_saves_the_memory_beside_the_model(tmp_path, tiny_from_scratch):
     from neuralcc.translator.__main__ import main as cli_main
 
     from test_translator_local import POOL_A, _combos, _write_split
 
     recs = [_local_record(src, name, ("x86-64",))[0] for name, src in _combos(POOL_A, "fa")[:4]]
     _write_split(tmp_path / "a", recs, "train")
-    common = ["--mode", "local", "--arch", "x86-64", "--batch-tokens", "300", "--eval-minutes", "0", "--no-bf16",
+    common = ["--arch", "x86-64", "--batch-tokens", "300", "--eval-minutes", "0", "--no-bf16",
               "--data", str(tmp_path / "a"), "--steps", "1"]
     assert cli_main(["train", "--out", str(tmp_path / "plain"), *common]) == 0
-    assert cli_main(["train", "--out", str(tmp_path / "rag"), "--memory", *common]) == 0
-    plain, rag = (Translator(tmp_path / m / "checkpoint") for m in ("plain", "rag"))
-    assert plain.memory is not None and not plain.reads_memory and rag.reads_memory
+    plain = Translator(tmp_path / "plain" / "checkpoint")
+    assert plain.memory is not None
     (out,) = plain.translate(recs[0]["source"], "x86-64", "O0", entry=recs[0]["entry"], opt=DecodeOptions(memory_only=True))
     assert out.memory_pieces == len(out.pieces) == out.copied_pieces  # a training function: all its pieces are there
-    prompt = plain.style.apply(out.pieces[1][0])[0]
-    hit = plain.memory.lookup("x86-64", prompt)
-    assert hit.exact and encoder_ids(rag.tok, prompt, hit, 640) != encoder_ids(rag.tok, prompt, None, 640)
 
 
 def test_a_resumed_fine_tuning_keeps_the_init_models_memory(tmp_path):
@@ -300,7 +268,7 @@ def test_a_resumed_fine_tuning_keeps_the_init_models_memory(tmp_path):
     recs = [_local_record(src, name, ("x86-64",))[0] for name, src in _combos(POOL_A, "fa")[:4]]
     _write_split(tmp_path / "a", recs[:2], "train")
     _write_split(tmp_path / "b", recs[2:], "train")
-    common = ["--mode", "local", "--arch", "x86-64", "--batch-tokens", "300", "--eval-minutes", "0", "--no-bf16"]
+    common = ["--arch", "x86-64", "--batch-tokens", "300", "--eval-minutes", "0", "--no-bf16"]
     assert cli_main(["train", "--out", str(tmp_path / "base"), "--data", str(tmp_path / "a"), "--steps", "1", *common]) == 0
     tuned = ["train", "--out", str(tmp_path / "ft"), "--data", str(tmp_path / "b"), *common,
              "--init", str(tmp_path / "base" / "checkpoint")]
@@ -356,7 +324,7 @@ def test_more_local_data_extends_a_models_memory_without_training(tmp_path):
     model_dir, data_dir, rec = _model_and_gcd_data(tmp_path, old)
     assert memory_main(["--model", str(model_dir), "--data", str(data_dir), "--arch", "x86-64"]) == 0
     mem = Memory.load(model_dir)
-    style = pieces.PromptStyle(True, True, False)
+    style = pieces.PromptStyle(True, True)
     for prompt, piece in D.canonical_pieces(rec, "x86-64", style):
         assert mem.lookup("x86-64", prompt).piece == piece  # gcd's pieces are in it now
     assert mem.lookup("x86-64", P).piece == ADD3  # and what it held before is kept
@@ -371,7 +339,7 @@ def test_fill_adds_only_the_keys_a_memory_lacks(tmp_path):
     from neuralcc.translator.memory import main as memory_main
 
     rec, _ = _local_record((KERNELS / "gcd.c").read_text(), "gcd", ("x86-64",))
-    pairs = D.canonical_pieces(rec, "x86-64", pieces.PromptStyle(True, True, False))
+    pairs = D.canonical_pieces(rec, "x86-64", pieces.PromptStyle(True, True))
     held, held_piece = pairs[0]
     old = MemoryBuilder()
     old.add("x86-64", [(held, "kept\n")])

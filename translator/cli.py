@@ -14,8 +14,6 @@ def register(subparsers) -> None:
     p.add_argument("--minutes", type=float, default=0.0, help="training time budget (0 = none)")
     p.add_argument("--steps", type=int, default=0, help="optimizer steps (0 = none)")
     p.add_argument("--resume", action="store_true", help="continue from OUT/checkpoint")
-    p.add_argument("--mode", choices=("local", "typed", "slots", "stmts", "chunks", "whole"), default="local",
-                   help="local: the skeleton's pieces, each from its own prompt (data.py); whole: the baseline")
     p.add_argument("--arch", nargs="+", default=["x86-64", "aarch64"])
     p.add_argument("--opt", nargs="+", default=["O0"])
     p.add_argument("--batch-tokens", type=int, default=6000)
@@ -25,25 +23,16 @@ def register(subparsers) -> None:
     p.add_argument("--eval-minutes", type=float, default=15.0)
     p.add_argument("--eval-functions", type=int, default=24)
     p.add_argument("--max-records", type=int, default=0)
-    p.add_argument("--max-chunks", type=int, default=0, help="curriculum: skip functions with more chunks")
     p.add_argument("--seed", type=int, default=0,
                    help="data order and initialisation; --init from a model trained on the same --data with the "
                         "same seed continues that model's data order where it stopped")
     p.add_argument("--max-target-tokens", type=int, default=0,
-                   help="longest target (one piece or chunk) to train on and decode (default: the model's)")
+                   help="longest target (one piece) to train on and decode (default: the model's)")
     p.add_argument("--keep-names", action="store_true",
-                   help="local mode: keep the C's variable names (default: canonical names per piece)")
+                   help="keep the C's variable names (default: canonical names per piece)")
     p.add_argument("--keep-types", action="store_true",
-                   help="local mode: keep the C's integer type spellings (default: one per type, e.g. "
+                   help="keep the C's integer type spellings (default: one per type, e.g. "
                         "int32_t -> int, size_t -> unsigned long)")
-    p.add_argument("--typed-names", action="store_true",
-                   help="local mode: canonical names say their variable's type (VAq for a long, VBpi for an "
-                        "int *; pieces.type_code). Measured worse in a 10-minute continuation of a model "
-                        "trained without (model card, session 6)")
-    p.add_argument("--memory", action="store_true",
-                   help="'local' mode: show the model, beside each prompt, the nearest piece of gcc's from the "
-                        "training data (translator/memory.py; measured no better in a 45-minute run, model card "
-                        "session 7). Without it the memory is still saved beside the model, as a baseline")
     p.add_argument("--no-position-heads", action="store_true",
                    help="--init from a T5 without position heads: leave its attention as it is (default: fix "
                         "two encoder heads on the tokens left and right, two decoder heads on the previous two; "
@@ -52,13 +41,10 @@ def register(subparsers) -> None:
                    help="the data is lowered to one operation per statement (python -m neuralcc.translator.lowerdata), "
                         "or with `--lower atoms` to three-address code (lowerdata --atoms); the model's translations "
                         "will lower their C the same way (translator/lower.py)")
-    p.add_argument("--repeat-cap", type=int, default=0, metavar="N",
-                   help='"local" mode: train on each distinct (prompt, piece) pair at most N times per epoch '
-                        "(synthetic kernels repeat most of their pieces; 0 = no cap)")
     p.add_argument("--no-bf16", action="store_true", help="train in fp32 (bf16 autocast is the default)")
     p.add_argument("--tokenizer", choices=("lexer", "byte-bpe"), default="lexer",
                    help="from scratch: the tokenizer to train (lexer: lexer-level pieces, digits split, the default; "
-                        "byte-bpe: GPT-2 style byte-level BPE, the measured alternative, model card session 14; "
+                        "byte-bpe: GPT-2 style byte-level BPE, the measured alternative (translator/tokenizer.py); "
                         "its models decode without the grammars, which read lexer pieces)")
     p.set_defaults(func=cmd_train)
 
@@ -106,13 +92,12 @@ def cmd_train(args: argparse.Namespace) -> int:
         return 2
     cfg = TrainConfig(
         data=args.data, out=args.out, init=args.init, resume=args.resume, minutes=args.minutes, steps=args.steps,
-        mode=args.mode, archs=tuple(args.arch), opts=tuple(args.opt), batch_tokens=args.batch_tokens, lr=args.lr,
+        archs=tuple(args.arch), opts=tuple(args.opt), batch_tokens=args.batch_tokens, lr=args.lr,
         warmup_steps=args.warmup_steps, ckpt_minutes=args.ckpt_minutes, eval_minutes=args.eval_minutes,
-        eval_functions=args.eval_functions, max_records=args.max_records, max_chunks=args.max_chunks,
+        eval_functions=args.eval_functions, max_records=args.max_records,
         seed=args.seed, bf16=not args.no_bf16, max_target_tokens=args.max_target_tokens,
-        rename=not args.keep_names, types=not args.keep_types, typed_names=args.typed_names,
-        position_heads=not args.no_position_heads,
-        memory=args.memory, lower=args.lower, repeat_cap=args.repeat_cap, tokenizer=args.tokenizer,
+        rename=not args.keep_names, types=not args.keep_types, position_heads=not args.no_position_heads,
+        lower=args.lower, tokenizer=args.tokenizer,
     )
     return run(cfg)
 
@@ -143,7 +128,10 @@ def cmd_translate(args: argparse.Namespace) -> int:
     if not (model_dir / "config.json").is_file():
         return fail(f"no model in {model_dir}")
     torch.set_num_threads(1)
-    tr = Translator(model_dir)
+    try:
+        tr = Translator(model_dir)
+    except ValueError as e:  # a model of a retired experiment (model.check_supported)
+        return fail(f"{model_dir}: {e}")
     opt = DecodeOptions(n=args.n, temperature=args.temperature, seed=args.seed, beam=args.beam,
                         grammar=not args.no_grammar, memory_first=args.memory_first)
     try:

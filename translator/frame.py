@@ -1,8 +1,8 @@
 """Stack slots as symbols: the model names the variable, a deterministic pass places it.
 
 At -O0 nearly every instruction reads or writes a variable's stack slot, and where gcc puts each
-variable depends on every declaration of the function. A chunk is decoded on its own, so the model
-would have to recompute that layout in every chunk. Instead its targets name the slot by the C
+variable depends on every declaration of the function. A piece is decoded on its own, so the model
+would have to recompute that layout in every piece. Instead its targets name the slot by the C
 lvalue gcc's `-fverbose-asm` comments give for it, and `resolve` lays the frame out afterwards, the
 way an assembler resolves labels:
 

@@ -9,19 +9,12 @@ the same statement on a struct of the same layout (layout.py), of a loop header'
 (`clause_prompt`), the same prompt with numbers abstracted, the same statement with other
 declarations, both.
 
-What it is used for: a nearest-neighbour baseline (every piece looked up, no model), a diagnostic
-(seen against unseen pieces), `memory_first` decoding (pieces it holds come from it, the model writes
-the rest), and, with `train --memory`, retrieval-augmented translation: the model reads the nearest
-piece beside its prompt and still writes every token.
+What it is used for: a nearest-neighbour baseline (every piece looked up, no model: `neuralcc eval
+--translator memory`), `memory_first` decoding (pieces it holds come from it, the model writes the rest),
+and a diagnostic (`train.pieces_exact`'s split by memory level: how often the model writes a piece it
+could have seen, against one nobody has written before).
 
-Encoder input of a `--memory` model: `prompt <sep>= piece` (an exact hit), `prompt <sep>~ piece` (a
-near one) or the prompt alone. Training looks up with the training function's own pieces left out,
-so the model meets hits, near hits and misses about as often as it will on new functions.
-
-Files: `memory-<arch>.json.gz` beside the model, written by every "local" training run. A model
-trained to read the memory says so in config.json (`neuralcc_memory`); for any other model the memory
-is a baseline (`neuralcc eval --translator memory`) and a diagnostic (`pieces_exact_by_memory`: how
-often the model writes a piece it could have seen, against one nobody has written before).
+Files: `memory-<arch>.json.gz` beside the model, written by every training run.
 """
 from __future__ import annotations
 
@@ -33,7 +26,6 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import tokenizer as T
 from .immediates import literal_class
 from .layout import layout_prompt
 
@@ -49,7 +41,6 @@ def file_name(arch: str) -> str:
 LEVELS = ("exact", "template", "layout", "clause", "numbers", "statement", "statement-numbers")  # nearest first
 TEMPLATE_LEVELS = ("template", "layout", "clause")  # their pieces are templates filled with the prompt's numbers
 _NUMBER = re.compile(r"\d+")
-EXACT_MARK, NEAR_MARK = "<sep>=", "<sep>~"
 
 
 def views(prompt: str) -> tuple[tuple[str | None, str | None], ...]:
@@ -248,11 +239,10 @@ def instantiate(template: str, prompt: str) -> str | None:
     return None if missing else out
 
 
-def _best(counts: Counter, own: Counter | None = None):
-    """The most common piece (ties: the smaller text), counting without `own`'s; None if none is left."""
+def _best(counts: Counter):
+    """The most common piece (ties: the smaller text); None if there is none."""
     best, best_n = None, 0
     for text, n in counts.items():
-        n -= own.get(text, 0) if own else 0
         if n > best_n or (n == best_n and n > 0 and text < best):
             best, best_n = text, n
     return best
@@ -316,8 +306,8 @@ class Memory:
         found = {p.name[len("memory-"):-len(".json.gz")] for p in self.model_dir.glob(PATTERN)} if self.model_dir else set()
         return sorted(found | set(self.table))
 
-    def lookup(self, arch: str, prompt: str, own=None) -> Hit | None:
-        """The piece of the nearest key; `own` is MemoryBuilder.lookup's and means nothing here."""
+    def lookup(self, arch: str, prompt: str) -> Hit | None:
+        """The piece of the nearest key."""
         levels = self.levels(arch)
         for level, (key, read) in zip(LEVELS, views(prompt)):
             piece = (levels.get(level) or {}).get(key) if key is not None else None
@@ -353,7 +343,7 @@ class Memory:
 
 
 class MemoryBuilder:
-    """Counts gcc's pieces per key; answers lookups that leave one function's own pieces out."""
+    """Counts gcc's pieces per key; answers lookups as the frozen Memory will."""
 
     def __init__(self):
         self.counts: dict[str, dict[str, dict[str, Counter]]] = {}  # arch -> level -> key -> pieces
@@ -384,12 +374,12 @@ class MemoryBuilder:
         for (level, key), pieces in self.own(pairs).items():
             levels[level].setdefault(key, Counter()).update(pieces)
 
-    def lookup(self, arch: str, prompt: str, own: dict | None = None) -> Hit | None:
+    def lookup(self, arch: str, prompt: str) -> Hit | None:
         levels = self.counts.get(arch) or {}
         for level, (key, read) in zip(LEVELS, views(prompt)):
             counts = levels.get(level, {}).get(key) if key is not None else None
             if counts:
-                piece = _best(counts, own.get((level, key)) if own else None)
+                piece = _best(counts)
                 hit = _answer(level, piece, read) if piece is not None else None
                 if hit is not None:
                     return hit
@@ -398,16 +388,6 @@ class MemoryBuilder:
     def freeze(self) -> Memory:
         return Memory({arch: {level: {k: _best(c) for k, c in keyed.items()} for level, keyed in levels.items()}
                        for arch, levels in self.counts.items()})
-
-
-def encoder_ids(tok, prompt: str, hit: Hit | None, max_tokens: int) -> list[int]:
-    """The model's input: the prompt, then the hit's piece if one was found and both fit in
-    `max_tokens` (a piece that does not fit is left out, the prompt alone is the input)."""
-    ids = T.encode(tok, prompt)
-    if hit is None:
-        return ids
-    more = T.encode(tok, (EXACT_MARK if hit.exact else NEAR_MARK) + hit.piece)
-    return ids + more if len(ids) + len(more) <= max_tokens else ids
 
 
 def load_if_any(model_dir: str | Path) -> Memory | None:

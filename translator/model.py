@@ -1,7 +1,7 @@
 """The model: a small T5 encoder-decoder. The whole config is this dataclass."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 
 import torch
 from transformers import AutoModelForSeq2SeqLM, T5Config, T5ForConditionalGeneration
@@ -18,9 +18,8 @@ class ModelConfig:
     dropout: float = 0.0  # tiny data-rich regime: every example is seen about once
     relative_attention_num_buckets: int = 32
     relative_attention_max_distance: int = 256
-    max_source_tokens: int = 640  # encoder input (tags + C + chunk order)
-    max_chunk_tokens: int = 256  # one decoded chunk
-    max_order_tokens: int = 256  # decoded chunk order
+    max_source_tokens: int = 640  # encoder input (one piece's prompt)
+    max_chunk_tokens: int = 256  # one decoded piece
     # (head, relative position) pairs whose attention is fixed on that neighbour (set_position_heads)
     encoder_position_heads: tuple = ((0, -1), (1, 1))
     decoder_position_heads: tuple = ((0, -1), (1, -2))
@@ -106,8 +105,33 @@ def load(path) -> torch.nn.Module:
     return AutoModelForSeq2SeqLM.from_pretrained(str(path))
 
 
+_FIELDS = {f.name for f in fields(ModelConfig)}
+
+
 def neuralcc_config(model) -> ModelConfig:
-    return ModelConfig(**getattr(model.config, "neuralcc", {}) or {})
+    """The model's ModelConfig (keys of retired fields in older configs, such as max_order_tokens, left out)."""
+    return ModelConfig(**{k: v for k, v in (getattr(model.config, "neuralcc", {}) or {}).items() if k in _FIELDS})
+
+
+# config.json keys of experiments measured and retired (git history and docs/ keep their figures): a model
+# trained with one reads prompts this code no longer writes
+RETIRED = {
+    "neuralcc_typed_names": "--typed-names (canonical names that say their type)",
+    "neuralcc_memory": "--memory (the translation memory's piece read beside each prompt)",
+}
+
+
+def check_supported(config) -> None:
+    """ValueError for a model this code cannot run: one trained in a mode other than "local" (the chunk,
+    statement, slot, typed and whole-function modes are retired) or with a retired prompt format. A
+    config without `neuralcc_mode` (a foreign checkpoint) is read as "local"."""
+    mode = getattr(config, "neuralcc_mode", None) or "local"
+    if mode != "local":
+        raise ValueError(f"the model was trained in mode {mode!r}, which is retired: only the piecewise \"local\" "
+                         f"mode is supported")
+    for key, what in RETIRED.items():
+        if getattr(config, key, False):
+            raise ValueError(f"the model was trained with {what}, which is retired ({key} in config.json)")
 
 
 def n_params(model) -> int:

@@ -346,31 +346,8 @@ _WORD = re.compile(r"(?<![\w.>$@])(?<!->)([A-Za-z_]\w*)\b(?!\s*\()")
 _SLOT_BASE = re.compile(r"@([A-Za-z_]\w*)(?=[@\[.])")
 
 
-def canonical(i: int, code: str = "") -> str:
-    return ("V" + chr(ord("A") + i) if i < 26 else f"VV{i}") + code
-
-
-# Typed names (`PromptStyle.typed`): a name also says its variable's type, `VA` + `q` for a long, so the
-# width and signedness gcc's code depends on are read where the variable is, not looked up in the
-# declarations. The first wrong line of most wrong pieces (session 6: 40 held-out functions) was such
-# a lookup gone wrong: `movl @VA@` for a long, `movl` where gcc sign-extends a signed char.
-TYPE_CODES = {"char": "c", "signed char": "b", "unsigned char": "h", "short": "s", "unsigned short": "t",
-              "int": "i", "unsigned int": "n", "long": "q", "unsigned long": "w", "float": "f", "double": "d",
-              "long double": "e", "_Bool": "z", "bool": "z", "void": "v"}
-_QUALIFIERS = re.compile(r"\b(?:const|volatile|static|register|extern)\b")
-
-
-def type_code(ctype: str) -> str:
-    """The code of a C type in typed names: its base type's letter after one `p` per pointer level and an
-    `a` for an array; `r` for a struct or union, `x` for any other type."""
-    t = canonical_type_text(_QUALIFIERS.sub(" ", ctype))
-    prefix = "a" if "[" in t else ""
-    t = re.sub(r"\[[^\]]*\]", " ", t)
-    prefix = "p" * t.count("*") + prefix
-    base = " ".join(t.replace("*", " ").split())
-    if base.startswith(("struct ", "union ")):
-        return prefix + "r"
-    return prefix + TYPE_CODES.get(base, "x")
+def canonical(i: int) -> str:
+    return "V" + chr(ord("A") + i) if i < 26 else f"VV{i}"
 
 
 def variable_types(prompt: str) -> dict[str, str]:
@@ -395,14 +372,14 @@ def variable_types(prompt: str) -> dict[str, str]:
     return types
 
 
-def variable_names(prompt: str, typed: bool = False) -> dict[str, str]:
-    """The piece's variables -> canonical names (VA, VB, ... by first appearance; typed: VAq, VBpi, ...)."""
+def variable_names(prompt: str) -> dict[str, str]:
+    """The piece's variables -> canonical names (VA, VB, ... by first appearance)."""
     head, _, rest = prompt.partition(": ")
     text, _, rest = rest.partition(SEP)
     decls = STRUCT_DEF.sub(" ", rest.partition(SEP)[0])
     types = variable_types(prompt)
     order = [w for w in _WORD.findall(text + " " + decls) if w in types]
-    return {w: canonical(i, type_code(types[w]) if typed else "") for i, w in enumerate(dict.fromkeys(order))}
+    return {w: canonical(i) for i, w in enumerate(dict.fromkeys(order))}
 
 
 def rename_prompt(prompt: str, names: dict[str, str]) -> str:
@@ -462,17 +439,15 @@ class PromptStyle:
     decoded with the same (its config.json: `neuralcc_rename`, `neuralcc_types`)."""
     rename: bool = True  # variables VA, VB, ... per piece
     types: bool = True  # one spelling per integer type
-    typed: bool = False  # names say their variable's type: VAq, VBpi, ... (with rename)
 
     @classmethod
     def of(cls, model_config) -> "PromptStyle":
         return cls(bool(getattr(model_config, "neuralcc_rename", False)),
-                   bool(getattr(model_config, "neuralcc_types", False)),
-                   bool(getattr(model_config, "neuralcc_typed_names", False)))
+                   bool(getattr(model_config, "neuralcc_types", False)))
 
     def apply(self, prompt: str) -> tuple[str, dict[str, str]]:
         """The text the model reads, and the canonical variable names used in it
         (`rename_slots(asm, {v: k for k, v in names.items()})` names them back)."""
-        names = variable_names(prompt, self.typed) if self.rename else {}
+        names = variable_names(prompt) if self.rename else {}
         text = rename_prompt(prompt, names)
         return (canonical_types(text) if self.types else text), names

@@ -1,6 +1,7 @@
-"""Training data for the "slots" mode: corpus shards -> the same records, O0 assembly with named stack
-slots (frame.py). The names come from gcc's `-fverbose-asm` comments, from one compile per batch of
-units (the corpora's batching: every symbol of a unit starts with its entry name).
+"""Training data with named stack slots (localdata.py's input): corpus shards -> the same records, O0
+assembly with named stack slots (frame.py). The names come from gcc's `-fverbose-asm` comments, from
+one compile per batch of units (the corpora's batching: every symbol of a unit starts with its entry
+name).
 
     python -m neuralcc.translator.slotdata --data data/synthetic-v1 --out data/synthetic-v1-slots
 """

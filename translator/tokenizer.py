@@ -16,16 +16,17 @@ from typing import Iterable
 from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import PreTrainedTokenizerFast
 
-from .asmtext import FN, MAX_CHUNKS, MAX_LINE
+from .asmtext import FN, MAX_CHUNKS
 
 PAD, EOS, UNK = "<pad>", "</s>", "<unk>"
 ARCHS = ("x86-64", "aarch64")
 OPTS = ("O0", "O1", "O2", "Os")
-TASKS = ("<order>", "<chunks>", "<whole>", "<sep>")
+# `<chunks>` opens every prompt and `<sep>` parts it (pieces.prompt). The tokenizer of the shipped model
+# also has `<order>`, `<whole>` and the line markers `<L0>` ... `<L255>` of the retired chunk modes.
+TASKS = ("<chunks>", "<sep>")
 TAGS = [f"<{a}>" for a in ARCHS] + [f"<{o}>" for o in OPTS]
-LINE_TOKENS = [f"<L{i}>" for i in range(MAX_LINE + 1)]
 CHUNK_TOKENS = [f"<C{i}>" for i in range(MAX_CHUNKS)]
-SPECIAL = [PAD, EOS, UNK] + TAGS + list(TASKS) + [FN] + LINE_TOKENS + CHUNK_TOKENS
+SPECIAL = [PAD, EOS, UNK] + TAGS + list(TASKS) + [FN] + CHUNK_TOKENS
 
 # One piece per: identifier-ish word (registers %rax, directives .globl, labels .LC0),
 # single digit, ", " (asm operand separator), newline+tab (asm line start), C multi-char operators, any other char.

@@ -8,10 +8,10 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
 import shutil
 import sys
 import time
-from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -20,8 +20,8 @@ from tqdm import tqdm
 from transformers.modeling_outputs import BaseModelOutput
 
 from . import asmgrammar, data as D, model as M, tokenizer as T
+from .csource import SourceError
 from .decode import DecodeOptions, Translator
-from . import evaluate as E
 from .memory import PATTERN as MEMORY_FILES, MemoryBuilder, load_if_any as load_memory
 from .pieces import PromptStyle
 
@@ -34,7 +34,6 @@ class TrainConfig:
     resume: bool = False
     minutes: float = 0.0  # 0 = no time limit
     steps: int = 0  # 0 = no step limit
-    mode: str = "local"  # "local" (piece by piece, see data.py), "typed"/"slots"/"stmts"/"chunks", or "whole" (baseline)
     archs: tuple = ("x86-64", "aarch64")
     opts: tuple = ("O0",)
     batch_tokens: int = 6000
@@ -43,32 +42,24 @@ class TrainConfig:
     weight_decay: float = 0.01
     ckpt_minutes: float = 5.0
     eval_minutes: float = 15.0
-    eval_functions: int = 24  # per arch, translated and verified
+    eval_functions: int = 24  # per arch, translated greedily and compared with gcc's pieces
     eval_samples: int = 200  # for validation loss
     vocab_size: int = 2048
-    tokenizer: str = "lexer"  # from scratch: tokenizer.KINDS ("byte-bpe" for the measured comparison, model card session 14)
+    tokenizer: str = "lexer"  # from scratch: tokenizer.KINDS ("byte-bpe": the measured alternative, tokenizer.py)
     seed: int = 0
     threads: int = 2
     max_records: int = 0  # 0 = all
-    max_chunks: int = 0  # train only on functions with at most this many chunks (0 = all)
     max_target_tokens: int = 0  # raise the model's cap on one decoded target (0 = keep the model's)
-    rename: bool = True  # "local" mode: canonical variable names per piece (pieces.variable_names)
-    types: bool = True  # "local" mode: one spelling per integer type in prompts (pieces.canonical_types)
-    typed_names: bool = False  # "local" mode: canonical names say their type, VAq (pieces.type_code)
-    memory: bool = False  # "local" mode: the model reads the translation memory's nearest piece beside each prompt
-    #                       (memory.py; session 7: not learnt in 45 minutes, see the model card)
-    lower: bool | str = False  # "local" mode: the data's C is lowered to one operation per statement (lower.py,
-    #                            lowerdata.py), "atoms": to three-address code (lowerdata --atoms); the model's
-    #                            translations lower their input the same way
-    repeat_cap: int = 0  # "local" mode: train on a (prompt, piece) pair at most this often per epoch (0 = no cap).
-    #                      Synthetic kernels repeat their pieces: 20% of the pairs are distinct, and with a cap of 2
-    #                      an epoch is a third of the tokens, spent on the pieces that differ.
+    rename: bool = True  # canonical variable names per piece (pieces.variable_names)
+    types: bool = True  # one spelling per integer type in prompts (pieces.canonical_types)
+    lower: bool | str = False  # the data's C is lowered to one operation per statement (lower.py, lowerdata.py),
+    #                            "atoms": to three-address code (lowerdata --atoms); the model's translations
+    #                            lower their input the same way
     position_heads: bool = True  # --init from a T5 without them: fix heads on their neighbours (model.py)
     bf16: bool = True  # autocast matmuls to bfloat16 (1.7x faster on this machine's AMX cores; weights stay fp32)
 
 
 def build_tokenizer(records: list[dict], vocab_size: int, kind: str = "lexer") -> "PreTrainedTokenizerFast":
-    from .csource import encoder_text
     from . import asmtext
 
     rng = random.Random(0)
@@ -77,11 +68,7 @@ def build_tokenizer(records: list[dict], vocab_size: int, kind: str = "lexer") -
 
     def texts():
         for r in pick:
-            try:
-                yield encoder_text(r["source"], r["entry"])
-            except ValueError:
-                continue
-            for pairs in (r.get("pieces") or {}).values():  # "local" records: prompts and targets
+            for pairs in (r.get("pieces") or {}).values():  # prompts and targets
                 for prompt, target in pairs:
                     yield prompt
                     yield target
@@ -108,91 +95,51 @@ def ensure_special_tokens(tok, model) -> None:
         model.config.decoder_start_token_id = tok.pad_token_id
 
 
-def loss_on(model, batch: D.Batch, weighted: bool = True) -> torch.Tensor:
-    """Encode each source once, then decode every target against its source's states.
-    Cross-entropy per target token over all decoder groups, each target row weighted
-    (`Sample.tgt_weight`); `weighted=False` gives the plain per-token mean (validation)."""
+def loss_on(model, batch: D.Batch) -> torch.Tensor:
+    """Cross-entropy per target token over all of the batch's groups, each group encoding its own
+    inputs (data.collate)."""
     encoder = model.get_encoder()
-    enc = None
-    if batch.input_ids is not None:
-        enc = encoder(input_ids=batch.input_ids, attention_mask=batch.attention_mask).last_hidden_state
     total, n = 0.0, 0.0
     start = model.config.decoder_start_token_id
     pad = model.config.pad_token_id
-    for labels, rows, full, w in batch.groups:
-        if enc is None:  # data.collate_pairs: the group carries its own encoder inputs
-            ids, m = rows
-            h = encoder(input_ids=ids, attention_mask=m).last_hidden_state
-        else:
-            h = enc.index_select(0, rows)
-            m = batch.attention_mask.index_select(0, rows)
-        dec_in = torch.cat([torch.full_like(full[:, :1], start), full[:, :-1]], dim=1)
+    for labels, ids, m in batch.groups:
+        h = encoder(input_ids=ids, attention_mask=m).last_hidden_state
+        dec_in = torch.cat([torch.full_like(labels[:, :1], start), labels[:, :-1]], dim=1)
         dec_in = dec_in.masked_fill(dec_in == -100, pad)
         logits = model(encoder_outputs=BaseModelOutput(last_hidden_state=h), attention_mask=m,
                        decoder_input_ids=dec_in).logits
         ce = torch.nn.functional.cross_entropy(logits.transpose(1, 2), labels, ignore_index=-100, reduction="none")
-        wt = (labels != -100).float() * (w[:, None] if weighted else 1.0)
+        wt = (labels != -100).float()
         total = total + (ce * wt).sum()
         n += float(wt.sum())
     return total / max(n, 1.0)
 
 
-def batches(samples_iter, batch_tokens: int, pad_id: int):
-    buf, n = [], 0
-    for s in samples_iter:
-        buf.append(s)
-        n += s.n_tokens
-        if n >= batch_tokens:
-            yield D.collate(buf, pad_id), len(buf)
-            buf, n = [], 0
-
-
 def prompt_format(config) -> tuple:
-    """What decides a "local" model's prompts: two models that agree here read the same prompts."""
-    return tuple(getattr(config, f"neuralcc_{k}", False) or False for k in ("rename", "types", "typed_names", "lower", "params"))
+    """What decides a model's prompts: two models that agree here read the same prompts."""
+    return tuple(getattr(config, f"neuralcc_{k}", False) or False for k in ("rename", "types", "lower", "params"))
 
 
 def sample_stream(tok, records, cfg: TrainConfig, mcfg: M.ModelConfig, style: PromptStyle, epoch: int, skip: int,
-                  stats: dict, memory=None):
-    """Samples in a seeded per-epoch order; `skip` samples already consumed (resume). With a repeat
-    cap the skipped ones are still built and counted, so a resumed run drops what the first run did."""
+                  stats: dict):
+    """Samples in a seeded per-epoch order; `skip` samples already consumed (resume)."""
     pos = 0
     while True:
         order = list(range(len(records)))
         random.Random(cfg.seed * 1000 + epoch).shuffle(order)
-        times: Counter = Counter()  # (arch, prompt ids, piece ids) -> trained on this epoch
         for i in order:
             for arch in cfg.archs:
                 for opt in cfg.opts:
                     pos += 1
-                    if pos <= skip and not cfg.repeat_cap:
-                        continue
-                    s = D.make_sample(tok, records[i], arch, opt, cfg.mode, mcfg.max_source_tokens,
-                                      mcfg.max_chunk_tokens if cfg.mode != "whole" else 2048, style, memory)
-                    if s is not None and cfg.repeat_cap:
-                        s = capped(s, times, cfg.repeat_cap)
                     if pos <= skip:
                         continue
-                    if s is None or (cfg.max_chunks and len(s.tgts) - 1 > cfg.max_chunks):
+                    s = D.make_sample(tok, records[i], arch, opt, mcfg.max_source_tokens, mcfg.max_chunk_tokens, style)
+                    if s is None:
                         stats["skipped"] += 1
                         continue
                     yield epoch, pos, s
         epoch += 1
         pos, skip = 0, 0
-
-
-def capped(s: D.Sample, times: Counter, cap: int) -> D.Sample | None:
-    """`s` without the pairs already trained on `cap` times ("local" samples: one target per input)."""
-    keep = []
-    for k, (src, tgt) in enumerate(zip(s.srcs, s.tgts)):
-        key = (s.arch, tuple(src), tuple(tgt))
-        if times[key] < cap:
-            times[key] += 1
-            keep.append(k)
-    if not keep:
-        return None
-    return D.Sample(s.uri, s.arch, s.opt, [s.srcs[k] for k in keep], [s.tgts[k] for k in keep], list(range(len(keep))),
-                    [s.tgt_prefix[k] for k in keep], [s.tgt_weight[k] for k in keep])
 
 
 def save_checkpoint(out: Path, model, tok, opt, state: dict) -> None:
@@ -225,14 +172,14 @@ def lr_at(cfg: TrainConfig, step: int, seconds: float) -> float:
     return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
 
 
-def heldout_loss(model, tok, records, archs, opt: str, mode: str, limit: int = 0, memory=None) -> tuple[float, int]:
+def heldout_loss(model, tok, records, archs, opt: str, limit: int = 0) -> tuple[float, int]:
     """Teacher-forced cross-entropy per target token over `records` (up to `limit` samples), and the
-    number of target tokens. The model's own prompt style and length caps, and its `memory` if any."""
+    number of target tokens. The model's own prompt style and length caps."""
     mcfg, style = M.neuralcc_config(model), PromptStyle.of(model.config)
     samples = []
     for r in records:
         for arch in archs:
-            s = D.make_sample(tok, r, arch, opt, mode, mcfg.max_source_tokens, mcfg.max_chunk_tokens, style, memory)
+            s = D.make_sample(tok, r, arch, opt, mcfg.max_source_tokens, mcfg.max_chunk_tokens, style)
             if s:
                 samples.append(s)
         if limit and len(samples) >= limit:
@@ -242,21 +189,55 @@ def heldout_loss(model, tok, records, archs, opt: str, mode: str, limit: int = 0
         for i in range(0, len(samples), 8):
             b = D.collate(samples[i : i + 8], tok.pad_token_id)
             k = b.n_target_tokens
-            tot += float(loss_on(model, b, weighted=False)) * k
+            tot += float(loss_on(model, b)) * k
             n += k
     return tot / max(n, 1), n
 
 
-def validate(model, tok, val_records, cfg: TrainConfig, mcfg, memory=None) -> dict:
+_ROLE = re.compile(r"<chunks>([\w-]+):")  # a prompt's piece role
+
+
+def pieces_exact(tr: Translator, records: list[dict], arch: str, opt: str) -> dict:
+    """Greedy translations of `records` (localdata.py records) against gcc's pieces, without the verifier
+    (pass rates are the harness's, `neuralcc eval`): the pieces written exactly as gcc writes them, in
+    all, by role, and by how near the translation memory's piece for the prompt was (memory.LEVELS;
+    "none": nothing near), so a piece the model could have seen is told from one nobody wrote before."""
+    out = {"n": len(records), "errors": 0, "truncated": 0}
+    n = exact = 0
+    by_role: dict = {}
+    by_memory: dict = {}
+    for rec in records:
+        try:
+            (t,) = tr.translate(rec["source"], arch, opt, entry=rec["entry"], opt=DecodeOptions(memory_stats=True))
+        except SourceError:
+            out["errors"] += 1
+            continue
+        out["truncated"] += bool(t.truncated)
+        gold = dict((rec.get("pieces") or {}).get(arch) or [])
+        for (prompt, text), level in zip(t.pieces, t.memory_levels):
+            if prompt in gold:
+                ok = text == gold[prompt]
+                n, exact = n + 1, exact + ok
+                role = _ROLE.search(prompt)
+                for table, key in ((by_role, role.group(1) if role else "other"), (by_memory, level or "none")):
+                    row = table.setdefault(key, [0, 0])
+                    row[0], row[1] = row[0] + 1, row[1] + ok
+    if n:
+        out["pieces_exact"] = round(exact / n, 3)
+        out["pieces_exact_by_role"] = {r: f"{e}/{k}" for r, (k, e) in sorted(by_role.items())}
+        out["pieces_exact_by_memory"] = {lv: f"{e}/{k}" for lv, (k, e) in sorted(by_memory.items())}
+    return out
+
+
+def validate(model, tok, val_records, cfg: TrainConfig, memory=None) -> dict:
+    """Held-out loss, and the exactness of the greedy pieces of `cfg.eval_functions` held-out functions
+    per arch (`memory`: the one saved beside the model, for the split by memory level)."""
     model.eval()
-    res = {"val_loss": heldout_loss(model, tok, val_records, cfg.archs, cfg.opts[0], cfg.mode, cfg.eval_samples,
-                                    memory)[0]}
-    tr = Translator(model=model, tok=tok, mode=cfg.mode, memory=memory)
+    res = {"val_loss": heldout_loss(model, tok, val_records, cfg.archs, cfg.opts[0], cfg.eval_samples)[0]}
+    tr = Translator(model=model, tok=tok, memory=memory)
     for arch in cfg.archs:
-        recs = [r for r in val_records if r.get("asm", {}).get(arch, {}).get(cfg.opts[0])
-                or (r.get("pieces") or {}).get(arch)][: cfg.eval_functions]  # "local" records carry pieces
-        r = E.evaluate(tr, recs, arch, cfg.opts[0], DecodeOptions())
-        res[f"{arch}/{cfg.opts[0]}"] = r.summary()
+        recs = [r for r in val_records if (r.get("pieces") or {}).get(arch)][: cfg.eval_functions]
+        res[f"{arch}/{cfg.opts[0]}"] = pieces_exact(tr, recs, arch, cfg.opts[0])
     model.train()
     return res
 
@@ -292,39 +273,36 @@ def run(cfg: TrainConfig) -> int:
     else:
         tok = build_tokenizer(records, cfg.vocab_size, cfg.tokenizer)
         model = M.build(M.ModelConfig(), tok)
+    try:
+        M.check_supported(model.config)
+    except ValueError as err:
+        print(f"neuralcc train: error: {ck if trainer else cfg.init}: {err}", file=sys.stderr)
+        return 2
     prompts_before = prompt_format(model.config)
-    model.config.neuralcc_mode = cfg.mode
-    model.config.neuralcc_rename = cfg.mode == "local" and cfg.rename
-    model.config.neuralcc_types = cfg.mode == "local" and cfg.types
-    model.config.neuralcc_lower = cfg.mode == "local" and cfg.lower  # True, or "atoms"
-    model.config.neuralcc_params = cfg.mode == "local" and any(r.get("params") for r in records)  # localdata --params
-    model.config.neuralcc_typed_names = cfg.mode == "local" and cfg.rename and (
-        cfg.typed_names or bool(getattr(model.config, "neuralcc_typed_names", False)))  # --init's kept
-    if cfg.mode == "local":
-        model.config.neuralcc_operands = asmgrammar.merged(  # decoding's grammar; --init's table kept
-            getattr(model.config, "neuralcc_operands", None) or {}, asmgrammar.table_from_records(records))
+    model.config.neuralcc_mode = "local"
+    model.config.neuralcc_rename = cfg.rename
+    model.config.neuralcc_types = cfg.types
+    model.config.neuralcc_lower = cfg.lower  # True, or "atoms"
+    model.config.neuralcc_params = any(r.get("params") for r in records)  # localdata --params
+    model.config.neuralcc_operands = asmgrammar.merged(  # decoding's grammar; --init's table kept
+        getattr(model.config, "neuralcc_operands", None) or {}, asmgrammar.table_from_records(records))
     if cfg.max_target_tokens:
         model.config.neuralcc = {**(getattr(model.config, "neuralcc", None) or {}), "max_chunk_tokens": cfg.max_target_tokens}
     mcfg = M.neuralcc_config(model)
-    memory = None  # the translation memory of the training pieces (memory.py): saved with every local model,
-    if cfg.mode == "local":  # read beside each prompt by one trained with --memory
-        memory = MemoryBuilder.from_records(records, cfg.archs, PromptStyle.of(model.config))
-        frozen = memory.freeze()
-        same = prompts_before == prompt_format(model.config)  # --init's keys are prompts this model will read
-        if trainer:  # resumed: the memory this run saved when it started already holds --init's
-            older = load_memory(out)
-        else:
-            older = load_memory(cfg.init) if cfg.init and same else None
-        if older is not None:
-            frozen = frozen.merged_over(older)  # fine-tuning keeps what --init knew
-        frozen.save(out)  # copied into every checkpoint
-        reads = cfg.memory or bool(getattr(model.config, "neuralcc_memory", False))
-        model.config.neuralcc_memory = reads
-        memory = memory if reads else None
-        print(f"translation memory: {sum(len(lv['exact']) for lv in frozen.table.values())} prompts of gcc's pieces "
-              f"({', '.join(frozen.table)}), {out / MEMORY_FILES}" + (", read beside each prompt" if reads else ""),
-              file=sys.stderr)
-        del frozen
+    # the translation memory of the training pieces (memory.py), saved with every model: the memory
+    # baseline, what --memory-first decoding takes pieces from, and validation's split by memory level
+    frozen = MemoryBuilder.from_records(records, cfg.archs, PromptStyle.of(model.config)).freeze()
+    same = prompts_before == prompt_format(model.config)  # --init's keys are prompts this model will read
+    if trainer:  # resumed: the memory this run saved when it started already holds --init's
+        older = load_memory(out)
+    else:
+        older = load_memory(cfg.init) if cfg.init and same else None
+    if older is not None:
+        frozen = frozen.merged_over(older)  # fine-tuning keeps what --init knew
+    frozen.save(out)  # copied into every checkpoint
+    print(f"translation memory: {sum(len(lv['exact']) for lv in frozen.table.values())} prompts of gcc's pieces "
+          f"({', '.join(frozen.table)}), {out / MEMORY_FILES}", file=sys.stderr)
+    del frozen
     data_key = [str(Path(d)) for d in cfg.data]
     seen = getattr(model.config, "neuralcc_stream", None) if cfg.init and not trainer else None
     if seen and seen.get("data") == data_key and seen.get("seed") == cfg.seed:
@@ -345,8 +323,7 @@ def run(cfg: TrainConfig) -> int:
         torch.manual_seed(cfg.seed)
     model.train()
     stats = {"skipped": 0}
-    stream = sample_stream(tok, records, cfg, mcfg, PromptStyle.of(model.config), state["epoch"], state["pos"], stats,
-                           memory)
+    stream = sample_stream(tok, records, cfg, mcfg, PromptStyle.of(model.config), state["epoch"], state["pos"], stats)
     t_last_ck = t_last_eval = time.time()
     seconds0, t0 = state["seconds"], time.time()
     log = open(out / "log.jsonl", "a")
@@ -385,7 +362,7 @@ def run(cfg: TrainConfig) -> int:
             save_checkpoint(out, model, tok, opt, state)
             t_last_ck = time.time()
         if cfg.eval_minutes and val_records and (time.time() - t_last_eval >= cfg.eval_minutes * 60 or done):
-            res = validate(model, tok, val_records, cfg, mcfg, memory)
+            res = validate(model, tok, val_records, cfg, load_memory(out))
             res.update(step=state["step"], seconds=round(state["seconds"]), train_loss=ema,
                        tokens=state["tokens"], skipped=stats["skipped"])
             log.write(json.dumps(res) + "\n")
