@@ -9,7 +9,7 @@ from neuralcc.corpora.loaders import load_benchmarks
 from neuralcc.corpora.statements import compiles, generate
 from neuralcc.translator import data as D
 from neuralcc.translator.coverage import local_records, measure
-from neuralcc.translator.memory import MemoryBuilder
+from neuralcc.translator.data import memory_from_records
 from neuralcc.translator.pieces import PromptStyle
 
 CONFIG = {"neuralcc_mode": "local", "neuralcc_rename": True, "neuralcc_types": True, "neuralcc_params": True,
@@ -54,7 +54,7 @@ def test_coverage_of_a_memory_holding_the_same_functions_is_complete(tmp_path):
     recs = [r for _, r in local_records(benches, ["x86-64"], "atoms", True)]
     assert all(isinstance(r, dict) for r in recs), recs
     (tmp_path / "config.json").write_text(json.dumps(CONFIG))
-    MemoryBuilder.from_records(recs, ["x86-64"], PromptStyle.of(SimpleNamespace(**CONFIG))).freeze().save(tmp_path)
+    memory_from_records(recs, ["x86-64"], PromptStyle.of(SimpleNamespace(**CONFIG))).freeze().save(tmp_path)
     rows = []
     out, skipped = measure(tmp_path, benches, ["x86-64"], rows=rows)
     cov = out["x86-64"]

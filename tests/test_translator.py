@@ -132,8 +132,8 @@ def test_position_heads_let_a_tiny_model_learn_what_only_order_tells(tok):
         opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
         for step in range(150):
             batch = rng.sample(train, 32)
-            x, mask = D.pad_rows([T.encode(tok, p) for p, _ in batch], tok.pad_token_id)
-            y, _ = D.pad_rows([T.encode(tok, t) + [tok.eos_token_id] for _, t in batch], -100)
+            x, mask = M.pad_rows([T.encode(tok, p) for p, _ in batch], tok.pad_token_id)
+            y, _ = M.pad_rows([T.encode(tok, t) + [tok.eos_token_id] for _, t in batch], -100)
             loss = model(input_ids=x, attention_mask=mask, labels=y).loss
             opt.zero_grad()
             loss.backward()

@@ -84,7 +84,7 @@ def test_skeleton_orders_pieces_like_gcc_O0_and_names_jump_targets():
 
 def test_prompt_declares_what_the_piece_names_and_where_it_may_jump():
     sk = skeleton.build(CONTROL)
-    scope = localdata.scopes(CONTROL)["f"]
+    scope = skeleton.scopes(CONTROL)["f"]
     test = next(p for p in sk.pieces if p.role == "for-test")
     text = pieces.prompt(sk, test, "x86-64", "O0", scope, "f")
     assert text.startswith("<x86-64><O0><chunks>for-test: for (int i = 0; i < n; i++) {<sep>")

@@ -317,7 +317,7 @@ def _model_and_gcd_data(tmp_path, old: MemoryBuilder):
 
 
 def test_more_local_data_extends_a_models_memory_without_training(tmp_path):
-    from neuralcc.translator.memory import main as memory_main
+    from neuralcc.translator.data import memory_main
 
     old = MemoryBuilder()
     old.add("x86-64", [(P, ADD3)])
@@ -336,7 +336,7 @@ def test_more_local_data_extends_a_models_memory_without_training(tmp_path):
 
 
 def test_fill_adds_only_the_keys_a_memory_lacks(tmp_path):
-    from neuralcc.translator.memory import main as memory_main
+    from neuralcc.translator.data import memory_main
 
     rec, _ = _local_record((KERNELS / "gcd.c").read_text(), "gcd", ("x86-64",))
     pairs = D.canonical_pieces(rec, "x86-64", pieces.PromptStyle(True, True))

@@ -170,35 +170,7 @@ class OperandGrammar(LogitsProcessor):
         return scores
 
 
-def main(argv=None) -> int:
-    """python -m neuralcc.translator.asmgrammar --model DIR --data DIR [DIR ...]: learn the table
-    from "local" training records and store it in the model's config.json."""
-    import argparse
-    import json
-    from pathlib import Path
+if __name__ == "__main__":  # learning the table is training's work: the command lives in data.py
+    from .data import operands_main
 
-    from .data import iter_records
-
-    ap = argparse.ArgumentParser(description=main.__doc__)
-    ap.add_argument("--model", required=True, help="model directory whose config.json gets the table")
-    ap.add_argument("--data", nargs="+", required=True, help='"local" record directories (neuralcc train --data)')
-    args = ap.parse_args(argv)
-    path = Path(args.model) / "config.json"
-    if not path.exists():
-        print(f"asmgrammar: {path}: no such file (a model directory holds config.json)", file=sys.stderr)
-        return 2
-    records = list(iter_records(args.data, "train"))
-    table = table_from_records(records)
-    if not table:
-        print(f"asmgrammar: no \"local\" pieces in {' '.join(args.data)}", file=sys.stderr)
-        return 2
-    config = json.loads(path.read_text())
-    config["neuralcc_operands"] = merged(config.get("neuralcc_operands") or {}, table)
-    path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
-    print(f"{path}: operand counts of {', '.join(f'{len(t)} {a}' for a, t in table.items())} mnemonics "
-          f"from {len(records)} records", file=sys.stderr)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(operands_main())

@@ -7,14 +7,19 @@ int n;<sep>body <C4> exit <C10>`) -> the piece's assembly </s>. See pieces.py, l
 """
 from __future__ import annotations
 
+import argparse
 import gzip
 import hashlib
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
 from . import tokenizer as T
+from .asmgrammar import merged, table_from_records
+from .memory import PATTERN, MemoryBuilder, load_if_any
+from .model import pad_rows
 
 
 @dataclass
@@ -98,18 +103,6 @@ class Batch:
         return sum(int((g[0] != -100).sum()) for g in self.groups)
 
 
-def pad_rows(rows: list[list[int]], fill: int):
-    """Right-padded id rows and their attention mask (1 where a row has a token)."""
-    import torch
-
-    out = torch.full((len(rows), max(map(len, rows))), fill, dtype=torch.long)
-    mask = torch.zeros_like(out)
-    for i, r in enumerate(rows):
-        out[i, : len(r)] = torch.tensor(r)
-        mask[i, : len(r)] = 1
-    return out, mask
-
-
 def collate(samples: list[Sample], pad_id: int, group_tokens: int = 3072) -> Batch:
     """Every target has its own encoder input (its piece's prompt). Pairs are sorted by length and each
     group pads its own sources and targets: one batch-wide encoder block, padded to the longest prompt
@@ -133,3 +126,78 @@ def collate(samples: list[Sample], pad_id: int, group_tokens: int = 3072) -> Bat
         out.append((labels, ids, mask))
     n = sum(len(p[0]) + len(p[1]) for p in pairs)
     return Batch(out, n)
+
+
+# -- what a model reads beside its weights, built from training records ----------------------------
+def memory_from_records(records, archs, style):
+    """The memory (a MemoryBuilder) of "local" records' pieces, as a model with prompt style `style`
+    reads them."""
+    memory = MemoryBuilder()
+    for r in records:
+        for arch in archs:
+            memory.add(arch, canonical_pieces(r, arch, style))
+    return memory
+
+
+def memory_main(argv=None) -> int:
+    """`python -m neuralcc.translator.memory --model DIR --data LOCAL_DIR... [--fresh]`: add the training split
+    of more "local" records (localdata.py's output) to the memory beside a model, without training it."""
+    from types import SimpleNamespace
+
+    from .pieces import PromptStyle
+
+    ap = argparse.ArgumentParser(prog="python -m neuralcc.translator.memory", description=memory_main.__doc__)
+    ap.add_argument("--model", required=True, help="model directory; its memory files are rewritten")
+    ap.add_argument("--data", required=True, nargs="+", help="local-mode record directories")
+    ap.add_argument("--arch", nargs="+", default=["x86-64", "aarch64"])
+    ap.add_argument("--fresh", action="store_true",
+                    help="replace the model's memory instead of adding to it (after the key format changed, or to "
+                         "drop data of another layout)")
+    ap.add_argument("--fill", action="store_true",
+                    help="add only keys the memory lacks: every prompt it answers now keeps its answer (data of "
+                         "another kind, e.g. corpora/statements.py's, that should not outvote the kernels')")
+    args = ap.parse_args(argv)
+    model_dir = Path(args.model)
+    if not (model_dir / "config.json").is_file():
+        print(f"memory: error: {model_dir}: no model here", file=sys.stderr)
+        return 2
+    config = json.loads((model_dir / "config.json").read_text())
+    if config.get("neuralcc_mode") != "local":
+        print(f"memory: error: {model_dir}: not a local-mode model", file=sys.stderr)
+        return 2
+    if args.fresh and args.fill:
+        print("memory: error: --fresh and --fill contradict each other", file=sys.stderr)
+        return 2
+    records = list(iter_records(args.data, "train"))
+    memory = memory_from_records(records, args.arch, PromptStyle.of(SimpleNamespace(**config))).freeze()
+    older = None if args.fresh else load_if_any(model_dir)
+    if older is not None:
+        memory = older.merged_over(memory) if args.fill else memory.merged_over(older)
+    memory.save(model_dir)
+    print(f"memory: {len(records)} training functions added; {sum(len(memory.levels(a).get('exact', {})) for a in memory.arches())} "
+          f"exact prompts in {model_dir}/{PATTERN}", file=sys.stderr)
+    return 0
+
+
+def operands_main(argv=None) -> int:
+    """python -m neuralcc.translator.asmgrammar --model DIR --data DIR [DIR ...]: learn the table
+    from "local" training records and store it in the model's config.json."""
+    ap = argparse.ArgumentParser(prog="python -m neuralcc.translator.asmgrammar", description=operands_main.__doc__)
+    ap.add_argument("--model", required=True, help="model directory whose config.json gets the table")
+    ap.add_argument("--data", nargs="+", required=True, help='"local" record directories (neuralcc train --data)')
+    args = ap.parse_args(argv)
+    path = Path(args.model) / "config.json"
+    if not path.exists():
+        print(f"asmgrammar: {path}: no such file (a model directory holds config.json)", file=sys.stderr)
+        return 2
+    records = list(iter_records(args.data, "train"))
+    table = table_from_records(records)
+    if not table:
+        print(f"asmgrammar: no \"local\" pieces in {' '.join(args.data)}", file=sys.stderr)
+        return 2
+    config = json.loads(path.read_text())
+    config["neuralcc_operands"] = merged(config.get("neuralcc_operands") or {}, table)
+    path.write_text(json.dumps(config, indent=2, sort_keys=True) + "\n")
+    print(f"{path}: operand counts of {', '.join(f'{len(t)} {a}' for a, t in table.items())} mnemonics "
+          f"from {len(records)} records", file=sys.stderr)
+    return 0

@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 from transformers import LogitsProcessor, LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
 
-from . import asmtext, data, frame, model as M, pieces, tokenizer as T
+from . import asmtext, frame, model as M, pieces, tokenizer as T
 from .asmgrammar import OperandGrammar
 from .memory import load_if_any as load_memory
 from .csource import SourceError, encoder_text, find_functions
@@ -182,7 +182,7 @@ class Translator:
         """`cflags`: the unit's compiler flags; their -I/-D/-U/-include reach the preprocessor wherever the
         unit is parsed (a unit that includes its own header needs its directory's -I)."""
         from . import skeleton
-        from .localdata import scopes
+        from .skeleton import scopes
 
         opt = opt or DecodeOptions()
         entry = self.prepare(source, entry)
@@ -277,7 +277,7 @@ class Translator:
     def _generate_rows(self, srcs: list[list[int]], banned: torch.BoolTensor, max_new: int,
                        opt: DecodeOptions, grammars: list[LogitsProcessor] = ()) -> list[list[int]]:
         """One decode per encoder input, all in one batch (inputs right-padded)."""
-        ids, mask = data.pad_rows(srcs, self.tok.pad_token_id)
+        ids, mask = M.pad_rows(srcs, self.tok.pad_token_id)
         res = self.model.generate(
             input_ids=ids, attention_mask=mask, max_new_tokens=max_new,
             stopping_criteria=StoppingCriteriaList([RepetitionStop()]),

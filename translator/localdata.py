@@ -21,20 +21,11 @@ from pathlib import Path
 from tqdm import tqdm
 
 from . import pieces, skeleton
+from .skeleton import scopes
 from .csource import SourceError
 from .data import read_shards
 
 OPT = "O0"
-
-
-def scopes(source: str, variables: dict | None = None) -> dict[str, dict[str, str]]:
-    """Per function: its variables, name -> C type (the widest, for a name declared twice).
-    `variables`: verifier.signature.frame_variables(source), when the caller has it."""
-    from neuralcc.verifier.signature import frame_variables
-
-    if variables is None:
-        variables = frame_variables(source)
-    return {f: {n: max(ts, key=lambda t: t.size).name for n, ts in v.items()} for f, v in variables.items()}
 
 
 def convert_record(rec: dict, archs=("x86-64", "aarch64"), params: bool = False) -> tuple[dict | None, Counter]:

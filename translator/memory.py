@@ -358,17 +358,6 @@ class MemoryBuilder:
                     mine[level, key][_stored(level, read, piece)] += 1
         return mine
 
-    @classmethod
-    def from_records(cls, records, archs, style) -> "MemoryBuilder":
-        """The memory of "local" records' pieces, as a model with prompt style `style` reads them."""
-        from . import data as D
-
-        memory = cls()
-        for r in records:
-            for arch in archs:
-                memory.add(arch, D.canonical_pieces(r, arch, style))
-        return memory
-
     def add(self, arch: str, pairs: list[tuple[str, str]]) -> None:
         levels = self.counts.setdefault(arch, {level: {} for level in LEVELS})
         for (level, key), pieces in self.own(pairs).items():
@@ -395,48 +384,9 @@ def load_if_any(model_dir: str | Path) -> Memory | None:
     return Memory.load(model_dir) if any(Path(model_dir).glob(PATTERN)) else None
 
 
-def main(argv=None) -> int:
-    """`python -m neuralcc.translator.memory --model DIR --data LOCAL_DIR... [--fresh]`: add the training split
-    of more "local" records (localdata.py's output) to the memory beside a model, without training it."""
-    import argparse
-    from types import SimpleNamespace
+if __name__ == "__main__":  # building a memory is training's work: the command lives in data.py
     import sys
 
-    from . import data as D
-    from .pieces import PromptStyle
+    from .data import memory_main
 
-    ap = argparse.ArgumentParser(prog="python -m neuralcc.translator.memory", description=main.__doc__)
-    ap.add_argument("--model", required=True, help="model directory; its memory files are rewritten")
-    ap.add_argument("--data", required=True, nargs="+", help="local-mode record directories")
-    ap.add_argument("--arch", nargs="+", default=["x86-64", "aarch64"])
-    ap.add_argument("--fresh", action="store_true",
-                    help="replace the model's memory instead of adding to it (after the key format changed, or to "
-                         "drop data of another layout)")
-    ap.add_argument("--fill", action="store_true",
-                    help="add only keys the memory lacks: every prompt it answers now keeps its answer (data of "
-                         "another kind, e.g. corpora/statements.py's, that should not outvote the kernels')")
-    args = ap.parse_args(argv)
-    model_dir = Path(args.model)
-    if not (model_dir / "config.json").is_file():
-        print(f"memory: error: {model_dir}: no model here", file=sys.stderr)
-        return 2
-    config = json.loads((model_dir / "config.json").read_text())
-    if config.get("neuralcc_mode") != "local":
-        print(f"memory: error: {model_dir}: not a local-mode model", file=sys.stderr)
-        return 2
-    if args.fresh and args.fill:
-        print("memory: error: --fresh and --fill contradict each other", file=sys.stderr)
-        return 2
-    records = list(D.iter_records(args.data, "train"))
-    memory = MemoryBuilder.from_records(records, args.arch, PromptStyle.of(SimpleNamespace(**config))).freeze()
-    older = None if args.fresh else load_if_any(model_dir)
-    if older is not None:
-        memory = older.merged_over(memory) if args.fill else memory.merged_over(older)
-    memory.save(model_dir)
-    print(f"memory: {len(records)} training functions added; {sum(len(memory.levels(a).get('exact', {})) for a in memory.arches())} "
-          f"exact prompts in {model_dir}/{PATTERN}", file=sys.stderr)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(memory_main())

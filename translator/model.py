@@ -136,3 +136,13 @@ def check_supported(config) -> None:
 
 def n_params(model) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+def pad_rows(rows: list[list[int]], fill: int):
+    """Right-padded id rows and their attention mask (1 where a row has a token)."""
+    out = torch.full((len(rows), max(map(len, rows))), fill, dtype=torch.long)
+    mask = torch.zeros_like(out)
+    for i, r in enumerate(rows):
+        out[i, : len(r)] = torch.tensor(r)
+        mask[i, : len(r)] = 1
+    return out, mask

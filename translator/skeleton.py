@@ -394,3 +394,13 @@ def build(source: str, functions: list | None = None, params: bool = False, cfla
     if not infos:
         raise SourceError("defines no function")
     return Skeleton(pieces, infos, globals_, structs, protos)
+
+
+def scopes(source: str, variables: dict | None = None) -> dict[str, dict[str, str]]:
+    """Per function: its variables, name -> C type (the widest, for a name declared twice).
+    `variables`: verifier.signature.frame_variables(source), when the caller has it."""
+    from neuralcc.verifier.signature import frame_variables
+
+    if variables is None:
+        variables = frame_variables(source)
+    return {f: {n: max(ts, key=lambda t: t.size).name for n, ts in v.items()} for f, v in variables.items()}

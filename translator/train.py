@@ -22,7 +22,7 @@ from transformers.modeling_outputs import BaseModelOutput
 from . import asmgrammar, data as D, model as M, tokenizer as T
 from .csource import SourceError
 from .decode import DecodeOptions, Translator
-from .memory import PATTERN as MEMORY_FILES, MemoryBuilder, load_if_any as load_memory
+from .memory import PATTERN as MEMORY_FILES, load_if_any as load_memory
 from .pieces import PromptStyle
 
 
@@ -291,7 +291,7 @@ def run(cfg: TrainConfig) -> int:
     mcfg = M.neuralcc_config(model)
     # the translation memory of the training pieces (memory.py), saved with every model: the memory
     # baseline, what --memory-first decoding takes pieces from, and validation's split by memory level
-    frozen = MemoryBuilder.from_records(records, cfg.archs, PromptStyle.of(model.config)).freeze()
+    frozen = D.memory_from_records(records, cfg.archs, PromptStyle.of(model.config)).freeze()
     same = prompts_before == prompt_format(model.config)  # --init's keys are prompts this model will read
     if trainer:  # resumed: the memory this run saved when it started already holds --init's
         older = load_memory(out)
