@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 FN = "<FN>"  # placeholder for the translated function's name, in C and asm alike
-MAX_CHUNKS = 256  # pieces a unit may have: the tokenizer's <C0> ... <C255>
+MAX_PIECES = 256  # pieces a unit may have: the tokenizer's <C0> ... <C255>
 MAX_LINE = 255  # csource.encoder_text's default line limit (the retired chunk modes' <Ln> markers)
 
 _DROP = re.compile(

@@ -159,7 +159,7 @@ class Translator:
         return [i for t, i in self.tok.get_added_vocab().items() if t not in keep]
 
     def _strip(self, ids: list[int]) -> tuple[list[int], bool]:
-        """Cut at </s>; True if there was one (not truncated)."""
+        """GccPiece at </s>; True if there was one (not truncated)."""
         eos, pad = self.tok.eos_token_id, self.tok.pad_token_id
         if eos in ids:
             return ids[: ids.index(eos)], True
@@ -193,9 +193,9 @@ class Translator:
             low = lower_unit(source, atoms=self.lower == "atoms", cflags=cflags)
             source, lowered = low.source, low.statements
         skel = skeleton.build(source, params=self.params, cflags=cflags)
-        if len(skel.pieces) > asmtext.MAX_CHUNKS:
+        if len(skel.pieces) > asmtext.MAX_PIECES:
             raise SourceError(f"function '{entry}': its unit has {len(skel.pieces)} pieces of code, more than the "
-                              f"model can name ({asmtext.MAX_CHUNKS})")
+                              f"model can name ({asmtext.MAX_PIECES})")
         variables = self.frame_variables(source, entry, cflags)
         scope = scopes(source, variables)
         needed = skel.reachable(entry)

@@ -105,7 +105,7 @@ _BASE = {  # integer literal -> the number gcc computes with
     "dec": lambda n: n - 1,
     "inc": lambda n: n + 1,
 }
-_CHUNKS = {  # a number -> how an AArch64 mov/movk sequence writes one 16-bit chunk of it
+_HALFWORDS = {  # a number -> how an AArch64 mov/movk sequence writes one 16-bit chunk of it
     "lo16": lambda p: p & 0xFFFF,  # `mov w0, 31064`
     "lo16n": lambda p: (p & 0xFFFF) - 0x10000,  # `mov x0, -4464` (movn: the chunks above are all ones)
     "hi16": lambda p: hex(p >> 16 & 0xFFFF),  # `movk w0, 0x3, lsl 16`
@@ -117,7 +117,7 @@ TRANSFORMS = {  # integer literal -> a number gcc writes for it
     "u32": lambda n: -n & 0xFFFFFFFF,  # a negated constant as a 32-bit unsigned immediate
     "s32": lambda n: (n + (1 << 31) & 0xFFFFFFFF) - (1 << 31),  # an unsigned int constant as a signed one
     "log2": lambda n: n.bit_length() - 1 if n > 0 and n & (n - 1) == 0 else None,
-    **{f"{b}.{c}": (lambda n, b=b, c=c: _CHUNKS[c](_BASE[b](n) & _U64)) for b in _BASE for c in _CHUNKS},
+    **{f"{b}.{c}": (lambda n, b=b, c=c: _HALFWORDS[c](_BASE[b](n) & _U64)) for b in _BASE for c in _HALFWORDS},
 }
 _F32 = lambda x: struct.unpack("<I", struct.pack("<f", x))[0]
 _F64 = lambda x: struct.unpack("<Q", struct.pack("<d", x))[0]
@@ -126,8 +126,8 @@ FLOAT_TRANSFORMS = {  # floating literal -> the words of its pooled constant (`.
     "f64lo": lambda x: _F64(x) & 0xFFFFFFFF,
     "f64hi": lambda x: _F64(x) >> 32,
     "fimm": lambda x: _gcc_float(x),  # AArch64 `fmov d0, 7.5e-1`
-    **{f"f32.{c}": (lambda x, c=c: _CHUNKS[c](_F32(x))) for c in ("lo16", "hi16")},  # `mov w0, ..; fmov s1, w0`
-    **{f"f64.{c}": (lambda x, c=c: _CHUNKS[c](_F64(x))) for c in _CHUNKS},
+    **{f"f32.{c}": (lambda x, c=c: _HALFWORDS[c](_F32(x))) for c in ("lo16", "hi16")},  # `mov w0, ..; fmov s1, w0`
+    **{f"f64.{c}": (lambda x, c=c: _HALFWORDS[c](_F64(x))) for c in _HALFWORDS},
 }
 
 

@@ -36,16 +36,18 @@ def is_insn(text: str) -> bool:
 
 
 @dataclass
-class Cut:
+class GccPiece:
+    """A run of gcc's lines for one skeleton piece (its training target, before rendering)."""
     line: int
     text: list[str] = field(default_factory=list)
     label: str | None = None  # the gcc label this piece starts with, if any
 
 
 @dataclass
-class UnitCut:
+class GccUnit:
+    """gcc's assembly of a unit split into pieces."""
     data: list[str]  # global data (not pooled constants)
-    functions: dict[str, list[Cut]]  # per function, its code pieces
+    functions: dict[str, list[GccPiece]]  # per function, its code pieces
     constants: dict[str, list[str]]  # .LCn -> its lines (alignment, label, values)
 
 
@@ -69,7 +71,7 @@ def _function_regions(lines: list[str], names: list[str]) -> dict[str, tuple[int
     return out
 
 
-def cut_unit(asm_lines: list[str], nums: list, names: list[str]) -> UnitCut:
+def split_unit(asm_lines: list[str], nums: list, names: list[str]) -> GccUnit:
     regions = _function_regions(asm_lines, names)
     inside = set()
     for s, e in regions.values():
@@ -93,26 +95,26 @@ def cut_unit(asm_lines: list[str], nums: list, names: list[str]) -> UnitCut:
         data.append(t)
     while data and _SECTION.match(data[-1]):  # a section switch that only introduced constants
         data.pop()
-    funcs = {name: _cut_function(asm_lines[s: e + 1], nums[s: e + 1]) for name, (s, e) in regions.items()}
-    return UnitCut(data, funcs, constants)
+    funcs = {name: _split_function(asm_lines[s: e + 1], nums[s: e + 1]) for name, (s, e) in regions.items()}
+    return GccUnit(data, funcs, constants)
 
 
-def _cut_function(lines: list[str], nums: list) -> list[Cut]:
+def _split_function(lines: list[str], nums: list) -> list[GccPiece]:
     # 1. runs of one C line; labels and directives go with the instruction after them
-    cuts: list[Cut] = []
+    cuts: list[GccPiece] = []
     pending: list[str] = []
     for t, n in zip(lines, nums):
         if not is_insn(t) or n is None:
             pending.append(t)
             continue
         if not cuts or cuts[-1].line != n:
-            cuts.append(Cut(n))
+            cuts.append(GccPiece(n))
         cuts[-1].text.extend(pending)
         pending = []
         cuts[-1].text.append(t)
     if pending:
         if not cuts:
-            cuts.append(Cut(0))
+            cuts.append(GccPiece(0))
         cuts[-1].text.extend(pending)
     # 2. cut before every label used from another piece, until nothing changes
     while True:
@@ -141,11 +143,11 @@ def _cut_function(lines: list[str], nums: list) -> list[Cut]:
             break
         dk, dj = split
         c = cuts[dk]
-        cuts[dk: dk + 1] = [Cut(c.line, c.text[:dj]), Cut(c.line, c.text[dj:])]
+        cuts[dk: dk + 1] = [GccPiece(c.line, c.text[:dj]), GccPiece(c.line, c.text[dj:])]
     return cuts
 
 
-def _external_labels(cuts: list[Cut]) -> dict[str, int]:
+def _external_labels(cuts: list[GccPiece]) -> dict[str, int]:
     """Labels jumped to from another piece -> the piece they start (all at a piece start by now)."""
     where = {}
     for k, c in enumerate(cuts):
@@ -170,7 +172,7 @@ def piece_targets(rec: dict, arch: str, opt: str, skel: Skeleton) -> list[str | 
     asm_lines, nums = asmtext.clean_lines(rec["asm"][arch][opt], lines)
     names = [f.name for f in skel.functions]
     try:
-        unit = cut_unit(asm_lines, nums, names)
+        unit = split_unit(asm_lines, nums, names)
     except ValueError:
         return None
     out: list[str | None] = [None] * len(skel.pieces)
@@ -245,8 +247,8 @@ def split_prologue(text: str, params: list[str], arch: str) -> list[str] | None:
     return ["\n".join(header) + "\n"] + ["".join(x + "\n" for x in parts[p]) for p in params]
 
 
-def render(c: Cut, k: int, ext: dict[str, int], index: list[int], constants: dict[str, list[str]], entry: str) -> str:
-    """Cut `k` of a function as piece text; `index`: each cut's piece index (jump targets are pieces)."""
+def render(c: GccPiece, k: int, ext: dict[str, int], index: list[int], constants: dict[str, list[str]], entry: str) -> str:
+    """GccPiece `k` of a function as piece text; `index`: each cut's piece index (jump targets are pieces)."""
     local: dict[str, str] = {}
     consts: dict[str, str] = {}
     body = []

@@ -16,7 +16,7 @@ from typing import Iterable
 from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import PreTrainedTokenizerFast
 
-from .asmtext import FN, MAX_CHUNKS
+from .asmtext import FN, MAX_PIECES
 
 PAD, EOS, UNK = "<pad>", "</s>", "<unk>"
 ARCHS = ("x86-64", "aarch64")
@@ -25,8 +25,8 @@ OPTS = ("O0", "O1", "O2", "Os")
 # also has `<order>`, `<whole>` and the line markers `<L0>` ... `<L255>` of the retired chunk modes.
 TASKS = ("<chunks>", "<sep>")
 TAGS = [f"<{a}>" for a in ARCHS] + [f"<{o}>" for o in OPTS]
-CHUNK_TOKENS = [f"<C{i}>" for i in range(MAX_CHUNKS)]
-SPECIAL = [PAD, EOS, UNK] + TAGS + list(TASKS) + [FN] + CHUNK_TOKENS
+PIECE_TOKENS = [f"<C{i}>" for i in range(MAX_PIECES)]
+SPECIAL = [PAD, EOS, UNK] + TAGS + list(TASKS) + [FN] + PIECE_TOKENS
 
 # One piece per: identifier-ish word (registers %rax, directives .globl, labels .LC0),
 # single digit, ", " (asm operand separator), newline+tab (asm line start), C multi-char operators, any other char.
