@@ -50,9 +50,9 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     from neuralcc.translator.csource import SourceError, find_functions
-    from neuralcc.translator.decode import DEFAULT_MODEL, DecodeOptions, Translator
+    from neuralcc.translator.decode import DEFAULT_MODEL, DecodeOptions, NeuralTranslator
 
-    tr = Translator(args.model or DEFAULT_MODEL)
+    tr = NeuralTranslator(args.model or DEFAULT_MODEL)
     opt = DecodeOptions(memory_first=args.memory_first)
     recs = load_functions(args.data, args.n, args.arch)
     rows = []

@@ -141,12 +141,12 @@ class Model(Translator):
     def translate(self, bench, arch, opt, n, seed):
         import torch
         from neuralcc.translator.csource import SourceError
-        from neuralcc.translator.decode import Translator as Seq2Seq
+        from neuralcc.translator.decode import NeuralTranslator
 
         if self._translator is None:
             if self.threads:
                 torch.set_num_threads(self.threads)
-            self._translator = Seq2Seq(self.model_dir)
+            self._translator = NeuralTranslator(self.model_dir)
         options = self.options(n, seed)
         start = time.perf_counter()
         try:

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from neuralcc.translator import asmtext, data as D, model as M, tokenizer as T, toydata
-from neuralcc.translator.decode import Translator
+from neuralcc.translator.decode import NeuralTranslator
 from neuralcc.translator.train import build_tokenizer
 
 TINY = M.ModelConfig(d_model=128, d_ff=256, num_heads=4, d_kv=32, encoder_layers=2, decoder_layers=2)
@@ -160,7 +160,7 @@ def test_decoding_grammar_suppresses_markers_but_never_the_function_name():
     new tokenizers no longer have); the `<FN>` placeholder (the function's own name) stays writable."""
     from neuralcc.translator.decode import DEFAULT_MODEL
 
-    tr = Translator(DEFAULT_MODEL)
+    tr = NeuralTranslator(DEFAULT_MODEL)
     ids = set(tr._suppressed({"<C0>", "<C1>"}))
     name = lambda t: tr.tok.convert_tokens_to_ids(t)
     assert name(asmtext.FN) not in ids and name("</s>") not in ids
@@ -172,13 +172,13 @@ def test_decoding_grammar_suppresses_markers_but_never_the_function_name():
 
 def test_a_model_of_a_retired_experiment_is_refused_and_one_without_a_mode_is_local(tok):
     model = M.build(TINY, tok)
-    assert Translator(model=model, tok=tok).style.rename is False  # no neuralcc_mode: read as "local"
+    assert NeuralTranslator(model=model, tok=tok).style.rename is False  # no neuralcc_mode: read as "local"
     for key, value, msg in [("neuralcc_mode", "chunks", "mode 'chunks', which is retired"),
                             ("neuralcc_typed_names", True, "--typed-names"), ("neuralcc_memory", True, "--memory")]:
         model = M.build(TINY, tok)
         setattr(model.config, key, value)
         with pytest.raises(ValueError, match=msg):
-            Translator(model=model, tok=tok)
+            NeuralTranslator(model=model, tok=tok)
     old = M.build(TINY, tok)
     old.config.neuralcc = {**old.config.neuralcc, "max_order_tokens": 256}  # a retired field, in older configs
     assert M.neuralcc_config(old) == TINY

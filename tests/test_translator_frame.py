@@ -46,7 +46,7 @@ def test_our_layout_of_gcc_code_passes_the_verifier(arch):
     checker = Checker(UNIT, arch, "O0", "f", examples=20, random_inputs=100)
     assert checker.check(asm).category == "pass"
     # and the layout matters: two live variables put in one slot are caught
-    lay = frame.layout(frame_variables(UNIT)["f"], arch, record_at_bottom=(arch == "aarch64"))
+    lay = frame.frame_layout(frame_variables(UNIT)["f"], arch, record_at_bottom=(arch == "aarch64"))
     squashed = asm.replace(f"{lay.offsets['v1']}", f"{lay.offsets['c']}") if arch == "x86-64" else \
         asm.replace(f"[sp, {lay.offsets['v1']}]", f"[sp, {lay.offsets['c']}]")
     assert squashed != asm and checker.check(squashed).category != "pass"

@@ -13,7 +13,7 @@ from neuralcc.corpora.label import label_single
 from neuralcc.translator import asmgrammar, frame, localdata, pieces, skeleton, slotdata
 from neuralcc.translator import data as D, model as M, tokenizer as T
 from neuralcc.translator.csource import SourceError
-from neuralcc.translator.decode import DecodeOptions, Translator
+from neuralcc.translator.decode import DecodeOptions, NeuralTranslator
 from neuralcc.translator.memory import LEVELS
 from neuralcc.translator.train import build_tokenizer, loss_on, pieces_exact
 from neuralcc.verifier.check import Checker
@@ -244,10 +244,10 @@ def tiny_local():
         opt.step()
         sched.step()
     model.eval()
-    return Translator(model=model, tok=tok), recs, loss.item()
+    return NeuralTranslator(model=model, tok=tok), recs, loss.item()
 
 
-def _passes(tr: Translator, rec: dict, arch: str = "x86-64") -> bool:
+def _passes(tr: NeuralTranslator, rec: dict, arch: str = "x86-64") -> bool:
     """The verifier's verdict on the greedy translation, with the harness's inputs (harness/evaluate.py)."""
     from neuralcc.harness.evaluate import RunConfig
 
@@ -330,7 +330,7 @@ def _write_split(path: Path, recs: list[dict], split: str) -> None:
 
 
 def _pass_rate(model_dir: Path, recs: list[dict]) -> float:
-    tr = Translator(model_dir)
+    tr = NeuralTranslator(model_dir)
     return sum(_passes(tr, r) for r in recs) / max(len(recs), 1)
 
 
@@ -424,7 +424,7 @@ def test_a_model_trained_with_lower_atoms_lowers_its_input_to_three_address_code
                      "--out", str(tmp_path / "m")]) == 0
     config = json.loads((tmp_path / "m" / "checkpoint" / "config.json").read_text())
     assert config["neuralcc_lower"] == "atoms"
-    out = Translator(tmp_path / "m" / "checkpoint").translate(src, "x86-64", "O0")[0]
+    out = NeuralTranslator(tmp_path / "m" / "checkpoint").translate(src, "x86-64", "O0")[0]
     assert out.lowered and [p.split(":", 1)[1].split("<sep>")[0].strip() for p, _ in out.pieces
                             if p.split(":", 1)[0].endswith("stmt")][0] == "short t1 = a[i];"
 
@@ -442,7 +442,7 @@ def test_a_byte_level_bpe_model_trains_from_scratch_and_decodes_without_the_lexe
     assert cli_main([*common, "--out", str(tmp_path / "m"), "--steps", "1"]) == 0
     ck = tmp_path / "m" / "checkpoint"
     assert T.kind_of(T.load(ck)) == "byte-bpe"
-    (out,) = Translator(ck).translate(recs[0]["source"], "x86-64", "O0")
+    (out,) = NeuralTranslator(ck).translate(recs[0]["source"], "x86-64", "O0")
     assert out.pieces and out.asm.startswith("\t.text")
     capsys.readouterr()
     assert cli_main([*common, "--out", str(tmp_path / "m2"), "--steps", "1", "--init", str(ck)]) == 2
@@ -525,7 +525,7 @@ def test_operand_grammar_never_bans_a_token_of_gccs_pieces(arch):
     recs = [_local_record((KERNELS / f"{n}.c").read_text(), n, (arch,))[0] for n in ("histogram", "crc32", "saxpy",
                                                                                         "binary_search")]
     table = asmgrammar.table_from_records(recs)[arch]
-    tok = Translator().tok
+    tok = NeuralTranslator().tok
     grammar = asmgrammar.OperandGrammar(tok, table)
     for rec in recs:
         for _, target in rec["pieces"][arch]:

@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from neuralcc.translator import data as D, model as M, pieces
-from neuralcc.translator.decode import DecodeOptions, Translator
-from neuralcc.translator.layout import layout_prompt
+from neuralcc.translator.decode import DecodeOptions, NeuralTranslator
+from neuralcc.translator.structlayout import layout_prompt
 from neuralcc.translator.memory import Memory, MemoryBuilder, clause_prompt
 from neuralcc.translator.train import build_tokenizer
 from neuralcc.verifier.check import Checker
@@ -203,7 +203,7 @@ def memory_translator():
     mem = MemoryBuilder()
     for r in recs:
         mem.add("x86-64", D.canonical_pieces(r, "x86-64", style))
-    return Translator(model=model, tok=tok, memory=mem.freeze())
+    return NeuralTranslator(model=model, tok=tok, memory=mem.freeze())
 
 
 def test_memory_alone_writes_gccs_pieces_of_a_function_it_holds_and_the_verifier_passes_them(memory_translator):
@@ -254,7 +254,7 @@ def test_training_saves_the_memory_beside_the_model(tmp_path, tiny_from_scratch)
     common = ["--arch", "x86-64", "--batch-tokens", "300", "--eval-minutes", "0", "--no-bf16",
               "--data", str(tmp_path / "a"), "--steps", "1"]
     assert cli_main(["train", "--out", str(tmp_path / "plain"), *common]) == 0
-    plain = Translator(tmp_path / "plain" / "checkpoint")
+    plain = NeuralTranslator(tmp_path / "plain" / "checkpoint")
     assert plain.memory is not None
     (out,) = plain.translate(recs[0]["source"], "x86-64", "O0", entry=recs[0]["entry"], opt=DecodeOptions(memory_only=True))
     assert out.memory_pieces == len(out.pieces) == out.copied_pieces  # a training function: all its pieces are there
@@ -274,7 +274,7 @@ def test_a_resumed_fine_tuning_keeps_the_init_models_memory(tmp_path):
              "--init", str(tmp_path / "base" / "checkpoint")]
     assert cli_main([*tuned, "--steps", "1"]) == 0
     assert cli_main([*tuned, "--steps", "2", "--resume"]) == 0
-    tr = Translator(tmp_path / "ft" / "checkpoint")
+    tr = NeuralTranslator(tmp_path / "ft" / "checkpoint")
     for rec in recs:  # the base model's functions and the new ones
         for prompt, piece in D.canonical_pieces(rec, "x86-64", tr.style):
             assert tr.memory.lookup("x86-64", prompt).piece == piece

@@ -122,14 +122,14 @@ def cmd_translate(args: argparse.Namespace) -> int:
     import torch
 
     from .csource import SourceError
-    from .decode import DEFAULT_MODEL, DecodeOptions, Translator
+    from .decode import DEFAULT_MODEL, DecodeOptions, NeuralTranslator
 
     model_dir = Path(args.model) if args.model else DEFAULT_MODEL
     if not (model_dir / "config.json").is_file():
         return fail(f"no model in {model_dir}")
     torch.set_num_threads(1)
     try:
-        tr = Translator(model_dir)
+        tr = NeuralTranslator(model_dir)
     except ValueError as e:  # a model of a retired experiment (model.check_supported)
         return fail(f"{model_dir}: {e}")
     opt = DecodeOptions(n=args.n, temperature=args.temperature, seed=args.seed, beam=args.beam,

@@ -116,7 +116,7 @@ def _search(opt: DecodeOptions) -> dict:
     return dict(do_sample=False, num_beams=1)
 
 
-class Translator:
+class NeuralTranslator:
     def __init__(self, model_dir: str | Path = DEFAULT_MODEL, model=None, tok=None, memory=None):
         self.tok = tok if tok is not None else T.load(model_dir)
         self.model = model if model is not None else M.load(model_dir)

@@ -168,13 +168,13 @@ def symbolize(asm_lines: list[str], maps: dict[str, dict[int, str]], arch: str) 
 
 # -- resolution: symbols -> a frame of our own --------------------------------------------------
 @dataclass
-class Layout:
+class FrameLayout:
     offsets: dict[str, int]  # variable -> displacement (from %rbp on x86-64, from sp on AArch64)
     types: dict[str, object]  # variable -> its (largest) CType
     frame: int
 
 
-def layout(variables: dict[str, list], arch: str, record_at_bottom: bool, saved: list[str] = ()) -> Layout:
+def frame_layout(variables: dict[str, list], arch: str, record_at_bottom: bool, saved: list[str] = ()) -> FrameLayout:
     """`variables`: name -> CTypes (verifier.signature.frame_variables). One slot per name, sized for
     its largest declaration (two loops' `int i` share one: their lifetimes do not overlap). `saved`:
     callee-saved registers the function keeps in its frame (`save.rbx`): on x86-64 `pushq`ed right
@@ -200,10 +200,10 @@ def layout(variables: dict[str, list], arch: str, record_at_bottom: bool, saved:
             cursor = -(-cursor // align * align)
             offsets[name] = cursor
             cursor += size
-    return Layout(offsets, types, -(-cursor // 16 * 16))
+    return FrameLayout(offsets, types, -(-cursor // 16 * 16))
 
 
-def address(lay: Layout, lvalue: str) -> int | None:
+def address(lay: FrameLayout, lvalue: str) -> int | None:
     """Displacement of `buf[2]`, `q.b`, `i` in the layout; None if the lvalue does not fit the types."""
     m = _LVALUE.match(lvalue)
     if not m or m.group(1) not in lay.offsets:
@@ -240,12 +240,12 @@ def resolve(text: str, variables: dict[str, dict[str, list]], arch: str) -> str:
                 saved = [m.group(1) for l in lines if (m := re.match(r"\tpushq\t%(r(?:bx|1[2-5]))$", l))]
             else:
                 saved = list(dict.fromkeys(re.findall(r"@save\.(\w+)@", "\n".join(lines))))
-            lines = _resolve_function(lines, layout(variables[name], arch, record, saved))
+            lines = _resolve_function(lines, frame_layout(variables[name], arch, record, saved))
         out.extend(lines)
     return "\n".join(out)
 
 
-def _resolve_function(lines: list[str], lay: Layout) -> list[str]:
+def _resolve_function(lines: list[str], lay: FrameLayout) -> list[str]:
     def sub(m: re.Match) -> str:
         if m.group(1) == FRAME:
             return str(lay.frame)

@@ -5,7 +5,7 @@ prompt (canonical names, canonical types) that some training function also has, 
 piece for that prompt is the held-out piece 99% of the time; the 6M-parameter default model writes
 73% of those and 2% of the others (model card, session 7). A prompt nobody has seen gets the piece of
 the nearest key: a template of the same prompt with its numbers filled in (below), the template of
-the same statement on a struct of the same layout (layout.py), of a loop header's own clause
+the same statement on a struct of the same layout (structlayout.py), of a loop header's own clause
 (`clause_prompt`), the same prompt with numbers abstracted, the same statement with other
 declarations, both.
 
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .immediates import literal_class
-from .layout import layout_prompt
+from .structlayout import layout_prompt
 
 PATTERN = "memory-*.json.gz"
 VERSION = 2  # 2: template keys name each literal's kind (immediates.py) and which jump targets are one;

@@ -21,7 +21,7 @@ from transformers.modeling_outputs import BaseModelOutput
 
 from . import asmgrammar, data as D, model as M, tokenizer as T
 from .csource import SourceError
-from .decode import DecodeOptions, Translator
+from .decode import DecodeOptions, NeuralTranslator
 from .memory import PATTERN as MEMORY_FILES, load_if_any as load_memory
 from .pieces import PromptStyle
 
@@ -197,7 +197,7 @@ def heldout_loss(model, tok, records, archs, opt: str, limit: int = 0) -> tuple[
 _ROLE = re.compile(r"<chunks>([\w-]+):")  # a prompt's piece role
 
 
-def pieces_exact(tr: Translator, records: list[dict], arch: str, opt: str) -> dict:
+def pieces_exact(tr: NeuralTranslator, records: list[dict], arch: str, opt: str) -> dict:
     """Greedy translations of `records` (localdata.py records) against gcc's pieces, without the verifier
     (pass rates are the harness's, `neuralcc eval`): the pieces written exactly as gcc writes them, in
     all, by role, and by how near the translation memory's piece for the prompt was (memory.LEVELS;
@@ -234,7 +234,7 @@ def validate(model, tok, val_records, cfg: TrainConfig, memory=None) -> dict:
     per arch (`memory`: the one saved beside the model, for the split by memory level)."""
     model.eval()
     res = {"val_loss": heldout_loss(model, tok, val_records, cfg.archs, cfg.opts[0], cfg.eval_samples)[0]}
-    tr = Translator(model=model, tok=tok, memory=memory)
+    tr = NeuralTranslator(model=model, tok=tok, memory=memory)
     for arch in cfg.archs:
         recs = [r for r in val_records if (r.get("pieces") or {}).get(arch)][: cfg.eval_functions]
         res[f"{arch}/{cfg.opts[0]}"] = pieces_exact(tr, recs, arch, cfg.opts[0])

@@ -16,7 +16,7 @@ from unicorn import UC_ARCH_ARM64, UC_ARCH_X86, UC_MODE_64, UC_MODE_ARM
 from unicorn.arm64_const import UC_ARM64_REG_PC, UC_ARM64_REG_SP, UC_ARM64_REG_X30
 from unicorn.x86_const import UC_X86_REG_RIP, UC_X86_REG_RSP
 
-from .layout import ARGS, RESULTS, TRAMPOLINE
+from .memorymap import ARGS, RESULTS, TRAMPOLINE
 
 DONE_OFFSET = 0x100  # in RESULTS: the trampoline's last store, so reaching it is one memory read away
 DONE_MAGIC = 0x600D

@@ -28,7 +28,7 @@ from .assemble import assemble
 from .errors import VerifierInputError
 from .inputs import (Buffer, Plan, RandomSampler, Scalar, describe_value, input_strategy, make_plan,
                      mine_constants)
-from .layout import STACK_TOP, slot_guard, stack_guard
+from .memorymap import STACK_TOP, slot_guard, stack_guard
 from .libc import Libc
 from .machine import Fault, Machine, RunResult
 from .marshal import Marshalled, Marshaller, TooLarge

@@ -7,7 +7,7 @@ the candidate defines is then cut out of gcc's assembly and the candidate's asse
 from __future__ import annotations
 
 from .asmprep import AsmError
-from .layout import STACK_TOP
+from .memorymap import STACK_TOP
 from .marshal import Marshalled
 from .reference import compile_to_asm
 from .splice import cut_symbols, defined_symbols, rename_locals

@@ -13,7 +13,7 @@ import struct
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
-from .layout import HEAP, HEAP_SIZE, LIBC_DATA
+from .memorymap import HEAP, HEAP_SIZE, LIBC_DATA
 
 
 class LibcFault(Exception):

@@ -19,7 +19,7 @@ from unicorn import arm64_const, x86_const
 
 from .abi import ABIS, DONE_OFFSET, Results, trampoline_code
 from .assemble import PAGE, Image
-from .layout import (ARGS, CALLER_AREA, HEAP, HEAP_SIZE, LIBC_DATA, LIBC_DATA_SIZE, RESULTS, SLOT_COUNT,
+from .memorymap import (ARGS, CALLER_AREA, HEAP, HEAP_SIZE, LIBC_DATA, LIBC_DATA_SIZE, RESULTS, SLOT_COUNT,
                      SLOT_SIZE, STACK_LOW, STACK_SIZE, STACK_TOP, TRAMPOLINE, slot_address)
 from .libc import Libc, LibcFault, libc_data_image
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from neuralcc.cbase.ctype import ArrayType, CType, FloatType, IntType, PointerType, StructType
 
 from .inputs import Buffer, Plan, Scalar, element_count
-from .layout import SLOT_COUNT, SLOT_SIZE, slot_address
+from .memorymap import SLOT_COUNT, SLOT_SIZE, slot_address
 
 REDZONE = 32
 REDZONE_BYTE = 0xA7
