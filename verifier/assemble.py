@@ -354,10 +354,13 @@ def assemble(prep: PreparedAsm, base: int = CODE_BASE, timeout: float = KEYSTONE
 
 
 @functools.cache
-def disassembler(arch: str):
+def disassembler(arch: str, detail: bool = False):
+    """capstone for `arch` (one per process); `detail`: with the registers each instruction reads and writes."""
     from capstone import CS_ARCH_ARM64, CS_ARCH_X86, CS_MODE_64, CS_MODE_ARM, Cs
 
-    return Cs(CS_ARCH_X86, CS_MODE_64) if arch == "x86-64" else Cs(CS_ARCH_ARM64, CS_MODE_ARM)
+    cs = Cs(CS_ARCH_X86, CS_MODE_64) if arch == "x86-64" else Cs(CS_ARCH_ARM64, CS_MODE_ARM)
+    cs.detail = detail
+    return cs
 
 
 def _check_instructions(prep: PreparedAsm, code: bytes, base: int, line_addresses: list[tuple[int, int]],
@@ -372,8 +375,9 @@ def _check_instructions(prep: PreparedAsm, code: bytes, base: int, line_addresse
             why = policy.forbidden_instruction(prep.arch, insn.mnemonic, insn.op_str)
             if why:
                 shown = f"{insn.mnemonic} {insn.op_str}".strip()
-                raise AsmError(policy.FORBIDDEN_INSTRUCTION, f"`{shown}` is {why}: the emulator cannot run it as the host would",
-                               number, _source(prep, number))
+                raise AsmError(policy.FORBIDDEN_INSTRUCTION,
+                               f"`{shown}` is {why}: the emulator cannot run it as the host would", number,
+                               _source(prep, number))
 
 
 def _source(prep: PreparedAsm, number: int) -> str:

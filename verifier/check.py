@@ -15,7 +15,6 @@ import struct
 import time
 from dataclasses import dataclass, field
 
-from capstone import CS_ARCH_ARM64, CS_ARCH_X86, CS_MODE_64, CS_MODE_ARM, Cs
 from hypothesis.errors import Flaky
 from hypothesis import HealthCheck, Phase, given, settings, seed as hyp_seed, Verbosity
 
@@ -24,7 +23,7 @@ from neuralcc.cbase.toolchain import char_signed
 
 from .abi import ABIS
 from .asmprep import AsmError, prepare, resolve_symbols
-from .assemble import assemble
+from .assemble import assemble, disassembler
 from .errors import VerifierInputError
 from .inputs import (Buffer, Plan, RandomSampler, Scalar, describe_value, input_strategy, make_plan,
                      mine_constants)
@@ -317,8 +316,8 @@ class Checker:
             still = res.vec0[:width] == entry[:width]
         else:
             entered_with_argument = self.arch == "aarch64" and bool(call.ints)
-            entry = call.ints[0] if entered_with_argument else poison_gpr(1, self.abi.gprs.index(
-                "rax" if self.arch == "x86-64" else "x0"))
+            poison = poison_gpr(1, self.abi.gprs.index(self._return_register()))
+            entry = call.ints[0] if entered_with_argument else poison
             still = res.int0 == entry
         if not still or not entered_with_argument:
             return still
@@ -404,8 +403,7 @@ class Checker:
             details["text"] = image.source_lines[line - 1].strip()
         try:
             code = bytes(cand.machine.uc.mem_read(pc, 16))
-            cs = Cs(CS_ARCH_X86, CS_MODE_64) if self.arch == "x86-64" else Cs(CS_ARCH_ARM64, CS_MODE_ARM)
-            insn = next(cs.disasm(code, pc), None)
+            insn = next(disassembler(self.arch).disasm(code, pc), None)
             if insn is not None:
                 details["instruction"] = f"{insn.mnemonic} {insn.op_str}".strip()
         except Exception:  # unmapped pc: nothing to disassemble
@@ -546,10 +544,8 @@ _RETURN_ALIASES = {
 def writes_register(image, names: set[str]) -> bool:
     """Whether any instruction of the image's code writes one of `names` or calls out (a callee's result
     arrives in the return register)."""
-    cs = Cs(CS_ARCH_X86, CS_MODE_64) if image.arch == "x86-64" else Cs(CS_ARCH_ARM64, CS_MODE_ARM)
-    cs.detail = True
     start, end = image.parts["text"]
-    for insn in cs.disasm(image.code[start - image.base:end - image.base], start):
+    for insn in disassembler(image.arch, detail=True).disasm(image.code[start - image.base:end - image.base], start):
         if insn.mnemonic in ("call", "bl", "blr") or names & {insn.reg_name(r) for r in insn.regs_access()[1]}:
             return True
     return False

@@ -20,7 +20,7 @@ from unicorn import arm64_const, x86_const
 from .abi import ABIS, DONE_OFFSET, Results, trampoline_code
 from .assemble import PAGE, Image
 from .memorymap import (ARGS, CALLER_AREA, HEAP, HEAP_SIZE, LIBC_DATA, LIBC_DATA_SIZE, RESULTS, SLOT_COUNT,
-                     SLOT_SIZE, STACK_LOW, STACK_SIZE, STACK_TOP, TRAMPOLINE, slot_address)
+                        SLOT_SIZE, STACK_LOW, STACK_SIZE, STACK_TOP, TRAMPOLINE, slot_address)
 from .libc import Libc, LibcFault, libc_data_image
 
 _ACCESS = {
@@ -45,7 +45,7 @@ _X86_FAULTS = set(range(1, 32)) - {3, 4}  # raised by the CPU on its own (#DB, #
 @dataclass
 class Fault:
     """Why a call did not come back normally."""
-    kind: str  # read/write/fetch, invalid_instruction, divide_error, interrupt, forbidden, timeout, libc
+    kind: str  # read/write/fetch, invalid_instruction, divide_error, forbidden, timeout, libc
     pc: int
     address: int | None = None
     access: str = ""  # unmapped / protected

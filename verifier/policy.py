@@ -20,7 +20,7 @@ FORBIDDEN_INSTRUCTION = "control.forbidden_instruction"  # an instruction a user
 
 MAX_IMAGE_BYTES = 32 << 20  # code, constants, data and bss of one image
 MAX_ALIGN_LOG2 = 12  # one page; gcc aligns to at most 64 bytes
-MAX_SOURCE_BYTES = 4 << 20  # assembly text of one candidate (a unit's assembly with it spliced in)
+MAX_SOURCE_BYTES = 16 << 20  # assembly text of one candidate (a unit's assembly with it spliced in)
 
 # Sections, by name, and the part of the image their contents go to. gcc puts a function's code in
 # .text (.text.startup for main, .text.unlikely for cold parts), constants in .rodata*, writable data in
