@@ -431,7 +431,7 @@ def test_a_model_trained_with_lower_atoms_lowers_its_input_to_three_address_code
 
 def test_a_byte_level_bpe_model_trains_from_scratch_and_decodes_without_the_lexer_grammars(tmp_path, tiny_from_scratch,
                                                                                            capsys):
-    """`--tokenizer byte-bpe`, the measured alternative (model card session 14): its checkpoint keeps the
+    """`--tokenizer byte-bpe`, the measured alternative (docs/experiments.md): its checkpoint keeps the
     byte-level tokenizer, and decoding, whose slot and operand grammars read lexer pieces, runs without them."""
     from neuralcc.translator.__main__ import main as cli_main
 

@@ -4,7 +4,7 @@ gcc ever gives that mnemonic.
 
 Why: the most common single mistake of the trained model under teacher forcing was ending an
 instruction after its first operand (`movl %eax` then a new line, where gcc writes `, `: 335 of
-4,607 mispredicted tokens on 30 held-out functions, session 5). Such a line never assembles, and
+4,607 mispredicted tokens on 30 held-out functions). Such a line never assembles, and
 once off track the model tends to repeat it to the length cap. The grammar only removes choices gcc
 never makes, so it can never turn a right piece wrong (tests/test_translator_local.py checks every
 token of gcc's own pieces is allowed).

@@ -227,7 +227,7 @@ class NeuralTranslator:
         if (opt.memory_only or opt.memory_first) and self.memory is None:
             raise SourceError("no translation memory beside this model (memory-<arch>.json.gz)")
         # pieces the memory writes: every one it has a piece for (the baseline, and memory_first's greedy
-        # answer: its nearest piece beat the model's on held-out and real C, model card session 13); a
+        # answer: its nearest piece beat the model's on held-out and real C, docs/experiments.md); a
         # sampled memory_first answer after the first also has the model write the pieces the memory
         # holds only at a level that is not sure. The model writes the others.
         eos = self.tok.eos_token_id

@@ -2,7 +2,7 @@
 
 The model writes gcc -O0's code one statement at a time (skeleton.py), and it writes the
 statements it has seen; held-out code is mostly new *nested* expressions, which it has not
-(model card, session 7). gcc -O0 compiles `x = a op b;` from a template, so this pass rewrites
+(docs/experiments.md). gcc -O0 compiles `x = a op b;` from a template, so this pass rewrites
 
     s1 = (s1 * 65535U) + ((unsigned)(m[i * cols + j]) - 3U);
 
@@ -23,16 +23,16 @@ What counts as one operation: an operand is a variable or constant, optionally r
 two accesses with operand indices (`a[i]`, `*p`, `s.f`, `p->f`, `a[i].f`) and optionally cast.
 A statement may apply one operator (binary, unary, a call) to operands. `&&`, `||` and `?:` become
 `if`/`else` (their right-hand sides must stay conditional: `d != 0 ? a / d : a`); a `?:` over operands
-too, since session 11: `x = c ? (long) a[i] : b;` has as many forms as its condition, arms and types
+too: `x = c ? (long) a[i] : b;` has as many forms as its condition, arms and types
 combine, and the memory had seen few of them (ternary functions passed 42% / 32% held out, against
 69% / 64% for all), while its `if` and its assignments are common statements. Loop headers (`for`,
 `while`, `do`) stay as written: they are evaluated more than once, and the generator's are one
 comparison already.
 
-With `atoms` (three-address code, the default model's since session 11) an operand is a variable or a
+With `atoms` (three-address code, the shipped model's lowering) an operand is a variable or a
 constant only: `short t1 = b[i];` loads, `o[i] = t4;` stores, `long t2 = (long) t1;` converts, and
 `x = t2 * t3;` computes, each a statement of its own. Every statement is then one of a few hundred forms
-that 20,000 training functions nearly all contain (model card, session 11). A statement this pass
+that 20,000 training functions nearly all contain (docs/experiments.md). A statement this pass
 cannot type or rewrite (side effects inside an expression, struct values, unknown names) is kept
 exactly as written: the pass never guesses.
 """

@@ -6,7 +6,7 @@ rewritten to one operation per statement (lower.py) and labelled again by gcc at
 The output has the corpus's own format (URIs, splits and annotations unchanged; `meta.lowered` counts
 what was rewritten), so slotdata.py and localdata.py convert it as they convert any corpus. Lowering
 ran at 140 functions/s on 2 cores here (gcc -E and pycparser); `--limit` keeps a conversion to what a
-training run will read (session 8's 38 minutes read about 7,000 of 9,545 training functions).
+training run will read (a 38-minute run read about 7,000 of 9,545 training functions).
 """
 from __future__ import annotations
 

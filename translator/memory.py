@@ -3,7 +3,7 @@
 Why: synthetic kernels share most statements. Of the pieces of 400 held-out functions, 78% have a
 prompt (canonical names, canonical types) that some training function also has, and gcc's most common
 piece for that prompt is the held-out piece 99% of the time; the 6M-parameter default model writes
-73% of those and 2% of the others (model card, session 7). A prompt nobody has seen gets the piece of
+73% of those and 2% of the others (docs/experiments.md). A prompt nobody has seen gets the piece of
 the nearest key: a template of the same prompt with its numbers filled in (below), the template of
 the same statement on a struct of the same layout (structlayout.py), of a loop header's own clause
 (`clause_prompt`), the same prompt with numbers abstracted, the same statement with other
@@ -262,9 +262,9 @@ class Hit:
         """Good enough that sampling never asks the model for another piece (memory_first, samples after
         the first; a greedy memory_first answer takes every hit): the prompt's own key, or a
         template filled with its numbers (on held-out pieces: right 91% / 85% of the time, x86-64 /
-        AArch64, against 99% for exact keys; model card, session 9), the template of a statement on a
-        struct of the same layout (right 70 of 71 / 71 of 71 times, session 11), or of a loop header's
-        clause (352 of 352 on humaneval-decompile's x86-64 pieces, session 11)."""
+        AArch64, against 99% for exact keys; docs/experiments.md), the template of a statement on a
+        struct of the same layout (right 70 of 71 / 71 of 71 times), or of a loop header's
+        clause (352 of 352 on humaneval-decompile's x86-64 pieces)."""
         return self.level == "exact" or self.level in TEMPLATE_LEVELS
 
 

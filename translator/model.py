@@ -51,7 +51,7 @@ def build(cfg: ModelConfig, tokenizer) -> T5ForConditionalGeneration:
 
 
 # Position heads. A T5's only sense of order is a learnt bias on its attention logits by relative
-# distance. Our encoder never learnt to use it (session 6): its content logits grew about 100 apart
+# distance. Our encoder never learnt to use it (docs/experiments.md, "position heads"): its content logits grew about 100 apart
 # (attention to a neighbour of 1e-44), next to which a bias near its initial +-0.1 does nothing and
 # gets no gradient, so the encoder read its input as a bag of tokens -- its outputs changed by about
 # 1% with the prompt's tokens in any order (`python -m neuralcc.translator.probe`): `a - b` and
@@ -64,7 +64,7 @@ def build(cfg: ModelConfig, tokenizer) -> T5ForConditionalGeneration:
 # The decoder gets two heads on the previous two tokens: it lost count of what it had written
 # (`add w0, 1` for gcc's `add w0, w0, 1`, about half the probability on each: 30 of 31 AArch64 loop
 # steps wrong).
-# Measured (session 6, 10-minute continuations of the same model on the same data, held-out
+# Measured (10-minute continuations of the same model on the same data, held-out
 # cross-entropy x86-64 / AArch64): none 0.332 / 0.269, encoder heads 0.331 / 0.266, encoder and
 # decoder heads 0.321 / 0.251.
 POSITION_BIAS = 50.0

@@ -4,7 +4,7 @@ attention on the token to its left and to its right.
 
     python -m neuralcc.translator.probe --model translator/default_model
 
-Session 6 found the encoder of every model trained here until then order-blind (translator/model.py,
+A probe found the encoder of every model trained here until then order-blind (translator/model.py,
 "Position heads"); this is the measurement behind that.
 """
 from __future__ import annotations

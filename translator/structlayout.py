@@ -3,7 +3,7 @@
 Why: gcc's -O0 code for `VA += VB[VC].lo` reads the struct's size (the index's scale), the field's
 offset and the field's type; it does not read the field's name nor the fields the statement leaves
 alone. Synthetic kernels draw a new struct for each function, so a statement on a struct is nearly
-always new to the memory's other levels (15% of held-out struct functions passed, session 10) while
+always new to the memory's other levels (15% of held-out struct functions passed) while
 the same statement on the same layout is common. Here
 
     stmt: VA += VB[VC].lo;<sep>struct <FN>_s { unsigned char lo; int c; long d; }; int VA; ...

@@ -4,7 +4,7 @@ written digit by digit and copy across; lossless on printable ASCII.
 
 The other kind, for the measured comparison (`KINDS`, `neuralcc train --tokenizer byte-bpe`):
 a GPT-2 style byte-level BPE, which merges digits into numbers; the two are measured side by
-side, same data and training time, in MODEL_CARD.md "Session 14". Whole-line BPE cannot write
+side, same data and training time, in docs/experiments.md. Whole-line BPE cannot write
 offsets unseen on that line (notes/model-facts.md).
 """
 from __future__ import annotations
