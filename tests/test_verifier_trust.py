@@ -100,6 +100,18 @@ def test_gnu_as_objects_hold_only_what_the_verifier_ran(arch):
                             image, "gcd")
 
 
+NAMES = 'static const char *const names[] = {"zero", "one", "two"};\nconst char *name(int i) { return names[(unsigned)i % 3u]; }\n'
+
+
+@pytest.mark.parametrize("opt", ["O0", "O2"])
+def test_gcc_relocated_constants_pass_the_gnu_as_check(arch, opt):
+    """A table of pointers is .data.rel.ro: writable in the object (the loader relocates it), a constant to
+    the verifier. gcc's own unit must pass ncc's check."""
+    c = checker(NAMES, arch, opt)
+    assert ".data.rel.ro" in c.reference_asm and c.check(c.reference_asm).category == "pass"
+    assert encoding_mismatches(c.reference_asm, c.build(c.reference_asm).image, "name") == []
+
+
 # -- instructions the host would treat differently -----------------------------------------------
 FORBIDDEN = {
     "x86-64": ["syscall", "sysenter", "in $0x60, %al", "outb %al, $0x80", "int $0x80", "int3", "hlt", "cli",

@@ -104,6 +104,8 @@ def section_problem(section: Section) -> str | None:
     if part is None or section.type not in (_SHT_PROGBITS, _SHT_NOBITS):
         return f"section {name} (type {section.type:#x}) is not one the verifier ran"
     need, never = _PART_FLAGS[part]
+    if name.startswith(".data.rel.ro"):  # constants the dynamic loader relocates: written once, then read-only
+        never &= ~_SHF_WRITE
     if section.flags & need != need or section.flags & never:
         return f"section {name} has flags {section.flags:#x}, not those of {part}"
     if (section.type == _SHT_NOBITS) != (part == "bss"):
