@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 TRANSLATOR = Path(__file__).resolve().parents[1] / "translator"
-TRAINING = {"data", "localdata", "lowerdata", "slotdata", "train", "toydata", "coverage", "probe", "cli"}
+TRAINING = {"data", "localdata", "lowerdata", "slotdata", "prepare", "train", "toydata", "coverage", "probe", "cli"}
 
 
 def test_a_translation_imports_no_training_code():

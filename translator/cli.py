@@ -68,6 +68,9 @@ def register(subparsers) -> None:
                         "that is not sure. Says on stderr how many pieces each wrote (translator/memory.py)")
     p.add_argument("--model", help="model directory (default: the packaged default model)")
     p.set_defaults(func=cmd_translate)
+    from .prepare import register as register_prepare
+
+    register_prepare(subparsers)
 
 
 def cmd_train(args: argparse.Namespace) -> int:

@@ -75,16 +75,22 @@ def main(argv=None) -> int:
                     help="a prologue piece for the frame and one piece per parameter (skeleton.build); a model "
                          "trained on such records translates the same way")
     args = ap.parse_args(argv)
-    out = Path(args.out)
+    counts = convert(Path(args.data), Path(args.out), args.workers, args.per_shard, args.params)
+    print(json.dumps(dict(counts), sort_keys=True), file=sys.stderr)
+    return 0
+
+
+def convert(data: Path, out: Path, workers: int = 2, per_shard: int = 5000, params: bool = False) -> Counter:
+    """Every record of `data` (slotdata's shards) as (prompt, piece) records in `out`; what happened, counted."""
     out.mkdir(parents=True, exist_ok=True)
     counts, shard, fh, n = Counter(), 0, None, 0
-    with Pool(args.workers) as pool:
-        jobs = pool.imap(partial(convert_record, params=args.params), read_shards(args.data), chunksize=16)
+    with Pool(workers) as pool:
+        jobs = pool.imap(partial(convert_record, params=params), read_shards(data), chunksize=16)
         for rec, why in tqdm(jobs, desc="pieces", mininterval=10):
             counts.update(why)
             if rec is None or not rec["pieces"]:
                 continue
-            if fh is None or n >= args.per_shard:
+            if fh is None or n >= per_shard:
                 if fh:
                     fh.close()
                 fh = gzip.open(out / f"local-{shard:05d}.jsonl.gz", "wt")
@@ -94,8 +100,7 @@ def main(argv=None) -> int:
     if fh:
         fh.close()
     (out / "report.json").write_text(json.dumps(dict(counts), indent=1, sort_keys=True) + "\n")
-    print(json.dumps(dict(counts), sort_keys=True), file=sys.stderr)
-    return 0
+    return counts
 
 
 if __name__ == "__main__":
