@@ -20,12 +20,12 @@ import traceback
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from neuralcc.cbase.toolchain import char_signed, cpp_flags
 from neuralcc.corpora.loaders import Benchmark
 from neuralcc.verifier import Checker, VerifierInputError
 from neuralcc.verifier.asmprep import AsmError
 from neuralcc.verifier.gnu_as import GnuAsError, encoding_mismatches
 from neuralcc.verifier.reference import compile_to_asm
-from neuralcc.cbase.toolchain import char_signed, cpp_flags
 from neuralcc.verifier.signature import parse_unit, preprocess
 from neuralcc.verifier.splice import defined_symbols, replace_function, runnable_part, unreachable_functions
 
