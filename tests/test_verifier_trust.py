@@ -185,6 +185,18 @@ def test_a_huge_zero_is_refused_before_the_assembler_runs(arch):
     assert time.perf_counter() - start < 30
 
 
+def test_alignment_padding_counts_against_the_budget(arch):
+    """Each `.p2align 12` may add a page of padding: enough of them are as large as a huge `.zero`."""
+    pages = "\t.section .rodata\n" + "\t.p2align 12\n\t.byte 1\n" * 9000
+    verdict = checker(GCD, arch).check(with_extra(gcc_asm(arch), pages))
+    assert verdict.category == "asm.forbidden" and "limit" in verdict.message, verdict.summary()
+
+
+def test_a_common_symbol_without_a_size_is_refused(arch):
+    verdict = checker(GCD, arch).check(with_extra(gcc_asm(arch), "\t.bss\n\t.comm unsized"))
+    assert verdict.category == "asm.forbidden" and ".comm" in verdict.message, verdict.summary()
+
+
 def test_the_keystone_child_cannot_take_gigabytes(arch):
     """Past policy.py's size check (asked directly), keystone's child still has a memory limit."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss

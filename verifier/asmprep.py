@@ -186,7 +186,7 @@ def prepare(text: str, arch: str) -> PreparedAsm:
                 continue
             stmt = _rewrite(stmt, word, args, arch, prep, number)
             if stmt.startswith(".p2align"):
-                _check_alignment(stmt, number, raw)
+                budget.add(1 << _alignment(stmt, number, raw), number, raw)  # at most that much padding
             if stmt:
                 _target(prep, section).append(Line(number, stmt))
                 _note_references(prep, stmt, arch, number)
@@ -204,11 +204,13 @@ def _define(prep: PreparedAsm, name: str, number: int, raw: str) -> None:
     prep.labels[name] = number
 
 
-def _check_alignment(stmt: str, number: int, raw: str) -> None:
+def _alignment(stmt: str, number: int, raw: str) -> int:
+    """The log2 of a `.p2align`, which must be a plain number of at most MAX_ALIGN_LOG2."""
     log2 = policy.literal_size(stmt[len(".p2align"):])
     if log2 is None or log2 > policy.MAX_ALIGN_LOG2:
         raise AsmError(policy.FORBIDDEN, f"alignment must be a plain number of at most 2**{policy.MAX_ALIGN_LOG2} "
                        "bytes", number, raw.strip())
+    return log2
 
 
 class _SizeBudget:
@@ -219,17 +221,21 @@ class _SizeBudget:
         self.total = 0
 
     def take(self, word: str, args: str, number: int, raw: str) -> None:
+        """A statement's bytes, before it is rewritten."""
         if word in (".zero", ".skip", ".space", ".comm", ".lcomm"):
-            operand = args.split(",")[1 if word in (".comm", ".lcomm") else 0] if args else ""
-            size = policy.literal_size(operand)
+            operands, index = args.split(","), 1 if word in (".comm", ".lcomm") else 0  # .comm NAME, SIZE
+            size = policy.literal_size(operands[index]) if len(operands) > index else None
             if size is None:
                 raise AsmError(policy.FORBIDDEN, f"the size of {word} must be a plain number", number, raw.strip())
         elif word in (".p2align", ".align", ".balign"):
-            size = 0  # checked once written as .p2align (what .align means depends on the arch)
+            size = 0  # added once written as .p2align (what .align means depends on the arch)
         else:
             size = 16  # an instruction or a data directive's share (a string: its length)
             if word in (".ascii", ".asciz", ".string"):
                 size = len(args)
+        self.add(size, number, raw)
+
+    def add(self, size: int, number: int, raw: str) -> None:
         self.total += size
         if self.total > policy.MAX_IMAGE_BYTES:
             raise AsmError(policy.FORBIDDEN, f"the image would exceed the verifier's limit of "
