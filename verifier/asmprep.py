@@ -133,8 +133,9 @@ def prepare(text: str, arch: str) -> PreparedAsm:
             word = stmt.split(None, 1)[0]
             args = stmt[len(word):].strip()
             lower = word.lower()
-            kind = directive_kind(lower) if lower.startswith(".") and not lower.endswith(":") else None
-            if lower.startswith(".") and not lower.endswith(":") and kind is None:
+            is_directive = lower.startswith(".") and not lower.endswith(":")
+            kind = directive_kind(lower) if is_directive else None
+            if is_directive and kind is None:
                 raise AsmError(policy.FORBIDDEN, f"directive '{word}' is not one the verifier accepts",
                                number, raw.strip())
             if kind == "section":

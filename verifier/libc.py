@@ -394,7 +394,7 @@ class Libc:
         fmt = self.cstring(ctx, fmt_address).decode("latin-1")
         args = _VarArgs(ctx, first_int)
         out = []
-        pos = 0
+        pos = formatted = 0  # `formatted`: characters written so far
         for m in _FMT.finditer(fmt):
             out.append(fmt[pos:m.start()])
             pos = m.end()
@@ -425,7 +425,8 @@ class Libc:
                 raw = args.next_int()
                 value = _signed(raw, bits) if conv in "di" else raw & ((1 << bits) - 1)
                 out.append((spec + ("d" if conv == "u" else conv)) % value)
-            if sum(map(len, out)) > MAX_OUTPUT:
+            formatted += len(out[-2]) + len(out[-1])  # the text before the conversion, and the conversion
+            if formatted > MAX_OUTPUT:
                 raise LibcFault("control.timeout", f"more than {MAX_OUTPUT} bytes of formatted text")
         out.append(fmt[pos:])
         return "".join(out).encode("latin-1", "replace")

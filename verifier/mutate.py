@@ -305,9 +305,9 @@ def _wrong_output(lines, body, insns, arch, shape: Shape, rng, variant: int = 0)
                  "jae": "ja"} if x86 else {"b.lt": "b.le", "b.le": "b.lt", "b.gt": "b.ge", "b.ge": "b.gt",
                                            "b.hi": "b.cs", "b.cs": "b.hi", "b.ls": "b.cc", "b.cc": "b.ls"}
         # a condition on a comparison with a constant (not a loop bound, which would run past a buffer)
-        compares = [i for i in insns if re.match(r"\s*(cmp\w*\s+\$|cmp\s+[wx]\d+,\s*#)", lines[i])]
-        sites = [(j, w) for i in compares for j in insns if j > i
-                 for w in [lines[j].split(None, 1)[0]] if w in swaps and j == next(k for k in insns if k > i)]
+        following = dict(zip(insns, insns[1:]))  # each instruction -> the next one
+        sites = [(j, lines[j].split(None, 1)[0]) for i, j in following.items()
+                 if re.match(r"\s*(cmp\w*\s+\$|cmp\s+[wx]\d+,\s*#)", lines[i]) and lines[j].split(None, 1)[0] in swaps]
         if not sites:
             raise MutationError("no ordered comparison with a constant to change")
         i, word = sites[0]
