@@ -32,9 +32,13 @@ def test_prepare_data_gives_the_records_of_the_three_stages(tmp_path):
     want = sorted((x["uri"], json.dumps(x["pieces"], sort_keys=True)) for x in read_shards(tmp_path / "r"))
     assert got == want and len(got) >= 6
     report = json.loads((tmp_path / "out" / "prepare.json").read_text())
-    assert report["lower"] == "atoms" and report["params"] is True and report["slots"]["x86-64 converted"] == 12
+    assert report["settings"]["lower"] == "atoms" and report["settings"]["params"] is True
+    assert report["slots"]["x86-64 converted"] == 12
     again = _cli("--data", str(corpus), "--out", str(tmp_path / "out"), "--workers", "1")
     assert again.returncode == 0 and "lower:" not in again.stderr  # finished stages are not redone
+    assert json.loads((tmp_path / "out" / "prepare.json").read_text()) == report  # and their counts are kept
+    other = _cli("--data", str(corpus), "--out", str(tmp_path / "out"), "--lower", "ops")
+    assert other.returncode == 2 and "other settings" in other.stderr  # never stages of other settings
 
 
 def test_prepare_data_refuses_what_is_not_a_corpus(tmp_path):

@@ -11,7 +11,8 @@ Three stages, each in its own folder under OUT (a stage that is already there is
     records/  one (prompt, piece) pair per piece of every function (localdata.py), a piece per
               parameter by default (`--no-params`: the prologue as one piece)
 
-OUT/prepare.json counts what each stage kept and dropped.
+OUT/prepare.json holds the settings and counts what each stage kept and dropped; an OUT prepared with
+other settings is refused, never reused.
 """
 from __future__ import annotations
 
@@ -32,21 +33,39 @@ def prepare(data: Path, out: Path, arches: list[str], workers: int = 2, limit: i
 
     if lower not in LOWERINGS:
         raise ValueError(f"unknown lowering {lower!r} (use {', '.join(LOWERINGS)})")
+    if limit is not None and lower == "none":
+        raise ValueError("--limit is applied by the lowering stage: it needs --lower atoms or ops")
+    settings = {"data": str(data.resolve()), "arches": list(arches), "limit": limit, "lower": lower, "params": params}
+    path = out / "prepare.json"
+    if path.is_file():
+        report = json.loads(path.read_text())
+    elif any(_done(out / stage) for stage in ("lowered", "slots", "records")):
+        raise ValueError(f"{out} holds stages without a prepare.json: give another --out")
+    else:
+        report = {"settings": settings}
+    if report.get("settings") != settings:
+        raise ValueError(f"{out} was prepared with other settings ({report.get('settings')}): give another --out")
     out.mkdir(parents=True, exist_ok=True)
-    report: dict = {"lower": lower, "params": params, "arches": arches}
+
+    def save() -> None:  # after each stage: a rerun resumes from the first stage not done
+        path.write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
+
+    save()
     source = data
     if lower != "none":
         lowered = out / "lowered"
         if not _done(lowered):
             report["lowered"] = dict(lowerdata.convert(data, lowered, arches, workers, limit, lower == "atoms")["counts"])
+            save()
         source = lowered
     slots = out / "slots"
     if not _done(slots):
         report["slots"] = dict(slotdata.convert(source, slots, arches, workers, batch)["counts"])
+        save()
     records = out / "records"
     if not _done(records):
         report["records"] = dict(localdata.convert(slots, records, workers, params=params))
-    (out / "prepare.json").write_text(json.dumps(report, indent=1, sort_keys=True) + "\n")
+        save()
     return report
 
 
@@ -75,7 +94,11 @@ def _command(args) -> int:
     if not data.is_dir() or not any(data.glob("*.jsonl*")):
         print(f"neuralcc prepare-data: error: {data}: not a corpus directory (no shards)", file=sys.stderr)
         return 2
-    report = prepare(data, Path(args.out), args.arch, args.workers, args.limit, args.lower, args.params)
+    try:
+        report = prepare(data, Path(args.out), args.arch, args.workers, args.limit, args.lower, args.params)
+    except ValueError as err:
+        print(f"neuralcc prepare-data: error: {err}", file=sys.stderr)
+        return 2
     records = Path(args.out) / "records"
     aligned = sum(v for k, v in report.get("records", {}).items() if k.endswith("aligned"))
     print(json.dumps(report, sort_keys=True), file=sys.stderr)
