@@ -589,3 +589,46 @@ def test_pieces_are_batched_in_groups_padded_on_their_own():
     assert widths[0] == (4, 3) and widths[-1] == (300, 200)  # the long pair does not pad the short ones
     assert sum(labels.shape[0] for labels, *_ in batch.groups) == 32
     assert batch.n_target_tokens == 31 * 3 + 200
+
+
+# -- a retrieval-reading model (reading.py) --------------------------------------------------------------
+def test_a_retrieval_model_trains_leave_one_out_and_reads_the_memorys_pieces_after_each_prompt(
+        tmp_path, tiny_from_scratch, monkeypatch):
+    """`train --retrieval 2`: each training prompt is followed by the memory's nearest pieces of the other
+    training functions (a statement only one function has is never its own exact hit), and a translation
+    reads the saved memory's candidates the same way; without a memory the model is refused."""
+    from neuralcc.translator.__main__ import main as cli_main
+
+    recs = [_local_record(src, name, ("x86-64",))[0] for name, src in _combos(POOL_A, "fa")[:4]]
+    _write_split(tmp_path / "a", recs, "train")
+    read: list[str] = []
+    real_sample = D.make_sample
+
+    def spy(tok, *args, **kw):
+        s = real_sample(tok, *args, **kw)
+        read.extend(T.decode(tok, ids) for ids in (s.srcs if s else []))
+        return s
+
+    monkeypatch.setattr(D, "make_sample", spy)
+    assert cli_main(["train", "--retrieval", "2", "--arch", "x86-64", "--batch-tokens", "300", "--eval-minutes", "0",
+                     "--no-bf16", "--steps", "2", "--data", str(tmp_path / "a"), "--out", str(tmp_path / "m")]) == 0
+    ck = tmp_path / "m" / "checkpoint"
+    assert json.loads((ck / "config.json").read_text())["neuralcc_retrieval"] == 2
+    assert read and all(("<mem:" in text) for text in read)
+    # s ^= 5 (POOL_A[3]) is in fa03 alone
+    xor = [t for t in read if "stmt: VA ^= 5;" in t]
+    assert xor and all("<mem:exact>" not in t for t in xor), xor
+    assert any("<mem:exact>" in t for t in read)  # the prologue every function shares
+
+    tr = NeuralTranslator(ck)
+    rows: list[list[int]] = []
+    real_rows = tr._generate_rows
+    monkeypatch.setattr(tr, "_generate_rows", lambda srcs, *a, **kw: rows.extend(srcs) or real_rows(srcs, *a, **kw))
+    tr.translate(recs[2]["source"], "x86-64", "O0", entry=recs[2]["entry"])  # fa03
+    texts = [T.decode(tr.tok, r) for r in rows]
+    assert texts and all("<mem:" in t for t in texts)
+    assert any("stmt: VA ^= 5;" in t and "<mem:exact>\txorl\t$5" in t for t in texts)  # the saved memory has it
+    for f in ck.glob("memory-*.json.gz"):
+        f.unlink()
+    with pytest.raises(ValueError, match="translation memory"):
+        NeuralTranslator(ck)

@@ -8,7 +8,7 @@ import torch
 from neuralcc.translator import data as D, model as M, pieces
 from neuralcc.translator.decode import DecodeOptions, NeuralTranslator
 from neuralcc.translator.structlayout import layout_prompt
-from neuralcc.translator.memory import Memory, MemoryBuilder, clause_prompt
+from neuralcc.translator.memory import LeaveOneOut, Memory, MemoryBuilder, clause_prompt
 from neuralcc.translator.train import build_tokenizer
 from neuralcc.verifier.check import Checker
 
@@ -28,6 +28,42 @@ def test_lookup_finds_the_nearest_key_and_says_how_near():
     assert mem.lookup("x86-64", P.replace("3;<sep>int", "9;<sep>long")).level == "statement-numbers"
     assert mem.lookup("x86-64", P.replace("+", "*")) is None
     assert mem.lookup("aarch64", P) is None  # one memory per arch
+
+
+def test_candidates_are_the_nearest_keys_with_different_pieces():
+    mem = MemoryBuilder()
+    mem.add("x86-64", [(P, ADD3)])
+    mem.add("x86-64", [(P.replace("int VA", "long VA"), ADD3.replace("movl", "movq"))])
+    frozen = mem.freeze()
+    near = frozen.candidates("x86-64", P.replace("3", "7"), 3)
+    assert [h.level for h in near] == ["template", "numbers"]  # "statement-numbers" holds ADD3 again
+    assert near[0].piece == ADD3.replace("$3", "$7") and near[1].piece == ADD3
+    assert frozen.lookup("x86-64", P.replace("3", "7")) == near[0]
+    assert frozen.candidates("x86-64", P.replace("+", "*"), 3) == []
+
+
+def test_leave_one_out_never_finds_a_functions_own_pieces():
+    """A training function reads the memory of the others: a prompt only it has is a near hit or a miss,
+    one another function shares is still exact, and a fill layer answers keys the primary lacks."""
+    own = [(P, ADD3)]
+    other = [(P.replace("3", "7"), ADD3.replace("$3", "$7"))]
+    primary = MemoryBuilder()
+    primary.add("x86-64", own)
+    primary.add("x86-64", other)
+    loo = LeaveOneOut([primary])
+    ((hit, *_),) = loo.candidates("x86-64", own, 2)
+    assert hit.level == "template" and hit.piece == ADD3  # from `+ 7`'s piece, not its own
+    primary.add("x86-64", [(P, ADD3)])  # a second function with the same statement
+    ((hit, *_),) = LeaveOneOut([primary]).candidates("x86-64", own, 2)
+    assert hit.level == "exact"
+    alone = [(P.replace("+", "*"), "\timull\t$3, @VA@(%rbp), %eax\n")]
+    only = MemoryBuilder()
+    only.add("x86-64", alone)
+    assert LeaveOneOut([only]).candidates("x86-64", alone, 2) == [[]]
+    fill = MemoryBuilder()
+    fill.add("x86-64", alone)
+    assert LeaveOneOut([only, fill]).candidates("x86-64", alone, 1)[0][0].level == "exact"  # another layer's
+    assert LeaveOneOut([only, fill]).candidates("x86-64", alone, 1, layer=1)[0][0].level == "exact"  # the primary's
 
 
 IF = "<x86-64><O0><chunks>if: if (VA < 5) {<sep>int VA;<sep>then <C4> else <C6> next <C4>"

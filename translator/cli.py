@@ -42,6 +42,14 @@ def register(subparsers) -> None:
                         "or with `--lower atoms` to three-address code (lowerdata --atoms); the model's translations "
                         "will lower their C the same way (translator/lower.py)")
     p.add_argument("--no-bf16", action="store_true", help="train in fp32 (bf16 autocast is the default)")
+    p.add_argument("--threads", type=int, default=1, help="torch threads (default 1: one core per job)")
+    p.add_argument("--retrieval", type=int, default=0, metavar="K",
+                   help="a retrieval-reading model: each prompt is followed by the translation memory's pieces of "
+                        "its K nearest keys, the training functions' own pieces left out (translator/reading.py; "
+                        "default 0: the prompt alone)")
+    p.add_argument("--fill", nargs="+", default=[], metavar="DIR",
+                   help="more record directories to train on whose pieces only fill keys the memory lacks (as "
+                        "`memory --fill`: compile-only statements that should not outvote the kernels')")
     p.add_argument("--tokenizer", choices=("lexer", "byte-bpe"), default="lexer",
                    help="from scratch: the tokenizer to train (lexer: lexer-level pieces, digits split, the default; "
                         "byte-bpe: GPT-2 style byte-level BPE, the measured alternative (translator/tokenizer.py); "
@@ -100,7 +108,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         eval_functions=args.eval_functions, max_records=args.max_records,
         seed=args.seed, bf16=not args.no_bf16, max_target_tokens=args.max_target_tokens,
         rename=not args.keep_names, types=not args.keep_types, position_heads=not args.no_position_heads,
-        lower=args.lower, tokenizer=args.tokenizer,
+        lower=args.lower, tokenizer=args.tokenizer, threads=args.threads, retrieval=args.retrieval, fill=args.fill,
     )
     return run(cfg)
 

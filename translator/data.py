@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from . import tokenizer as T
+from . import reading, tokenizer as T
 from .asmgrammar import merged, table_from_records
 from .memory import PATTERN, MemoryBuilder, load_if_any
 from .model import pad_rows
@@ -74,17 +74,21 @@ def canonical_pieces(rec: dict, arch: str, style) -> list[tuple[str, str]]:
     return out
 
 
-def make_sample(tok, rec: dict, arch: str, opt: str, max_src: int, max_tgt: int, style=None) -> Sample | None:
+def make_sample(tok, rec: dict, arch: str, opt: str, max_src: int, max_tgt: int, style=None,
+                retrieval=None) -> Sample | None:
     """The function's pieces (localdata.py records), each its own encoder input, rewritten in `style`
-    (pieces.PromptStyle, default: prompts as written). Pieces that do not fit the model are left out;
-    None if none fits (skipped in training, counted)."""
+    (pieces.PromptStyle, default: prompts as written); `retrieval(arch, pairs)`: the memory's
+    candidates for each (prompt, piece), read after the prompt (reading.py). Pieces that do not fit
+    the model are left out; None if none fits (skipped in training, counted)."""
     from .pieces import PromptStyle
 
     style = style or PromptStyle(rename=False, types=False)
     pairs = canonical_pieces(rec, arch, style) if opt == "O0" else []
+    found = retrieval(arch, pairs) if retrieval is not None and pairs else None
     srcs, tgts = [], []
-    for prompt, target in pairs:
-        s, t = T.encode(tok, prompt), T.encode(tok, target) + [tok.eos_token_id]
+    for i, (prompt, target) in enumerate(pairs):
+        s = reading.ids(tok, prompt, found[i], max_src) if found is not None else T.encode(tok, prompt)
+        t = T.encode(tok, target) + [tok.eos_token_id]
         if len(s) <= max_src and len(t) <= max_tgt:
             srcs.append(s)
             tgts.append(t)
@@ -137,6 +141,11 @@ def memory_from_records(records, archs, style):
         for arch in archs:
             memory.add(arch, canonical_pieces(r, arch, style))
     return memory
+
+
+def memory_retrieval(memory, k: int):
+    """make_sample's `retrieval` for functions the memory never saw (held-out ones)."""
+    return lambda arch, pairs: [memory.candidates(arch, prompt, k) for prompt, _ in pairs]
 
 
 def memory_main(argv=None) -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 from transformers import LogitsProcessor, LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
 
-from . import asmtext, frame, model as M, pieces, tokenizer as T
+from . import asmtext, frame, model as M, pieces, reading, tokenizer as T
 from .asmgrammar import OperandGrammar
 from .memory import load_if_any as load_memory
 from .csource import SourceError, encoder_text, find_functions
@@ -130,6 +130,10 @@ class NeuralTranslator:
         # for three-address code
         self.lower = getattr(self.model.config, "neuralcc_lower", False) or False
         self.params = bool(getattr(self.model.config, "neuralcc_params", False))  # a piece per parameter (skeleton.py)
+        self.retrieval = getattr(self.model.config, "neuralcc_retrieval", 0) or 0  # memory candidates read (reading.py)
+        if self.retrieval and self.memory is None:
+            raise ValueError("a retrieval-reading model needs the translation memory it was trained with beside it "
+                             "(memory-<arch>.json.gz)")
 
     # -- input checks ------------------------------------------------------------------
     def prepare(self, source: str, entry: str | None) -> str:
@@ -206,10 +210,10 @@ class NeuralTranslator:
             prompts.append(pieces.prompt(skel, p, arch, opt_level, scope.get(p.func, {}), entry))
             text, named = self.style.apply(prompts[-1])
             names.append(named)
-            wanted = opt.memory_only or opt.memory_first or opt.memory_stats
-            hit = self.memory.lookup(arch, text) if self.memory is not None and wanted else None
-            hits.append(hit)
-            ids = T.encode(self.tok, text)
+            wanted = opt.memory_only or opt.memory_first or opt.memory_stats or self.retrieval
+            found = self.memory.candidates(arch, text, max(self.retrieval, 1)) if self.memory is not None and wanted else []
+            hits.append(found[0] if found else None)
+            ids = reading.ids(self.tok, text, found, self.cfg.max_source_tokens) if self.retrieval else T.encode(self.tok, text)
             if len(ids) > self.cfg.max_source_tokens:
                 raise SourceError(f"function '{p.func or entry}' line {p.line}: the statement is too long for the "
                                   f"model ({len(ids)} tokens > {self.cfg.max_source_tokens})")

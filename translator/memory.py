@@ -284,6 +284,20 @@ def _answer(level: str, stored: str, read: str) -> Hit | None:
     return Hit(level, piece) if piece is not None else None
 
 
+def nearest(prompt: str, stored, k: int) -> list[Hit]:
+    """Up to `k` hits with distinct pieces, nearest level first: at each level of LEVELS, the piece
+    `stored(level, key)` holds for the prompt's key there (None: none), answered for the prompt."""
+    out: list[Hit] = []
+    for level, (key, read) in zip(LEVELS, views(prompt)):
+        piece = stored(level, key) if key is not None else None
+        hit = _answer(level, piece, read) if piece is not None else None
+        if hit is not None and all(h.piece != hit.piece for h in out):
+            out.append(hit)
+            if len(out) == k:
+                break
+    return out
+
+
 class Memory:
     """arch -> level -> key -> piece. Read from a model directory one arch at a time, when first
     looked up (a translation for one arch reads only that arch's file)."""
@@ -308,13 +322,13 @@ class Memory:
 
     def lookup(self, arch: str, prompt: str) -> Hit | None:
         """The piece of the nearest key."""
+        return next(iter(self.candidates(arch, prompt, 1)), None)
+
+    def candidates(self, arch: str, prompt: str, k: int) -> list[Hit]:
+        """The pieces of the `k` nearest keys whose pieces differ, nearest first (what a retrieval-reading
+        model reads beside the prompt, reading.py)."""
         levels = self.levels(arch)
-        for level, (key, read) in zip(LEVELS, views(prompt)):
-            piece = (levels.get(level) or {}).get(key) if key is not None else None
-            hit = _answer(level, piece, read) if piece is not None else None
-            if hit is not None:
-                return hit
-        return None
+        return nearest(prompt, lambda level, key: (levels.get(level) or {}).get(key), k)
 
     def save(self, model_dir: str | Path) -> None:
         """One file per arch. A key with no number abstracted is left out of the "numbers" levels: only
@@ -365,18 +379,41 @@ class MemoryBuilder:
 
     def lookup(self, arch: str, prompt: str) -> Hit | None:
         levels = self.counts.get(arch) or {}
-        for level, (key, read) in zip(LEVELS, views(prompt)):
-            counts = levels.get(level, {}).get(key) if key is not None else None
-            if counts:
-                piece = _best(counts)
-                hit = _answer(level, piece, read) if piece is not None else None
-                if hit is not None:
-                    return hit
-        return None
+        return next(iter(nearest(prompt, lambda level, key: _best(levels.get(level, {}).get(key) or Counter()), 1)),
+                    None)
 
     def freeze(self) -> Memory:
         return Memory({arch: {level: {k: _best(c) for k, c in keyed.items()} for level, keyed in levels.items()}
                        for arch, levels in self.counts.items()})
+
+
+class LeaveOneOut:
+    """The memory of every training function but the one asked about, which is what a retrieval-reading
+    model is trained on: it meets exact hits, near hits and misses as often as it will on new code,
+    instead of always finding its own piece. Layers nearest first: the primary data's counts, then
+    those of data that only fills keys the primary lacks (`memory --fill`, `train --fill`); each key
+    keeps its `depth` most common pieces."""
+
+    def __init__(self, layers: list[MemoryBuilder], depth: int = 4):
+        self.layers = [{arch: {level: {key: sorted(c.items(), key=lambda t: (-t[1], t[0]))[:depth]
+                                       for key, c in keyed.items()}
+                               for level, keyed in levels.items()}
+                        for arch, levels in b.counts.items()} for b in layers]
+
+    def candidates(self, arch: str, pairs: list[tuple[str, str]], k: int, layer: int = 0) -> list[list[Hit]]:
+        """Per (prompt, piece) of one function of `layer`: `Memory.candidates` of the memory without it."""
+        own = MemoryBuilder.own(pairs)
+
+        def stored(level: str, key: str) -> str | None:
+            for i, table in enumerate(self.layers):
+                ranked = table.get(arch, {}).get(level, {}).get(key)
+                mine = own.get((level, key), Counter()) if i == layer else Counter()
+                left = [(piece, n - mine[piece]) for piece, n in ranked or () if n > mine[piece]]
+                if left:
+                    return min(left, key=lambda t: (-t[1], t[0]))[0]
+            return None
+
+        return [nearest(prompt, stored, k) for prompt, _ in pairs]
 
 
 def load_if_any(model_dir: str | Path) -> Memory | None:

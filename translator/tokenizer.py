@@ -17,6 +17,7 @@ from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, train
 from transformers import PreTrainedTokenizerFast
 
 from .asmtext import FN, MAX_PIECES
+from .memory import LEVELS
 
 PAD, EOS, UNK = "<pad>", "</s>", "<unk>"
 ARCHS = ("x86-64", "aarch64")
@@ -26,7 +27,11 @@ OPTS = ("O0", "O1", "O2", "Os")
 TASKS = ("<chunks>", "<sep>")
 TAGS = [f"<{a}>" for a in ARCHS] + [f"<{o}>" for o in OPTS]
 PIECE_TOKENS = [f"<C{i}>" for i in range(MAX_PIECES)]
-SPECIAL = [PAD, EOS, UNK] + TAGS + list(TASKS) + [FN] + PIECE_TOKENS
+# a retrieval-reading model's prompt is followed by the memory's pieces, each after the token of its level,
+# or by NO_MEMORY (reading.py)
+MEMORY_TOKENS = {level: f"<mem:{level}>" for level in LEVELS}
+NO_MEMORY = "<mem:none>"
+SPECIAL = [PAD, EOS, UNK] + TAGS + list(TASKS) + [FN] + PIECE_TOKENS + list(MEMORY_TOKENS.values()) + [NO_MEMORY]
 
 # One piece per: identifier-ish word (registers %rax, directives .globl, labels .LC0),
 # single digit, ", " (asm operand separator), newline+tab (asm line start), C multi-char operators, any other char.

@@ -12,7 +12,7 @@ import re
 import shutil
 import sys
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
@@ -22,7 +22,7 @@ from transformers.modeling_outputs import BaseModelOutput
 from . import asmgrammar, data as D, model as M, tokenizer as T
 from .csource import SourceError
 from .decode import DecodeOptions, NeuralTranslator
-from .memory import PATTERN as MEMORY_FILES, load_if_any as load_memory
+from .memory import PATTERN as MEMORY_FILES, LeaveOneOut, load_if_any as load_memory
 from .pieces import PromptStyle
 
 
@@ -47,7 +47,7 @@ class TrainConfig:
     vocab_size: int = 2048
     tokenizer: str = "lexer"  # from scratch: tokenizer.KINDS ("byte-bpe": the measured alternative, tokenizer.py)
     seed: int = 0
-    threads: int = 2
+    threads: int = 1
     max_records: int = 0  # 0 = all
     max_target_tokens: int = 0  # raise the model's cap on one decoded target (0 = keep the model's)
     rename: bool = True  # canonical variable names per piece (pieces.variable_names)
@@ -57,6 +57,9 @@ class TrainConfig:
     #                            lower their input the same way
     position_heads: bool = True  # --init from a T5 without them: fix heads on their neighbours (model.py)
     bf16: bool = True  # autocast matmuls to bfloat16 (1.7x faster on this machine's AMX cores; weights stay fp32)
+    retrieval: int = 0  # the memory's candidates read after each prompt (reading.py); 0: the prompt alone
+    fill: list = field(default_factory=list)  # record dirs trained on whose pieces only fill the memory's
+    #                                           missing keys (memory --fill): compile-only statements
 
 
 def build_tokenizer(records: list[dict], vocab_size: int, kind: str = "lexer") -> "PreTrainedTokenizerFast":
@@ -121,8 +124,9 @@ def prompt_format(config) -> tuple:
 
 
 def sample_stream(tok, records, cfg: TrainConfig, mcfg: M.ModelConfig, style: PromptStyle, epoch: int, skip: int,
-                  stats: dict):
-    """Samples in a seeded per-epoch order; `skip` samples already consumed (resume)."""
+                  stats: dict, retrieval_of=lambda i: None):
+    """Samples in a seeded per-epoch order; `skip` samples already consumed (resume); `retrieval_of(i)`:
+    make_sample's retrieval for record i."""
     pos = 0
     while True:
         order = list(range(len(records)))
@@ -133,7 +137,8 @@ def sample_stream(tok, records, cfg: TrainConfig, mcfg: M.ModelConfig, style: Pr
                     pos += 1
                     if pos <= skip:
                         continue
-                    s = D.make_sample(tok, records[i], arch, opt, mcfg.max_source_tokens, mcfg.max_chunk_tokens, style)
+                    s = D.make_sample(tok, records[i], arch, opt, mcfg.max_source_tokens, mcfg.max_chunk_tokens,
+                                      style, retrieval_of(i))
                     if s is None:
                         stats["skipped"] += 1
                         continue
@@ -172,14 +177,17 @@ def lr_at(cfg: TrainConfig, step: int, seconds: float) -> float:
     return cfg.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * frac)))
 
 
-def heldout_loss(model, tok, records, archs, opt: str, limit: int = 0) -> tuple[float, int]:
+def heldout_loss(model, tok, records, archs, opt: str, limit: int = 0, memory=None) -> tuple[float, int]:
     """Teacher-forced cross-entropy per target token over `records` (up to `limit` samples), and the
-    number of target tokens. The model's own prompt style and length caps."""
+    number of target tokens. The model's own prompt style and length caps; a retrieval-reading model
+    reads `memory`'s candidates."""
     mcfg, style = M.neuralcc_config(model), PromptStyle.of(model.config)
+    k = getattr(model.config, "neuralcc_retrieval", 0) or 0
+    retrieval = D.memory_retrieval(memory, k) if k and memory is not None else None
     samples = []
     for r in records:
         for arch in archs:
-            s = D.make_sample(tok, r, arch, opt, mcfg.max_source_tokens, mcfg.max_chunk_tokens, style)
+            s = D.make_sample(tok, r, arch, opt, mcfg.max_source_tokens, mcfg.max_chunk_tokens, style, retrieval)
             if s:
                 samples.append(s)
         if limit and len(samples) >= limit:
@@ -233,7 +241,7 @@ def validate(model, tok, val_records, cfg: TrainConfig, memory=None) -> dict:
     """Held-out loss, and the exactness of the greedy pieces of `cfg.eval_functions` held-out functions
     per arch (`memory`: the one saved beside the model, for the split by memory level)."""
     model.eval()
-    res = {"val_loss": heldout_loss(model, tok, val_records, cfg.archs, cfg.opts[0], cfg.eval_samples)[0]}
+    res = {"val_loss": heldout_loss(model, tok, val_records, cfg.archs, cfg.opts[0], cfg.eval_samples, memory)[0]}
     tr = NeuralTranslator(model=model, tok=tok, memory=memory)
     for arch in cfg.archs:
         recs = [r for r in val_records if (r.get("pieces") or {}).get(arch)][: cfg.eval_functions]
@@ -251,6 +259,9 @@ def run(cfg: TrainConfig) -> int:
     val_records = [r for r in D.iter_records(cfg.data, "valid")]
     if cfg.max_records:
         records = records[: cfg.max_records]
+    n_primary = len(records)  # records[n_primary:] only fill the memory's missing keys
+    if cfg.fill:
+        records += D.iter_records(cfg.fill, "train")
     if not records:
         print(f"neuralcc train: error: {cfg.data}: no training records", file=sys.stderr)
         return 2
@@ -284,6 +295,7 @@ def run(cfg: TrainConfig) -> int:
     model.config.neuralcc_types = cfg.types
     model.config.neuralcc_lower = cfg.lower  # True, or "atoms"
     model.config.neuralcc_params = any(r.get("params") for r in records)  # localdata --params
+    model.config.neuralcc_retrieval = cfg.retrieval
     model.config.neuralcc_operands = asmgrammar.merged(  # decoding's grammar; --init's table kept
         getattr(model.config, "neuralcc_operands", None) or {}, asmgrammar.table_from_records(records))
     if cfg.max_target_tokens:
@@ -291,7 +303,16 @@ def run(cfg: TrainConfig) -> int:
     mcfg = M.neuralcc_config(model)
     # the translation memory of the training pieces (memory.py), saved with every model: the memory
     # baseline, what --memory-first decoding takes pieces from, and validation's split by memory level
-    frozen = D.memory_from_records(records, cfg.archs, PromptStyle.of(model.config)).freeze()
+    style = PromptStyle.of(model.config)
+    layers = [D.memory_from_records(records[:n_primary], cfg.archs, style)]
+    if n_primary < len(records):
+        layers.append(D.memory_from_records(records[n_primary:], cfg.archs, style))
+    frozen = layers[0].freeze()
+    for fill in layers[1:]:
+        frozen = frozen.merged_over(fill.freeze())
+    # a retrieval-reading model trains on the memory of every training function but its own
+    leave_one_out = LeaveOneOut(layers) if cfg.retrieval else None
+    del layers
     same = prompts_before == prompt_format(model.config)  # --init's keys are prompts this model will read
     if trainer:  # resumed: the memory this run saved when it started already holds --init's
         older = load_memory(out)
@@ -323,7 +344,13 @@ def run(cfg: TrainConfig) -> int:
         torch.manual_seed(cfg.seed)
     model.train()
     stats = {"skipped": 0}
-    stream = sample_stream(tok, records, cfg, mcfg, PromptStyle.of(model.config), state["epoch"], state["pos"], stats)
+    if leave_one_out is not None:
+        def retrieval_of(i: int):
+            layer = int(i >= n_primary)
+            return lambda arch, pairs: leave_one_out.candidates(arch, pairs, cfg.retrieval, layer)
+    else:
+        retrieval_of = lambda i: None
+    stream = sample_stream(tok, records, cfg, mcfg, style, state["epoch"], state["pos"], stats, retrieval_of)
     t_last_ck = t_last_eval = time.time()
     seconds0, t0 = state["seconds"], time.time()
     log = open(out / "log.jsonl", "a")
