@@ -135,6 +135,17 @@ def make_struct(name: str, members: list[tuple[str, CType]]) -> StructType:
     return StructType(name, tuple(fields), total, align)
 
 
+def int_literal(text: str) -> int:
+    """The value of a C integer constant as written: decimal, octal (`017` is 15), hexadecimal, with
+    or without its suffix (`10UL`). ValueError for anything else (`09`, `1.5`)."""
+    digits = text.rstrip("uUlL")
+    if digits[:2] in ("0x", "0X"):
+        return int(digits[2:], 16)
+    if len(digits) > 1 and digits[0] == "0":
+        return int(digits[1:], 8)
+    return int(digits, 10)
+
+
 _INT_BYTES = {"char": 1, "short": 2, "int": 4, "long": 8, "long long": 8}
 
 TYPEDEFS = {  # the <stdint.h>/<stddef.h> integer typedefs: (bytes, signed) on both LP64 targets

@@ -31,3 +31,12 @@ def test_references_and_labels_are_one_compile(arch):
     for opt in ("O0", "O2"):
         label = label_command(arch, opt)
         assert reference_command(arch, opt)[:len(label)] == label
+
+
+def test_c_integer_literals_in_every_radix():
+    from neuralcc.cbase.ctype import int_literal
+
+    assert [int_literal(t) for t in ("0", "7", "017", "0x1F", "0XffUL", "10u", "010L")] == [0, 7, 15, 31, 255, 10, 8]
+    for bad in ("09", "1.5", "x"):
+        with pytest.raises(ValueError):
+            int_literal(bad)

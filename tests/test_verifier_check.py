@@ -95,6 +95,23 @@ def test_unsupported_says_why():
     checker = Checker("int f(int n, ...) { return n; }", "x86-64", "O0")
     verdict = checker.check(checker.reference_asm)
     assert verdict.category == "unsupported" and "variadic" in verdict.message
+    node = "struct node { int v; struct node *next; };\nint sum(struct node *p) { return p ? p->v : 0; }\n"
+    checker = Checker(node, "x86-64", "O0")  # a list node points to its own struct: no endless layout
+    verdict = checker.check(checker.reference_asm)
+    assert verdict.category == "unsupported" and "'next' is a pointer" in verdict.message
+
+
+def test_octal_constants_are_read_as_c_reads_them(arch):
+    """`017` is 15: the sampler's constants and comparison boundaries read it as C does (it was a
+    ValueError before any input ran), so `> 15` written as `> 16` is caught at 16."""
+    src = "int over(int x) { return x > 017; }\n"
+    checker = Checker(src, arch, "O0", examples=40, random_inputs=0, seed=0)
+    assert checker.check(checker.reference_asm).category == "pass"
+    asm = checker.reference_asm.replace("$15,", "$16,") if arch == "x86-64" else \
+        checker.reference_asm.replace("w0, 15\n", "w0, 16\n")
+    assert asm != checker.reference_asm
+    verdict = checker.check(asm)
+    assert verdict.category == "semantic.wrong_output" and verdict.counterexample.input == {"x": "16"}
 
 
 _CHECKERS: dict = {}

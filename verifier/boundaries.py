@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 from pycparser import c_ast
 
+from neuralcc.cbase.ctype import int_literal
+
 COMPARISONS = {"<", "<=", ">", ">=", "==", "!="}
 _ARITHMETIC = {"+": operator.add, "-": operator.sub, "*": operator.mul, "<<": operator.lshift,
                ">>": operator.rshift, "&": operator.and_, "|": operator.or_, "^": operator.xor}
@@ -79,8 +81,8 @@ def _expr(node, params: set[str]) -> Expr | None:
     if isinstance(node, c_ast.Constant) and node.type in ("int", "long int", "unsigned int", "long long int",
                                                           "unsigned long int", "char"):
         try:
-            text = node.value.rstrip("uUlL")
-            return Const(ord(text[1]) if text.startswith("'") and len(text) == 3 else int(text, 0))
+            text = node.value
+            return Const(ord(text[1]) if text.startswith("'") and len(text) == 3 else int_literal(text))
         except ValueError:
             return None
     if isinstance(node, c_ast.Cast):

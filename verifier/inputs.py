@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from hypothesis import strategies as st
 
-from neuralcc.cbase.ctype import ArrayType, CType, FloatType, IntType, PointerType, StructType
+from neuralcc.cbase.ctype import ArrayType, CType, FloatType, IntType, PointerType, StructType, int_literal
 
 from .signature import FunctionSpec
 
@@ -90,7 +90,10 @@ def mine_constants(source: str, limit: int = 48) -> tuple[int, ...]:
             ch = m.group(1)
             value = {"\\n": 10, "\\t": 9, "\\0": 0, "\\\\": 92, "\\'": 39}.get(ch, ord(ch[-1]))
         else:
-            value = int(m.group(2), 0)
+            try:
+                value = int_literal(m.group(2))
+            except ValueError:  # `09`: not C; gcc says so
+                continue
         if value not in found:
             found.append(value)
     out: list[int] = []

@@ -8,7 +8,7 @@ from pycparser import c_ast
 
 from neuralcc.cbase.annotations import AnnotationError, Annotations, find_annotations
 from neuralcc.cbase.ctype import (TYPEDEFS, ArrayType, CType, IntType, PointerType, UnsupportedType, VoidType,
-                                  base_type, make_struct)
+                                  base_type, int_literal, make_struct)
 from neuralcc.cbase.toolchain import PYCPARSER_DEFINES, cpp_flags
 
 from .boundaries import Boundary, boundaries
@@ -93,6 +93,7 @@ class _Reader:
         self.ast, self.filename, self.char_signed, self.notes = ast, filename, char_signed, notes
         self.typedefs: dict[str, c_ast.Node] = {}
         self.structs: dict[str, c_ast.Struct] = {}
+        self.laying_out: set[str] = set()  # structs whose members are being read (a list node points to its own)
 
     def in_main_file(self, node) -> bool:
         return node.coord is not None and node.coord.file in ("<stdin>", "-")
@@ -193,7 +194,14 @@ class _Reader:
             node = self.structs.get(node.name, node)
         if node.decls is None:
             return UnsupportedType(f"struct {node.name}", reason=f"incomplete struct {node.name}")
-        members = [(d.name, self.ctype(d.type)) for d in node.decls]
+        if node.name in self.laying_out:  # only a pointer can lead back here (C forbids the struct itself)
+            return UnsupportedType(f"struct {node.name}", reason=f"struct {node.name} points to itself")
+        if node.name:
+            self.laying_out.add(node.name)
+        try:
+            members = [(d.name, self.ctype(d.type)) for d in node.decls]
+        finally:
+            self.laying_out.discard(node.name)
         return make_struct(f"struct {node.name or '<anon>'}", members)
 
 
@@ -224,7 +232,7 @@ def _unsupported_reason(t: CType, top: bool = False, depth: int = 0) -> str | No
 
 def _const_value(node) -> int:
     if isinstance(node, c_ast.Constant):
-        return int(node.value.rstrip("uUlL"), 0)
+        return int_literal(node.value)
     if isinstance(node, c_ast.BinaryOp):
         a, b = _const_value(node.left), _const_value(node.right)
         return {"+": a + b, "-": a - b, "*": a * b, "/": a // b if b else 0}[node.op]
