@@ -239,6 +239,32 @@ def test_an_internal_failure_falls_back_for_that_function_only(program, tmp_path
     assert unit.asm is None
 
 
+def test_a_unit_whose_reading_crashes_keeps_gccs_object_and_is_reported(program, tmp_path, monkeypatch, capsys):
+    """A crash while a unit is read is that unit's: gcc's object is kept, the report has its line with
+    the reason, and the other units are still translated (before, the build's report had no line)."""
+    from neuralcc.harness.ncc import driver
+
+    real = UnitTranslator.run
+
+    def run(self, path, *args):
+        if path.endswith("clamp.c"):
+            raise RecursionError("maximum recursion depth exceeded")
+        return real(self, path, *args)
+
+    monkeypatch.setattr(UnitTranslator, "run", run)
+    monkeypatch.chdir(program)
+    monkeypatch.setenv("NCC_CACHE_DIR", str(tmp_path / "c"))
+    monkeypatch.setenv("NCC_REPORT", str(program / "report.jsonl"))
+    monkeypatch.setenv("NCC_TRANSLATOR", "gcc")
+    assert driver.main(["-c", "clamp.c", "crc32.c"], prog="ncc") == 0
+    assert (program / "clamp.o").exists() and (program / "crc32.o").exists()
+    lines = {(r["unit"], r["function"]): r for r in report(program)}
+    crashed = lines["clamp.c", None]
+    assert crashed["category"] == "ncc.unit_left_to_gcc" and "RecursionError" in crashed["message"]
+    assert lines["crc32.c", "crc32"]["outcome"] == "neural"
+    assert "clamp.c" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("arch", ["x86-64", "aarch64"])
 def test_shaping_flags_reach_the_verifier(tmp_path, arch):
     (tmp_path / "inc").mkdir()

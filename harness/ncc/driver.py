@@ -122,7 +122,11 @@ class Build:
             objects: dict[str, str] = {}
             for path in cmd.sources:
                 t0 = time.perf_counter()
-                unit = units.run(path, cmd.arch, cmd.opt, cmd.shaping)
+                try:
+                    unit = units.run(path, cmd.arch, cmd.opt, cmd.shaping)
+                except Exception as err:  # reading the unit crashed: gcc's object stays and the report says so
+                    unit = UnitResult(path, cmd.arch, cmd.opt,
+                                      note=f"internal error reading the unit: {type(err).__name__}: {err}")
                 self.units.append(unit)
                 if unit.asm is not None:
                     err = self.emit(unit, td, objects)
