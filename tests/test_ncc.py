@@ -96,6 +96,8 @@ def test_cmdline_targets_and_unverifiable_flags():
     assert parse(["-O2", "-fsanitize=address", "-c", "a.c"]).unverifiable == ["-fsanitize=address"]
     assert parse(["-Ofast", "-c", "a.c"]).unverifiable
     assert parse(["-O2", "-fno-stack-protector", "-fwrapv", "-c", "a.c"]).unverifiable == []
+    assert parse(["-O2", "-flto=auto", "-c", "a.c"]).unverifiable == ["-flto=auto"]  # was "0/0 functions"
+    assert parse(["-O2", "-fno-lto", "-c", "a.c"]).unverifiable == []
 
 
 def test_response_files_are_expanded_as_gcc_expands_them(tmp_path):

@@ -24,9 +24,10 @@ SHAPING_WITH_VALUE = ("-I", "-D", "-U") + CPP_WITH_VALUE
 # Flags under which a unit's behaviour cannot be checked in the emulator: such units are left to gcc.
 UNVERIFIABLE = ("-fsanitize", "-fprofile", "-fstack-protector", "-finstrument-functions", "-fcf-protection",
                 "-pg", "--coverage", "-ftest-coverage", "-fopenmp", "-fexceptions", "-fasynchronous-unwind-tables",
-                "-ffast-math", "-Ofast", "-fsplit-stack", "-fharden")
+                "-ffast-math", "-Ofast", "-fsplit-stack", "-fharden",
+                "-flto")  # the object holds gcc's intermediate code, compiled at the link: no machine code to check
 SAFE_NEGATIONS = ("-fno-stack-protector", "-fcf-protection=none", "-fno-sanitize", "-fno-exceptions",
-                  "-fno-asynchronous-unwind-tables", "-fno-fast-math")
+                  "-fno-asynchronous-unwind-tables", "-fno-fast-math", "-fno-lto")
 SPACES = " \t\n\v\f\r"  # C's isspace, which separates a response file's words
 RESPONSE_FILE_LIMIT = 2000  # gcc's: more @-files than this is an error (a file that names itself)
 INFO_FLAGS = ("--version", "-v", "-###", "-dumpversion", "-dumpfullversion", "-dumpmachine", "-dumpspecs",
