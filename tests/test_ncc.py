@@ -267,6 +267,20 @@ def test_a_unit_whose_reading_crashes_keeps_gccs_object_and_is_reported(program,
     assert "clamp.c" in capsys.readouterr().err
 
 
+def test_a_headers_functions_are_reported_as_gccs(tmp_path):
+    """A static inline helper of an included header is in the unit's code but not in the .c file: it
+    is reported as gcc's with the reason (it was in neither the count nor the report), and strict mode
+    does not fail on it."""
+    (tmp_path / "h.h").write_text("static inline int twice(int x) { return 2 * x; }\n")
+    (tmp_path / "q.c").write_text('#include "h.h"\nint quad(int x) { return twice(twice(x)); }\n')
+    r = ncc(["-O0", "-c", "q.c"], tmp_path, NCC_TRANSLATOR="gcc:O0", NCC_MODE="strict")
+    assert r.returncode == 0, r.stderr
+    rows = {row["function"]: row for row in report(tmp_path)}
+    assert rows["quad"]["outcome"] == "neural"
+    assert rows["twice"]["outcome"] == "gcc" and rows["twice"]["category"] == "ncc.header_function"
+    assert "1/2 functions neural-verified" in r.stderr
+
+
 @pytest.mark.parametrize("arch", ["x86-64", "aarch64"])
 def test_shaping_flags_reach_the_verifier(tmp_path, arch):
     (tmp_path / "inc").mkdir()

@@ -12,6 +12,7 @@ import hmac
 import importlib
 import json
 import os
+import re
 import secrets
 import stat
 import tempfile
@@ -37,6 +38,9 @@ SECRET_NAME, SECRET_BYTES = "secret.key", 32
 # The packages whose code computes a FunctionResult: a change to any of them is a different result.
 CODE_PACKAGES = ("neuralcc.cbase", "neuralcc.verifier", "neuralcc.translator", "neuralcc.harness", "neuralcc.corpora")
 CACHE_STATE = ("cached", "cache_discarded")  # how a result was found, not part of the result
+# categories of functions that are gcc's in every mode: the verifier cannot test them (a `main` calling
+# other units, variadic ...), or ncc does not translate them (a header's static inline helpers)
+ALWAYS_GCC = ("unsupported", "ncc.header_function")
 
 
 @dataclass
@@ -63,6 +67,12 @@ class UnitResult:
     functions: list[FunctionResult] = field(default_factory=list)
     asm: str | None = None  # final assembly, when any function is the translator's
     note: str = ""  # why the whole unit was left to gcc
+
+
+def gcc_functions(asm: str, arch: str) -> set[str]:
+    """The functions gcc emitted code for (`.type NAME, @function`; `%function` on AArch64)."""
+    kind = "@function" if arch == "x86-64" else "%function"
+    return {m.group(1) for m in re.finditer(rf"^\s*\.type\s+([\w.$]+),\s*{kind}\s*$", asm, re.M)}
 
 
 def cache_key(parts: dict) -> str:
@@ -218,6 +228,9 @@ class UnitTranslator:
                 if not fr.category.startswith("ncc.internal"):
                     self.cache.put(key, fr)
             result.functions.append(fr)
+        for name in sorted(gcc_functions(base, arch) - set(defined)):  # static inline helpers of its headers
+            result.functions.append(FunctionResult(name, ALWAYS_GCC[1], "defined in an included header: ncc "
+                                                   "translates the functions of the .c file itself"))
         final, used = base, 0
         for k, fr in enumerate(result.functions):
             if fr.used(self.settings.mode):
