@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def load_functions(data: str | None, n: int, arch: str) -> list[dict]:
-    from neuralcc.translator import data as D, toydata
+    from neuralcc.translator.data import samples as D, toydata
 
     candidates = [Path(data)] if data else [ROOT / "data" / "synthetic-v1", ROOT / "data" / "synthetic-v1-x86"]
     for c in candidates:
@@ -49,8 +49,8 @@ def main(argv=None) -> int:
                     help="also measure training tokens/s, fp32 vs bf16, this long each (0 = skip)")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
-    from neuralcc.translator.csource import SourceError, find_functions
-    from neuralcc.translator.decode import DEFAULT_MODEL, DecodeOptions, NeuralTranslator
+    from neuralcc.translator.front.csource import SourceError, find_functions
+    from neuralcc.translator.neural.decode import DEFAULT_MODEL, DecodeOptions, NeuralTranslator
 
     tr = NeuralTranslator(args.model or DEFAULT_MODEL)
     opt = DecodeOptions(memory_first=args.memory_first)
@@ -92,7 +92,7 @@ def main(argv=None) -> int:
 def _piece_samples(tok, style) -> list:
     import gzip
 
-    from neuralcc.translator import data as D, localdata
+    from neuralcc.translator.data import localdata, samples as D
 
     shards = sorted((ROOT / "data" / "synthetic-v1-local").glob("*.jsonl.gz"))
     recs = []
@@ -102,7 +102,8 @@ def _piece_samples(tok, style) -> list:
     else:  # a fresh clone: the kernels, labelled here
         from neuralcc.corpora import load_benchmarks
         from neuralcc.corpora.label import label_single
-        from neuralcc.translator import frame, slotdata
+        from neuralcc.translator.back import frame
+        from neuralcc.translator.data import slotdata
 
         for b in load_benchmarks("benchmark://kernels-v0"):
             rec = {"uri": b.uri, "entry": b.entry, "source": b.source, "asm": {}, "lines": {}, "slots": True}
@@ -122,8 +123,8 @@ def train_speed(tr, seconds: float, batch_tokens: int = 8000) -> dict:
     """Training steps of a copy of the model on the same batches, fp32 then bf16 autocast."""
     import copy
 
-    from neuralcc.translator import data as D
-    from neuralcc.translator.train import loss_on
+    from neuralcc.translator.data import samples as D
+    from neuralcc.translator.neural.train import loss_on
 
     torch.set_num_threads(2)
     samples = _piece_samples(tr.tok, tr.style)

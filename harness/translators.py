@@ -118,7 +118,7 @@ class Model(Translator):
     name = "model"
 
     def __init__(self, model_dir: str | None = None, temperature: float = 0.8, threads: int | None = None):
-        from neuralcc.translator.decode import DEFAULT_MODEL
+        from neuralcc.translator.neural.decode import DEFAULT_MODEL
 
         self.model_dir = Path(model_dir) if model_dir else DEFAULT_MODEL
         if not (self.model_dir / "config.json").exists():
@@ -134,14 +134,14 @@ class Model(Translator):
                 "temperature": self.temperature}
 
     def options(self, n: int, seed: int):
-        from neuralcc.translator.decode import DecodeOptions
+        from neuralcc.translator.neural.decode import DecodeOptions
 
         return DecodeOptions(n=n, temperature=0.0 if n == 1 else self.temperature, seed=seed)
 
     def translate(self, bench, arch, opt, n, seed):
         import torch
-        from neuralcc.translator.csource import SourceError
-        from neuralcc.translator.decode import NeuralTranslator
+        from neuralcc.translator.front.csource import SourceError
+        from neuralcc.translator.neural.decode import NeuralTranslator
 
         if self._translator is None:
             if self.threads:
@@ -163,7 +163,7 @@ class Model(Translator):
 
 
 # A model directory's files that do not change what it writes: its documentation and a training
-# checkpoint's optimizer state (train.py), which is large and would make every hash slow.
+# checkpoint's optimizer state (translator/neural/train.py), which is large and would make every hash slow.
 NOT_THE_MODEL = ("*.md", "trainer.pt")
 
 
@@ -180,9 +180,9 @@ def model_sha256(model_dir: Path) -> str:
 
 
 def has_memory(model_dir: str | Path | None) -> bool:
-    """Whether a translation memory is saved beside a model (translator/memory.py)."""
-    from neuralcc.translator.decode import DEFAULT_MODEL
-    from neuralcc.translator.memory import PATTERN
+    """Whether a translation memory is saved beside a model (translator/memory/)."""
+    from neuralcc.translator.neural.decode import DEFAULT_MODEL
+    from neuralcc.translator.memory.store import PATTERN
 
     return any(Path(model_dir or DEFAULT_MODEL).glob(PATTERN))
 
@@ -193,7 +193,7 @@ def _require_memory(model_dir: Path) -> None:
 
 
 class MemoryBaseline(Model):
-    """A nearest-neighbour baseline (translator/memory.py): every piece is the nearest piece of gcc's
+    """A nearest-neighbour baseline (translator/memory/): every piece is the nearest piece of gcc's
     in the translation memory saved beside a model (its training data's), no model. Beside the
     model's figure it shows what looking the pieces up would do."""
     name = "memory"
@@ -203,14 +203,14 @@ class MemoryBaseline(Model):
         _require_memory(self.model_dir)
 
     def options(self, n: int, seed: int):
-        from neuralcc.translator.decode import DecodeOptions
+        from neuralcc.translator.neural.decode import DecodeOptions
 
         return DecodeOptions(memory_only=True)
 
 
 class ModelWithMemory(Model):
     """The model, with the pieces whose prompt the memory saved beside it holds taken from the memory
-    (translator/memory.py): what `NCC_TRANSLATOR=model+memory ncc` builds with. Every figure of it belongs beside
+    (translator/memory/): what `NCC_TRANSLATOR=model+memory ncc` builds with. Every figure of it belongs beside
     the model's and the memory's own."""
     name = "model+memory"
 

@@ -1,5 +1,5 @@
 """Compile-only statements for the translation memory (corpora/statements.py) and the coverage
-diagnostic that shows what they add (translator/coverage.py): real gcc, the training data's pipeline."""
+diagnostic that shows what they add (translator/data/coverage.py): real gcc, the training data's pipeline."""
 import json
 from types import SimpleNamespace
 
@@ -7,10 +7,10 @@ import pytest
 
 from neuralcc.corpora.loaders import load_benchmarks
 from neuralcc.corpora.statements import compiles, generate
-from neuralcc.translator import data as D
-from neuralcc.translator.coverage import local_records, measure
-from neuralcc.translator.data import memory_from_records
-from neuralcc.translator.pieces import PromptStyle
+from neuralcc.translator.data import samples as D
+from neuralcc.translator.data.coverage import local_records, measure
+from neuralcc.translator.data.samples import memory_from_records
+from neuralcc.translator.prompts import PromptStyle
 
 CONFIG = {"neuralcc_mode": "local", "neuralcc_rename": True, "neuralcc_types": True, "neuralcc_params": True,
           "neuralcc_lower": "atoms"}

@@ -194,7 +194,7 @@ def test_default_run_says_whether_humaneval_is_included(tmp_path, shared_dir):
 def test_default_run_puts_a_models_memory_alone_and_with_it_beside_it(tmp_path):
     from neuralcc.harness.eval_cli import comparisons
     from neuralcc.harness.translators import has_memory
-    from neuralcc.translator.memory import MemoryBuilder
+    from neuralcc.translator.memory.store import MemoryBuilder
 
     assert comparisons("gcc", has_memory) == [("return0", "return0"), ("arg0", "arg0")]
     assert comparisons(f"model:{tmp_path}", has_memory) == [("return0", "return0"), ("arg0", "arg0")]  # no memory
@@ -207,7 +207,7 @@ def test_default_run_puts_a_models_memory_alone_and_with_it_beside_it(tmp_path):
 
 def test_model_translator_plugin(tmp_path):
     """The shipped model behind the harness: every sample gets a real verdict, timings and token counts."""
-    from neuralcc.translator.decode import DEFAULT_MODEL
+    from neuralcc.translator.neural.decode import DEFAULT_MODEL
 
     if not (DEFAULT_MODEL / "model.safetensors").exists():
         pytest.skip(f"no trained model in {DEFAULT_MODEL}")
@@ -305,7 +305,7 @@ def test_resume_refuses_another_model(tmp_path):
     """A run resumed after retraining would mix two models' samples: the model's hash must match."""
     import shutil
 
-    from neuralcc.translator.decode import DEFAULT_MODEL
+    from neuralcc.translator.neural.decode import DEFAULT_MODEL
 
     model = tmp_path / "model"
     model.mkdir()

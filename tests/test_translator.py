@@ -6,9 +6,11 @@ from __future__ import annotations
 import pytest
 import torch
 
-from neuralcc.translator import asmtext, data as D, model as M, tokenizer as T, toydata
-from neuralcc.translator.decode import NeuralTranslator
-from neuralcc.translator.train import build_tokenizer
+from neuralcc.translator.back import asmtext
+from neuralcc.translator.data import samples as D, toydata
+from neuralcc.translator.neural import model as M, tokenizer as T
+from neuralcc.translator.neural.decode import NeuralTranslator
+from neuralcc.translator.neural.train import build_tokenizer
 
 TINY = M.ModelConfig(d_model=128, d_ff=256, num_heads=4, d_kv=32, encoder_layers=2, decoder_layers=2)
 torch.set_num_threads(1)
@@ -82,7 +84,7 @@ def test_tokenizer_save_load(tok, tmp_path):
 
 
 def test_comment_marks_and_braces_inside_literals_are_neither_comments_nor_blocks():
-    from neuralcc.translator.csource import encoder_text, find_functions
+    from neuralcc.translator.front.csource import encoder_text, find_functions
 
     src = ('const char *url(void) {\n    return "http://x/*{";\n}\n'
            "int brace(int c) {\n    if (c == '{') // an open brace\n        return 1;\n    return 0;\n}\n")
@@ -100,7 +102,7 @@ def test_default_config_is_small():
 
 
 def test_position_heads_look_at_their_neighbours_in_every_layer(tok):
-    from neuralcc.translator.probe import neighbour_attention, order_change
+    from neuralcc.translator.neural.probe import neighbour_attention, order_change
 
     model = M.build(TINY, tok)
     assert model.config.neuralcc_position_heads == {"encoder": [[0, -1], [1, 1]], "decoder": [[0, -1], [1, -2]]}
@@ -158,7 +160,7 @@ def test_decoding_grammar_suppresses_markers_but_never_the_function_name():
     """Constrained decoding: a piece jumps only to the pieces it may; every other special token the
     shipped tokenizer has is banned (with the line markers and tasks of the retired chunk modes, which
     new tokenizers no longer have); the `<FN>` placeholder (the function's own name) stays writable."""
-    from neuralcc.translator.decode import DEFAULT_MODEL
+    from neuralcc.translator.neural.decode import DEFAULT_MODEL
 
     tr = NeuralTranslator(DEFAULT_MODEL)
     ids = set(tr._suppressed({"<C0>", "<C1>"}))
@@ -185,7 +187,7 @@ def test_a_model_of_a_retired_experiment_is_refused_and_one_without_a_mode_is_lo
 
 
 def test_repetition_stops_a_row_and_only_that_row():
-    from neuralcc.translator.decode import RepetitionStop
+    from neuralcc.translator.neural.decode import RepetitionStop
 
     stop = RepetitionStop(longest=4, times=3)
     ids = torch.tensor([[9, 1, 2, 3, 1, 2, 3, 1, 2, 3],   # "1 2 3" three times: stop

@@ -2,8 +2,9 @@
 import pytest
 
 from neuralcc.corpora.label import label_single
-from neuralcc.translator import asmtext, frame, slotdata
-from neuralcc.translator.data import read_shards
+from neuralcc.translator.back import asmtext, frame
+from neuralcc.translator.data import slotdata
+from neuralcc.translator.data.samples import read_shards
 from neuralcc.verifier import Checker
 from neuralcc.verifier.signature import frame_variables
 
@@ -68,7 +69,7 @@ def test_an_unknown_name_stays_for_the_assembler_to_report(arch):
 
 
 def test_slotdata_converts_a_shard(tmp_path):
-    from neuralcc.translator import toydata
+    from neuralcc.translator.data import toydata
 
     recs = toydata.make_records_fast(12, seed=4)
     src = tmp_path / "in"

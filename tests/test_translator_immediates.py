@@ -1,7 +1,7 @@
-"""Which immediates an instruction holds (translator/immediates.py), checked against keystone itself."""
+"""Which immediates an instruction holds (translator/memory/immediates.py), checked against keystone itself."""
 import pytest
 
-from neuralcc.translator.immediates import (add_immediate, float_immediate, literal_class, logical_immediate,
+from neuralcc.translator.memory.immediates import (add_immediate, float_immediate, literal_class, logical_immediate,
                                             move_immediate)
 from neuralcc.verifier.asmprep import AsmError, prepare
 from neuralcc.verifier.assemble import assemble

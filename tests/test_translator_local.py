@@ -10,12 +10,15 @@ import pytest
 import torch
 
 from neuralcc.corpora.label import label_single
-from neuralcc.translator import asmgrammar, frame, localdata, pieces, skeleton, slotdata
-from neuralcc.translator import data as D, model as M, tokenizer as T
-from neuralcc.translator.csource import SourceError
-from neuralcc.translator.decode import DecodeOptions, NeuralTranslator
-from neuralcc.translator.memory import LEVELS
-from neuralcc.translator.train import build_tokenizer, loss_on, pieces_exact
+from neuralcc.translator import prompts
+from neuralcc.translator.back import frame, pieces
+from neuralcc.translator.data import localdata, samples as D, slotdata
+from neuralcc.translator.front import skeleton
+from neuralcc.translator.front.csource import SourceError
+from neuralcc.translator.memory.store import LEVELS
+from neuralcc.translator.neural import asmgrammar, model as M, tokenizer as T
+from neuralcc.translator.neural.decode import DecodeOptions, NeuralTranslator
+from neuralcc.translator.neural.train import build_tokenizer, loss_on, pieces_exact
 from neuralcc.verifier.check import Checker
 from neuralcc.verifier.signature import frame_variables
 
@@ -86,7 +89,7 @@ def test_prompt_declares_what_the_piece_names_and_where_it_may_jump():
     sk = skeleton.build(CONTROL)
     scope = skeleton.scopes(CONTROL)["f"]
     test = next(p for p in sk.pieces if p.role == "for-test")
-    text = pieces.prompt(sk, test, "x86-64", "O0", scope, "f")
+    text = prompts.prompt(sk, test, "x86-64", "O0", scope, "f")
     assert text.startswith("<x86-64><O0><chunks>for-test: for (int i = 0; i < n; i++) {<sep>")
     assert "int i;" in text and "int n;" in text and "int * a" not in text
     assert text.endswith(f"body <C{test.targets['body']}> exit <C{test.targets['exit']}> next <C{test.index + 1}>")
@@ -178,7 +181,7 @@ def test_internal_labels_stay_inside_their_piece_and_constants_travel_with_it():
     rec, _ = _local_record(src, "g", ("x86-64",))
     (stmt,) = [t for p, t in rec["pieces"]["x86-64"] if p.split(":")[0].endswith("stmt")]
     assert ".LI0" in stmt and "<C" not in stmt  # the ternary's labels are the piece's own
-    code, _, consts = stmt.partition(pieces.SEP)
+    code, _, consts = stmt.partition(prompts.SEP)
     assert ".LC0" in code and ".LC0:" in consts  # the constants it loads come with it
     verdict = Checker(src, "x86-64", "O0", "g").check(_gold_asm(rec, "x86-64"))
     assert verdict.category == "pass", str(verdict)
@@ -232,7 +235,7 @@ def tiny_local():
     model.config.neuralcc_mode = "local"
     model.config.neuralcc_rename = model.config.neuralcc_types = True
     model.config.neuralcc_operands = asmgrammar.table_from_records(recs)
-    style = pieces.PromptStyle.of(model.config)
+    style = prompts.PromptStyle.of(model.config)
     batch = D.collate([D.make_sample(tok, r, "x86-64", "O0", 640, 256, style) for r in recs], tok.pad_token_id)
     opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
     steps = 300
@@ -413,7 +416,7 @@ def test_validation_reports_the_loss_and_the_pieces_written_as_gcc_writes_them(t
 
 def test_a_model_trained_with_lower_atoms_lowers_its_input_to_three_address_code(tmp_path, tiny_from_scratch):
     from neuralcc.translator.__main__ import main as cli_main
-    from neuralcc.translator.lower import lower_unit
+    from neuralcc.translator.front.lower import lower_unit
 
     src = "int at(const short *a, int i, int y)\n{\n    int s = a[i] * y + 3;\n    return s;\n}\n"
     rec, why = _local_record(lower_unit(src, atoms=True).source, "at", ("x86-64",))
@@ -500,22 +503,22 @@ def test_translate_cli_prints_the_assembly_and_reads_past_line_255(capsys, tmp_p
 def test_variables_get_canonical_names_per_piece_and_get_their_own_back():
     prompt = ("<x86-64><O0><chunks>stmt: acc += (long)(a[i]) + p->n;<sep>struct P { int n; int k; };"
               " long acc; int32_t * a; size_t i; struct P * p;<sep>")
-    names = pieces.variable_names(prompt)
+    names = prompts.variable_names(prompt)
     assert names == {"acc": "VA", "a": "VB", "i": "VC", "p": "VD"}
-    assert pieces.rename_prompt(prompt, names) == (
+    assert prompts.rename_prompt(prompt, names) == (
         "<x86-64><O0><chunks>stmt: VA += (long)(VB[VC]) + VD->n;<sep>struct P { int n; int k; };"
         " long VA; int32_t * VB; size_t VC; struct P * VD;<sep>")
     target = "\tmovq\t@i@(%rbp), %rax\n\tmovq\t%rax, @acc@(%rbp)\n\tleaq\t@buf[2]@(%rbp), %rax\n"
-    renamed = pieces.rename_slots(target, names)
+    renamed = prompts.rename_slots(target, names)
     assert "@VC@" in renamed and "@VA@" in renamed and "@buf[2]@" in renamed
-    assert pieces.rename_slots(renamed, {v: k for k, v in names.items()}) == target
+    assert prompts.rename_slots(renamed, {v: k for k, v in names.items()}) == target
     loop = "<x86-64><O0><chunks>for-init: for (unsigned i = 0; i < n; i++) {<sep><sep>test <C8> next <C5>"
-    assert pieces.variable_names(loop) == {"i": "VA"}  # declared here; `n` is not this piece's
+    assert prompts.variable_names(loop) == {"i": "VA"}  # declared here; `n` is not this piece's
     casts = "<x86-64><O0><chunks>stmt: acc -= (long long)(q[i]) + (unsigned long)(k);<sep>long long acc; short * q;<sep>"
-    assert pieces.variable_names(casts) == {"acc": "VA", "q": "VB"}  # a cast's type is no declaration
+    assert prompts.variable_names(casts) == {"acc": "VA", "q": "VB"}  # a cast's type is no declaration
     own = "<x86-64><O0><chunks>stmt: acc -= p[i].a;<sep>struct <FN>_s\n{\n  double a;\n  short b;\n}; double acc; struct <FN>_s * p; int i;<sep>"
-    assert pieces.variable_names(own) == {"acc": "VA", "p": "VB", "i": "VC"}  # the unit's own struct: fields are no variables
-    assert "{\n  double a;\n  short b;\n}; double VA; struct <FN>_s * VB; int VC;" in pieces.rename_prompt(own, pieces.variable_names(own))
+    assert prompts.variable_names(own) == {"acc": "VA", "p": "VB", "i": "VC"}  # the unit's own struct: fields are no variables
+    assert "{\n  double a;\n  short b;\n}; double VA; struct <FN>_s * VB; int VC;" in prompts.rename_prompt(own, prompts.variable_names(own))
 
 
 @pytest.mark.parametrize("arch", ["x86-64", "aarch64"])
@@ -555,7 +558,7 @@ def test_one_spelling_per_type_only_where_gcc_writes_the_same_code():
     def unit(name, t):
         return f"#include <stddef.h>\n#include <stdint.h>\n{t} {name}({t} *a, {t} b)\n{{\n    {t} s = ({t})(a[1] + b);\n    return s / b;\n}}\n"
 
-    style = pieces.PromptStyle()
+    style = prompts.PromptStyle()
     for name in spelled:
         for arch in ("x86-64", "aarch64"):
             one = _local_record(unit(name, spelled[name]), name, (arch,))[0]["pieces"][arch]
@@ -567,7 +570,7 @@ def test_one_spelling_per_type_only_where_gcc_writes_the_same_code():
     (prompt, target), = [pt for pt in rec["pieces"]["aarch64"] if pt[0].split("<chunks>")[1].startswith("return")]
     assert "signed char * a; char * b;" in prompt and "ldrsb" in target and "ldrb" in target
     assert "signed char * VA; char * VB;" in style.apply(prompt)[0]
-    assert pieces.canonical_types('<x86-64><O0><chunks>stmt: f("size_t", (size_t)x);<sep><sep>') == \
+    assert prompts.canonical_types('<x86-64><O0><chunks>stmt: f("size_t", (size_t)x);<sep><sep>') == \
         '<x86-64><O0><chunks>stmt: f("size_t", (unsigned long)x);<sep><sep>'  # literals stay as written
 
 
@@ -580,7 +583,7 @@ def test_a_translation_covers_the_entry_and_the_unit_functions_it_calls():
 
 
 def test_pieces_are_batched_in_groups_padded_on_their_own():
-    from neuralcc.translator.data import Sample, collate
+    from neuralcc.translator.data.samples import Sample, collate
 
     short = Sample("a", "x86-64", "O0", [[5] * 4, [6] * 300], [[7] * 3, [8] * 200])
     many = Sample("b", "x86-64", "O0", [[5] * 4] * 30, [[7] * 3] * 30)

@@ -1,4 +1,4 @@
-"""Lowering C to one operation per statement (translator/lower.py): the types of its temporaries, the
+"""Lowering C to one operation per statement (translator/front/lower.py): the types of its temporaries, the
 shape of what it writes, and -- with real gcc, keystone and unicorn -- that gcc's code for the lowered
 unit, and gcc's pieces of it put back together, pass the verifier against the *original* unit."""
 from __future__ import annotations
@@ -11,8 +11,8 @@ import pytest
 from pycparser import c_ast
 
 from neuralcc.corpora.generator import GeneratorConfig, generate_function
-from neuralcc.translator import lower as L
-from neuralcc.translator.csource import SourceError
+from neuralcc.translator.front import lower as L
+from neuralcc.translator.front.csource import SourceError
 from neuralcc.verifier.check import Checker
 from neuralcc.cbase.ctype import IntType
 from neuralcc.verifier.reference import compile_to_asm

@@ -1,15 +1,17 @@
-"""The translation memory (translator/memory.py): lookups by nearest key, its file, and the memory-alone
+"""The translation memory (translator/memory/): lookups by nearest key, its file, and the memory-alone
 baseline judged by the verifier."""
 import json
 
 import pytest
 import torch
 
-from neuralcc.translator import data as D, model as M, pieces
-from neuralcc.translator.decode import DecodeOptions, NeuralTranslator
-from neuralcc.translator.structlayout import layout_prompt
-from neuralcc.translator.memory import LeaveOneOut, Memory, MemoryBuilder, clause_prompt
-from neuralcc.translator.train import build_tokenizer
+from neuralcc.translator import prompts
+from neuralcc.translator.data import samples as D
+from neuralcc.translator.memory.store import LeaveOneOut, Memory, MemoryBuilder, clause_prompt
+from neuralcc.translator.memory.structlayout import layout_prompt
+from neuralcc.translator.neural import model as M
+from neuralcc.translator.neural.decode import DecodeOptions, NeuralTranslator
+from neuralcc.translator.neural.train import build_tokenizer
 from neuralcc.verifier.check import Checker
 
 from test_translator_local import KERNELS, TINY, _local_record, tiny_from_scratch  # noqa: F401 (a fixture)
@@ -235,7 +237,7 @@ def memory_translator():
     model = M.build(TINY, tok)
     model.config.neuralcc_mode = "local"
     model.config.neuralcc_rename = model.config.neuralcc_types = True
-    style = pieces.PromptStyle.of(model.config)
+    style = prompts.PromptStyle.of(model.config)
     mem = MemoryBuilder()
     for r in recs:
         mem.add("x86-64", D.canonical_pieces(r, "x86-64", style))
@@ -353,14 +355,14 @@ def _model_and_gcd_data(tmp_path, old: MemoryBuilder):
 
 
 def test_more_local_data_extends_a_models_memory_without_training(tmp_path):
-    from neuralcc.translator.data import memory_main
+    from neuralcc.translator.data.samples import memory_main
 
     old = MemoryBuilder()
     old.add("x86-64", [(P, ADD3)])
     model_dir, data_dir, rec = _model_and_gcd_data(tmp_path, old)
     assert memory_main(["--model", str(model_dir), "--data", str(data_dir), "--arch", "x86-64"]) == 0
     mem = Memory.load(model_dir)
-    style = pieces.PromptStyle(True, True)
+    style = prompts.PromptStyle(True, True)
     for prompt, piece in D.canonical_pieces(rec, "x86-64", style):
         assert mem.lookup("x86-64", prompt).piece == piece  # gcd's pieces are in it now
     assert mem.lookup("x86-64", P).piece == ADD3  # and what it held before is kept
@@ -372,10 +374,10 @@ def test_more_local_data_extends_a_models_memory_without_training(tmp_path):
 
 
 def test_fill_adds_only_the_keys_a_memory_lacks(tmp_path):
-    from neuralcc.translator.data import memory_main
+    from neuralcc.translator.data.samples import memory_main
 
     rec, _ = _local_record((KERNELS / "gcd.c").read_text(), "gcd", ("x86-64",))
-    pairs = D.canonical_pieces(rec, "x86-64", pieces.PromptStyle(True, True))
+    pairs = D.canonical_pieces(rec, "x86-64", prompts.PromptStyle(True, True))
     held, held_piece = pairs[0]
     old = MemoryBuilder()
     old.add("x86-64", [(held, "kept\n")])

@@ -3,8 +3,8 @@ import json
 import subprocess
 import sys
 
-from neuralcc.translator import localdata, lowerdata, slotdata, toydata
-from neuralcc.translator.data import read_shards
+from neuralcc.translator.data import localdata, lowerdata, slotdata, toydata
+from neuralcc.translator.data.samples import read_shards
 
 
 def _corpus(path):

@@ -36,24 +36,26 @@ def register(subparsers) -> None:
     p.add_argument("--no-position-heads", action="store_true",
                    help="--init from a T5 without position heads: leave its attention as it is (default: fix "
                         "two encoder heads on the tokens left and right, two decoder heads on the previous two; "
-                        "translator/model.py)")
+                        "translator/neural/model.py)")
     p.add_argument("--lower", nargs="?", const=True, default=False, choices=["atoms"],
-                   help="the data is lowered to one operation per statement (python -m neuralcc.translator.lowerdata), "
-                        "or with `--lower atoms` to three-address code (lowerdata --atoms); the model's translations "
-                        "will lower their C the same way (translator/lower.py)")
+                   help="the data is lowered to one operation per statement (python -m "
+                        "neuralcc.translator.data.lowerdata), or with `--lower atoms` to three-address code (lowerdata "
+                        "--atoms); the model's translations will lower their C the same way "
+                        "(translator/front/lower.py)")
     p.add_argument("--no-bf16", action="store_true", help="train in fp32 (bf16 autocast is the default)")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1: one core per job)")
     p.add_argument("--retrieval", type=int, default=0, metavar="K",
                    help="a retrieval-reading model: each prompt is followed by the translation memory's pieces of "
-                        "its K nearest keys, the training functions' own pieces left out (translator/reading.py; "
-                        "default 0: the prompt alone)")
+                        "its K nearest keys, the training functions' own pieces left out "
+                        "(translator/neural/reading.py; default 0: the prompt alone)")
     p.add_argument("--fill", nargs="+", default=[], metavar="DIR",
                    help="more record directories to train on whose pieces only fill keys the memory lacks (as "
                         "`memory --fill`: compile-only statements that should not outvote the kernels')")
     p.add_argument("--tokenizer", choices=("lexer", "byte-bpe"), default="lexer",
                    help="from scratch: the tokenizer to train (lexer: lexer-level pieces, digits split, the default; "
-                        "byte-bpe: GPT-2 style byte-level BPE, the measured alternative (translator/tokenizer.py); "
-                        "its models decode without the grammars, which read lexer pieces)")
+                        "byte-bpe: GPT-2 style byte-level BPE, the measured alternative "
+                        "(translator/neural/tokenizer.py); its models decode without the grammars, which read lexer "
+                        "pieces)")
     p.set_defaults(func=cmd_train)
 
     p = subparsers.add_parser("translate", help="translate a C function to assembly")
@@ -68,15 +70,16 @@ def register(subparsers) -> None:
     p.add_argument("--no-grammar", action="store_true",
                    help="let the model leave gcc's instruction grammar and name any stack slot (default: kept to "
                         "the grammar when the model has the table, config.json: neuralcc_operands, see "
-                        "translator/asmgrammar.py; a slot names only the piece's variables, decode.SlotGrammar)")
+                        "translator/neural/asmgrammar.py; a slot names only the piece's variables, "
+                        "decode.SlotGrammar)")
     p.add_argument("--memory-first", action="store_true",
                    help="take each piece whose prompt the translation memory beside the model holds from the "
                         "memory (gcc's piece for the nearest key in the training data); the model writes the rest "
                         "and, with -n, in samples after the first, also the pieces the memory holds only at a level "
-                        "that is not sure. Says on stderr how many pieces each wrote (translator/memory.py)")
+                        "that is not sure. Says on stderr how many pieces each wrote (translator/memory/store.py)")
     p.add_argument("--model", help="model directory (default: the packaged default model)")
     p.set_defaults(func=cmd_translate)
-    from .prepare import register as register_prepare
+    from .data.prepare import register as register_prepare
 
     register_prepare(subparsers)
 
@@ -88,7 +91,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     # the CPU; passive waits give the 1-thread CPU cost at 2-thread speed. Only effective
     # before torch starts its thread pool, so launchers should also set it.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    from .train import TrainConfig, run
+    from .neural.train import TrainConfig, run
 
     for d in args.data:
         if not Path(d).exists():
@@ -132,8 +135,8 @@ def cmd_translate(args: argparse.Namespace) -> int:
 
     import torch
 
-    from .csource import SourceError
-    from .decode import DEFAULT_MODEL, DecodeOptions, NeuralTranslator
+    from .front.csource import SourceError
+    from .neural.decode import DEFAULT_MODEL, DecodeOptions, NeuralTranslator
 
     model_dir = Path(args.model) if args.model else DEFAULT_MODEL
     if not (model_dir / "config.json").is_file():
@@ -160,7 +163,7 @@ def cmd_translate(args: argparse.Namespace) -> int:
                   f"memory, {len(out.pieces) - out.from_memory} written by the model", file=sys.stderr)
         if out.lowered and i == 0:
             print(f"neuralcc translate: {args.file}: {out.lowered} statements rewritten to one operation each "
-                  f"before translation (translator/lower.py)", file=sys.stderr)
+                  f"before translation (translator/front/lower.py)", file=sys.stderr)
         if len(outs) > 1:
             print(f"# sample {i}")
         sys.stdout.write(out.asm)

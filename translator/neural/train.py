@@ -19,11 +19,12 @@ import torch
 from tqdm import tqdm
 from transformers.modeling_outputs import BaseModelOutput
 
-from . import asmgrammar, data as D, model as M, tokenizer as T
-from .csource import SourceError
+from ..data import samples as D
+from ..front.csource import SourceError
+from ..memory.store import PATTERN as MEMORY_FILES, LeaveOneOut, load_if_any as load_memory
+from ..prompts import PromptStyle
+from . import asmgrammar, model as M, tokenizer as T
 from .decode import DecodeOptions, NeuralTranslator
-from .memory import PATTERN as MEMORY_FILES, LeaveOneOut, load_if_any as load_memory
-from .pieces import PromptStyle
 
 
 @dataclass
@@ -50,11 +51,11 @@ class TrainConfig:
     threads: int = 1
     max_records: int = 0  # 0 = all
     max_target_tokens: int = 0  # raise the model's cap on one decoded target (0 = keep the model's)
-    rename: bool = True  # canonical variable names per piece (pieces.variable_names)
-    types: bool = True  # one spelling per integer type in prompts (pieces.canonical_types)
-    lower: bool | str = False  # the data's C is lowered to one operation per statement (lower.py, lowerdata.py),
-    #                            "atoms": to three-address code (lowerdata --atoms); the model's translations
-    #                            lower their input the same way
+    rename: bool = True  # canonical variable names per piece (prompts.variable_names)
+    types: bool = True  # one spelling per integer type in prompts (prompts.canonical_types)
+    lower: bool | str = False  # the data's C is lowered to one operation per statement (front/lower.py,
+    #                            data/lowerdata.py), "atoms": to three-address code (lowerdata --atoms); the
+    #                            model's translations lower their input the same way
     position_heads: bool = True  # --init from a T5 without them: fix heads on their neighbours (model.py)
     bf16: bool = True  # autocast matmuls to bfloat16 (1.7x faster on this machine's AMX cores; weights stay fp32)
     retrieval: int = 0  # the memory's candidates read after each prompt (reading.py); 0: the prompt alone
@@ -63,7 +64,7 @@ class TrainConfig:
 
 
 def build_tokenizer(records: list[dict], vocab_size: int, kind: str = "lexer") -> "PreTrainedTokenizerFast":
-    from . import asmtext
+    from ..back import asmtext
 
     rng = random.Random(0)
     pick = rng.sample(records, min(4000, len(records)))
@@ -100,7 +101,7 @@ def ensure_special_tokens(tok, model) -> None:
 
 def loss_on(model, batch: D.Batch) -> torch.Tensor:
     """Cross-entropy per target token over all of the batch's groups, each group encoding its own
-    inputs (data.collate)."""
+    inputs (data.samples.collate)."""
     encoder = model.get_encoder()
     total, n = 0.0, 0.0
     start = model.config.decoder_start_token_id
@@ -206,9 +207,9 @@ _ROLE = re.compile(r"<chunks>([\w-]+):")  # a prompt's piece role
 
 
 def pieces_exact(tr: NeuralTranslator, records: list[dict], arch: str, opt: str) -> dict:
-    """Greedy translations of `records` (localdata.py records) against gcc's pieces, without the verifier
+    """Greedy translations of `records` (data/localdata.py records) against gcc's pieces, without the verifier
     (pass rates are the harness's, `neuralcc eval`): the pieces written exactly as gcc writes them, in
-    all, by role, and by how near the translation memory's piece for the prompt was (memory.LEVELS;
+    all, by role, and by how near the translation memory's piece for the prompt was (memory.store.LEVELS;
     "none": nothing near), so a piece the model could have seen is told from one nobody wrote before."""
     out = {"n": len(records), "errors": 0, "truncated": 0}
     n = exact = 0
@@ -279,7 +280,7 @@ def run(cfg: TrainConfig) -> int:
             heads = {"encoder": M.ModelConfig.encoder_position_heads, "decoder": M.ModelConfig.decoder_position_heads}
             if M.set_position_heads(model, heads):
                 print(f"--init {cfg.init}: attention heads fixed on their neighbours, (head, relative position): "
-                      f"encoder {heads['encoder']}, decoder {heads['decoder']} (translator/model.py: "
+                      f"encoder {heads['encoder']}, decoder {heads['decoder']} (translator/neural/model.py: "
                       f"set_position_heads)", file=sys.stderr)
     else:
         tok = build_tokenizer(records, cfg.vocab_size, cfg.tokenizer)
@@ -301,7 +302,7 @@ def run(cfg: TrainConfig) -> int:
     if cfg.max_target_tokens:
         model.config.neuralcc = {**(getattr(model.config, "neuralcc", None) or {}), "max_chunk_tokens": cfg.max_target_tokens}
     mcfg = M.neuralcc_config(model)
-    # the translation memory of the training pieces (memory.py), saved with every model: the memory
+    # the translation memory of the training pieces (memory/store.py), saved with every model: the memory
     # baseline, what --memory-first decoding takes pieces from, and validation's split by memory level
     style = PromptStyle.of(model.config)
     layers = [D.memory_from_records(records[:n_primary], cfg.archs, style)]

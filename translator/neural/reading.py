@@ -1,15 +1,15 @@
 """What a retrieval-reading model's encoder reads for one piece: the piece's prompt, then the translation
-memory's pieces of the nearest keys (memory.Memory.candidates), each after the token of its level
+memory's pieces of the nearest keys (memory.store.Memory.candidates), each after the token of its level
 (`<mem:exact>`, `<mem:template>`, ...), or `<mem:none>` when the memory holds nothing near.
 
-The model writes every token of the piece. It is trained leave-one-out (memory.LeaveOneOut: a training
+The model writes every token of the piece. It is trained leave-one-out (memory.store.LeaveOneOut: a training
 function never finds its own pieces), so it learns when a candidate is the answer, when it is one edit
 away and when it says nothing.
 """
 from __future__ import annotations
 
 from . import tokenizer as T
-from .memory import Hit
+from ..memory.store import Hit
 
 
 def text(prompt: str, hits: list[Hit]) -> str:

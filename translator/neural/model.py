@@ -54,7 +54,7 @@ def build(cfg: ModelConfig, tokenizer) -> T5ForConditionalGeneration:
 # distance. Our encoder never learnt to use it (docs/experiments.md, "position heads"): its content logits grew about 100 apart
 # (attention to a neighbour of 1e-44), next to which a bias near its initial +-0.1 does nothing and
 # gets no gradient, so the encoder read its input as a bag of tokens -- its outputs changed by about
-# 1% with the prompt's tokens in any order (`python -m neuralcc.translator.probe`): `a - b` and
+# 1% with the prompt's tokens in any order (`python -m neuralcc.translator.neural.probe`): `a - b` and
 # `b - a`, `12` and `21`, `long VA; int VB` and `int VA; long VB` looked alike. A bias of +50 on one
 # neighbour makes a head copy that neighbour, in every layer (T5 shares the bias across layers): one
 # head looking left and one right give the encoder order the way a convolution would; the other heads

@@ -22,7 +22,7 @@ import re
 
 from neuralcc.cbase.ctype import FloatType, IntType, base_type, make_struct
 
-from .pieces import SEP, STRUCT_DEF
+from ..prompts import SEP, STRUCT_DEF
 
 _MEMBER = re.compile(r"^\s*([A-Za-z_][\w ]*?)\s+([A-Za-z_]\w*)\s*$")
 _ACCESS = re.compile(r"(\.|->)\s*([A-Za-z_]\w*)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .asmtext import FN, MAX_LINE, replace_name
+from ..back.asmtext import FN, MAX_LINE, replace_name
 
 _FUNC_HEAD = re.compile(r"^[A-Za-z_][\w\s\*]*?\b([A-Za-z_]\w*)\s*\(([^;{}]*)\)\s*(\{|$)", re.M)
 # string and character literals first, so a `//` or `/*` inside one is not taken for a comment

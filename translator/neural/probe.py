@@ -2,9 +2,9 @@
 changes when the prompt's tokens are shuffled (0 = a bag of tokens), and each encoder head's mean
 attention on the token to its left and to its right.
 
-    python -m neuralcc.translator.probe --model translator/default_model
+    python -m neuralcc.translator.neural.probe --model translator/default_model
 
-A probe found the encoder of every model trained here until then order-blind (translator/model.py,
+A probe found the encoder of every model trained here until then order-blind (translator/neural/model.py,
 "Position heads"); this is the measurement behind that.
 """
 from __future__ import annotations
@@ -48,7 +48,7 @@ def neighbour_attention(model, ids: list[int]) -> torch.Tensor:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--model", default=str(M.__file__).rsplit("/", 1)[0] + "/default_model", help="model directory")
+    ap.add_argument("--model", default=str(M.__file__).rsplit("/", 2)[0] + "/default_model", help="model directory")
     args = ap.parse_args(argv)
     model, tok = M.load(args.model), T.load(args.model)
     model.eval()

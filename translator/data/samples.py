@@ -1,9 +1,10 @@
 """Corpus records -> token-id samples.
 
-A sample is one (function, arch, opt): skeleton.py lays the unit out in pieces (a statement, a loop's
-test, a prologue...) and each piece is read from its own short prompt: its role, its C, the
+A sample is one (function, arch, opt): front/skeleton.py lays the unit out in pieces (a statement, a
+loop's test, a prologue...) and each piece is read from its own short prompt: its role, its C, the
 declarations of what it names, and the pieces it may jump to (`for-test: for (...) {<sep>int i;
-int n;<sep>body <C4> exit <C10>`) -> the piece's assembly </s>. See pieces.py, localdata.py.
+int n;<sep>body <C4> exit <C10>`) -> the piece's assembly </s>. See prompts.py, back/pieces.py and
+localdata.py.
 """
 from __future__ import annotations
 
@@ -16,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from . import reading, tokenizer as T
-from .asmgrammar import merged, table_from_records
-from .memory import PATTERN, MemoryBuilder, load_if_any
-from .model import pad_rows
+from ..memory.store import PATTERN, MemoryBuilder, load_if_any
+from ..neural import reading, tokenizer as T
+from ..neural.asmgrammar import merged, table_from_records
+from ..neural.model import pad_rows
 
 
 @dataclass
@@ -65,7 +66,7 @@ def iter_records(paths, split: str) -> Iterator[dict]:
 
 def canonical_pieces(rec: dict, arch: str, style) -> list[tuple[str, str]]:
     """A record's (prompt, piece) pairs for `arch` as the model reads and writes them."""
-    from .pieces import rename_slots
+    from ..prompts import rename_slots
 
     out = []
     for prompt, target in (rec.get("pieces") or {}).get(arch) or []:
@@ -77,10 +78,10 @@ def canonical_pieces(rec: dict, arch: str, style) -> list[tuple[str, str]]:
 def make_sample(tok, rec: dict, arch: str, opt: str, max_src: int, max_tgt: int, style=None,
                 retrieval=None) -> Sample | None:
     """The function's pieces (localdata.py records), each its own encoder input, rewritten in `style`
-    (pieces.PromptStyle, default: prompts as written); `retrieval(arch, pairs)`: the memory's
-    candidates for each (prompt, piece), read after the prompt (reading.py). Pieces that do not fit
+    (prompts.PromptStyle, default: prompts as written); `retrieval(arch, pairs)`: the memory's
+    candidates for each (prompt, piece), read after the prompt (neural/reading.py). Pieces that do not fit
     the model are left out; None if none fits (skipped in training, counted)."""
-    from .pieces import PromptStyle
+    from ..prompts import PromptStyle
 
     style = style or PromptStyle(rename=False, types=False)
     pairs = canonical_pieces(rec, arch, style) if opt == "O0" else []
@@ -153,7 +154,7 @@ def memory_main(argv=None) -> int:
     of more "local" records (localdata.py's output) to the memory beside a model, without training it."""
     from types import SimpleNamespace
 
-    from .pieces import PromptStyle
+    from ..prompts import PromptStyle
 
     ap = argparse.ArgumentParser(prog="python -m neuralcc.translator.memory", description=memory_main.__doc__)
     ap.add_argument("--model", required=True, help="model directory; its memory files are rewritten")
@@ -189,9 +190,10 @@ def memory_main(argv=None) -> int:
 
 
 def operands_main(argv=None) -> int:
-    """python -m neuralcc.translator.asmgrammar --model DIR --data DIR [DIR ...]: learn the table
+    """python -m neuralcc.translator.neural.asmgrammar --model DIR --data DIR [DIR ...]: learn the table
     from "local" training records and store it in the model's config.json."""
-    ap = argparse.ArgumentParser(prog="python -m neuralcc.translator.asmgrammar", description=operands_main.__doc__)
+    ap = argparse.ArgumentParser(prog="python -m neuralcc.translator.neural.asmgrammar",
+                                 description=operands_main.__doc__)
     ap.add_argument("--model", required=True, help="model directory whose config.json gets the table")
     ap.add_argument("--data", nargs="+", required=True, help='"local" record directories (neuralcc train --data)')
     args = ap.parse_args(argv)

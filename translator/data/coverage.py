@@ -1,6 +1,6 @@
 """Which pieces of a corpus a translation memory holds, at which level, and how often its piece is gcc's.
 
-    python -m neuralcc.translator.coverage --model translator/default_model \\
+    python -m neuralcc.translator.data.coverage --model translator/default_model \\
         --corpus benchmark://humaneval-decompile-v0 --shared ../shared --out runs/coverage-he
 
 Each benchmark goes through the training data's own pipeline (the model's lowering, gcc's -O0 label,
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
 
-from .memory import LEVELS, Memory
+from ..memory.store import LEVELS, Memory
 
 OPT = "O0"
 _NUMBER = re.compile(r"\d+")
@@ -94,8 +94,8 @@ def local_records(benchmarks, archs: list[str], lower: str | bool, params: bool,
 
 def measure(model_dir: Path, benchmarks, archs: list[str], workers: int = 2, rows: list | None = None):
     """Per arch, the memory's coverage of the benchmarks' pieces; `rows` collects one dict per piece."""
-    from . import data as D
-    from .pieces import PromptStyle
+    from ..prompts import PromptStyle
+    from . import samples as D
 
     config = json.loads((model_dir / "config.json").read_text())
     style = PromptStyle.of(SimpleNamespace(**config))
@@ -155,7 +155,7 @@ def report(out: dict[str, ArchCoverage], skipped: Counter, show: int) -> str:
 def main(argv=None) -> int:
     from neuralcc.corpora.loaders import CorpusError, load_benchmarks
 
-    ap = argparse.ArgumentParser(prog="python -m neuralcc.translator.coverage",
+    ap = argparse.ArgumentParser(prog="python -m neuralcc.translator.data.coverage",
                                  description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="translator/default_model", help="a local-mode model with its memory")

@@ -1,7 +1,8 @@
 """Training data for the "local" mode: corpus shards with named stack slots (slotdata.py) -> one record
-per function with, for each arch, the (prompt, target) text of every piece (skeleton.py, pieces.py).
+per function with, for each arch, the (prompt, target) text of every piece (front/skeleton.py, prompts.py,
+back/pieces.py).
 
-    python -m neuralcc.translator.localdata --data data/synthetic-v1-slots --out data/synthetic-v1-local
+    python -m neuralcc.translator.data.localdata --data data/synthetic-v1-slots --out data/synthetic-v1-local
 
 Reading the C (gcc -E and pycparser, twice) costs ~50 ms a function, so it is done once here rather
 than in every training epoch. A function whose gcc layout does not line up with the skeleton gives no
@@ -20,10 +21,12 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from . import pieces, skeleton
-from .skeleton import scopes
-from .csource import SourceError
-from .data import read_shards
+from .. import prompts
+from ..back import pieces
+from ..front import skeleton
+from ..front.csource import SourceError
+from ..front.skeleton import scopes
+from .samples import read_shards
 
 OPT = "O0"
 
@@ -58,14 +61,14 @@ def convert_record(rec: dict, archs=("x86-64", "aarch64"), params: bool = False)
             if t is None:
                 why[f"{arch}: piece jumps elsewhere"] += 1
                 continue
-            pairs.append([pieces.prompt(skel, p, arch, OPT, scope.get(p.func, {}), rec["entry"]), t])
+            pairs.append([prompts.prompt(skel, p, arch, OPT, scope.get(p.func, {}), rec["entry"]), t])
         out["pieces"][arch] = pairs
         why[f"{arch}: aligned"] += 1
     return out, why
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m neuralcc.translator.localdata", description=__doc__,
+    ap = argparse.ArgumentParser(prog="python -m neuralcc.translator.data.localdata", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", required=True, help="shards with named stack slots (slotdata.py's output)")
     ap.add_argument("--out", required=True)

@@ -8,12 +8,14 @@ from pathlib import Path
 import torch
 from transformers import LogitsProcessor, LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
 
-from . import asmtext, frame, model as M, pieces, reading, tokenizer as T
+from .. import prompts as P
+from ..back import asmtext, frame, pieces
+from ..front.csource import SourceError, encoder_text, find_functions
+from ..memory.store import load_if_any as load_memory
+from . import model as M, reading, tokenizer as T
 from .asmgrammar import OperandGrammar
-from .memory import load_if_any as load_memory
-from .csource import SourceError, encoder_text, find_functions
 
-DEFAULT_MODEL = Path(__file__).parent / "default_model"
+DEFAULT_MODEL = Path(__file__).parents[1] / "default_model"
 
 
 class RepetitionStop(StoppingCriteria):
@@ -84,11 +86,12 @@ class Translation:
     truncated: list[str] = field(default_factory=list)  # what was cut: at the length cap, or repeating itself
     new_tokens: int = 0
     pieces: list = field(default_factory=list)  # (prompt, decoded text) of each piece
-    memory_levels: list = field(default_factory=list)  # per piece: how near its memory piece was (memory.LEVELS), or None
+    memory_levels: list = field(default_factory=list)  # per piece: how near its memory piece was
+    #                                                    (memory.store.LEVELS), or None
     memory_pieces: int = 0  # with a memory: pieces whose prompt the memory holds exactly
     copied_pieces: int = 0  # ... of which the output is the memory's piece
     from_memory: int = 0  # pieces the memory wrote, not the model (DecodeOptions.memory_only / memory_first)
-    lowered: int = 0  # with a lowering model: statements rewritten to one operation each (lower.py)
+    lowered: int = 0  # with a lowering model: statements rewritten to one operation each (front/lower.py)
 
 
 @dataclass
@@ -122,14 +125,15 @@ class NeuralTranslator:
         self.model = model if model is not None else M.load(model_dir)
         self.model.eval()
         M.check_supported(self.model.config)  # ValueError for a model of a retired experiment
-        # the translation memory saved with the model (memory.py): a baseline, and memory_first's pieces
+        # the translation memory saved with the model (memory/store.py): a baseline, and memory_first's pieces
         self.memory = memory if memory is not None or model is not None else load_memory(model_dir)
         self.cfg = M.neuralcc_config(self.model)
-        self.style = pieces.PromptStyle.of(self.model.config)  # how prompts are rewritten
-        # the model was trained on C lowered to one operation per statement (lower.py): true, or "atoms"
+        self.style = P.PromptStyle.of(self.model.config)  # how prompts are rewritten
+        # the model was trained on C lowered to one operation per statement (front/lower.py): true, or "atoms"
         # for three-address code
         self.lower = getattr(self.model.config, "neuralcc_lower", False) or False
-        self.params = bool(getattr(self.model.config, "neuralcc_params", False))  # a piece per parameter (skeleton.py)
+        # a piece per parameter (front/skeleton.py)
+        self.params = bool(getattr(self.model.config, "neuralcc_params", False))
         self.retrieval = getattr(self.model.config, "neuralcc_retrieval", 0) or 0  # memory candidates read (reading.py)
         if self.retrieval and self.memory is None:
             raise ValueError("a retrieval-reading model needs the translation memory it was trained with beside it "
@@ -171,7 +175,7 @@ class NeuralTranslator:
 
     @staticmethod
     def frame_variables(source: str, entry: str, cflags: list[str] | None = None) -> dict:
-        """The variables each function's frame holds (the model names them, frame.py places them)."""
+        """The variables each function's frame holds (the model names them, back/frame.py places them)."""
         from neuralcc.verifier.errors import VerifierInputError
         from neuralcc.verifier.signature import frame_variables
 
@@ -185,14 +189,14 @@ class NeuralTranslator:
                   opt: DecodeOptions | None = None, cflags: list[str] | None = None) -> list[Translation]:
         """`cflags`: the unit's compiler flags; their -I/-D/-U/-include reach the preprocessor wherever the
         unit is parsed (a unit that includes its own header needs its directory's -I)."""
-        from . import skeleton
-        from .skeleton import scopes
+        from ..front import skeleton
+        from ..front.skeleton import scopes
 
         opt = opt or DecodeOptions()
         entry = self.prepare(source, entry)
         lowered = 0
         if self.lower:  # what the model reads and writes is the lowered unit; the verifier judges the original
-            from .lower import lower_unit
+            from ..front.lower import lower_unit
 
             low = lower_unit(source, atoms=self.lower == "atoms", cflags=cflags)
             source, lowered = low.source, low.statements
@@ -207,7 +211,7 @@ class NeuralTranslator:
         for p in skel.pieces:
             if (p.role == "data" and not skel.globals) or (p.role != "data" and p.func not in needed):
                 continue
-            prompts.append(pieces.prompt(skel, p, arch, opt_level, scope.get(p.func, {}), entry))
+            prompts.append(P.prompt(skel, p, arch, opt_level, scope.get(p.func, {}), entry))
             text, named = self.style.apply(prompts[-1])
             names.append(named)
             wanted = opt.memory_only or opt.memory_first or opt.memory_stats or self.retrieval
@@ -270,7 +274,7 @@ class NeuralTranslator:
                 tr.copied_pieces += hit is not None and hit.exact and written == hit.piece
                 tr.from_memory += r not in by_model_set
                 back = {v: k for k, v in named.items()}
-                texts[p.index] = pieces.rename_slots(written, back)
+                texts[p.index] = P.rename_slots(written, back)
                 tr.pieces.append((prompt, texts[p.index]))
                 tr.memory_levels.append(hit.level if hit else None)
             tr.asm = frame.resolve(pieces.reassemble(skel, texts, entry, needed), variables, arch)

@@ -11,7 +11,7 @@ token of gcc's own pieces is allowed).
 
 The table (`operand_counts`) is stored in the model's config (`neuralcc_operands`: per arch,
 mnemonic -> the operand counts seen), written by `neuralcc train`, or added to a trained model
-with `python -m neuralcc.translator.asmgrammar --model DIR --data DIR`.
+with `python -m neuralcc.translator.neural.asmgrammar --model DIR --data DIR`.
 """
 from __future__ import annotations
 
@@ -170,7 +170,7 @@ class OperandGrammar(LogitsProcessor):
         return scores
 
 
-if __name__ == "__main__":  # learning the table is training's work: the command lives in data.py
-    from .data import operands_main
+if __name__ == "__main__":  # learning the table is training's work: the command lives in data/samples.py
+    from ..data.samples import operands_main
 
     sys.exit(operands_main())

@@ -16,13 +16,13 @@ from typing import Iterable
 from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
 from transformers import PreTrainedTokenizerFast
 
-from .asmtext import FN, MAX_PIECES
-from .memory import LEVELS
+from ..back.asmtext import FN, MAX_PIECES
+from ..memory.store import LEVELS
 
 PAD, EOS, UNK = "<pad>", "</s>", "<unk>"
 ARCHS = ("x86-64", "aarch64")
 OPTS = ("O0", "O1", "O2", "Os")
-# `<chunks>` opens every prompt and `<sep>` parts it (pieces.prompt). The tokenizer of the shipped model
+# `<chunks>` opens every prompt and `<sep>` parts it (prompts.prompt). The tokenizer of the shipped model
 # also has `<order>`, `<whole>` and the line markers `<L0>` ... `<L255>` of the retired chunk modes.
 TASKS = ("<chunks>", "<sep>")
 TAGS = [f"<{a}>" for a in ARCHS] + [f"<{o}>" for o in OPTS]

@@ -1,9 +1,9 @@
 """Training data with named stack slots (localdata.py's input): corpus shards -> the same records, O0
-assembly with named stack slots (frame.py). The names come from gcc's `-fverbose-asm` comments, from
+assembly with named stack slots (back/frame.py). The names come from gcc's `-fverbose-asm` comments, from
 one compile per batch of units (the corpora's batching: every symbol of a unit starts with its entry
 name).
 
-    python -m neuralcc.translator.slotdata --data data/synthetic-v1 --out data/synthetic-v1-slots
+    python -m neuralcc.translator.data.slotdata --data data/synthetic-v1 --out data/synthetic-v1-slots
 """
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from . import asmtext, frame
-from .data import read_shards
+from ..back import asmtext, frame
+from .samples import read_shards
 
 OPT = "O0"
 
@@ -99,7 +99,7 @@ def convert(data: Path, out: Path, archs: list[str], workers: int, batch: int) -
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m neuralcc.translator.slotdata", description=__doc__,
+    ap = argparse.ArgumentParser(prog="python -m neuralcc.translator.data.slotdata", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", required=True, help="corpus shard directory (neuralcc corpus build)")
     ap.add_argument("--out", required=True)

@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from .asmtext import lines_from_loc
+from ..back.asmtext import lines_from_loc
 
 GCC = {
     "x86-64": ["gcc", "-fcf-protection=none"],

@@ -4,7 +4,7 @@ gcc -O0 writes `x + 7` as `add w0, w0, 7` on AArch64 but `x + 70000` as `mov w1,
 lsl 16; add w0, w0, w1`: an AArch64 instruction holds only some immediates (a 12-bit unsigned one for
 add/sub/cmp, a 16-bit chunk for mov, a rotated run of ones for and/orr/eor, 8 bits of a float for
 fmov). x86-64 holds any 32-bit signed immediate and needs `movabsq` beyond. The translation memory
-(memory.py) keys templates by these classes, so `x + 70000` is never written with `x + 7`'s template.
+(templates.py) keys templates by these classes, so `x + 70000` is never written with `x + 7`'s template.
 """
 from __future__ import annotations
 

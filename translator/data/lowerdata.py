@@ -1,7 +1,7 @@
 """Training data for lowered translation: corpus shards -> the same records with every function
-rewritten to one operation per statement (lower.py) and labelled again by gcc at -O0.
+rewritten to one operation per statement (front/lower.py) and labelled again by gcc at -O0.
 
-    python -m neuralcc.translator.lowerdata --data data/synthetic-v1 --out data/synthetic-v1-lowered --limit 12000
+    python -m neuralcc.translator.data.lowerdata --data data/synthetic-v1 --out data/synthetic-v1-lowered --limit 12000
 
 The output has the corpus's own format (URIs, splits and annotations unchanged; `meta.lowered` counts
 what was rewritten), so slotdata.py and localdata.py convert it as they convert any corpus. Lowering
@@ -21,9 +21,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from .csource import SourceError
-from .data import read_shards
-from .lower import lower_unit
+from ..front.csource import SourceError
+from ..front.lower import lower_unit
+from .samples import read_shards
 
 OPT = "O0"
 
@@ -77,15 +77,16 @@ def convert(data: Path, out: Path, archs: list[str], workers: int, limit: int | 
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m neuralcc.translator.lowerdata", description=__doc__,
+    ap = argparse.ArgumentParser(prog="python -m neuralcc.translator.data.lowerdata", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--data", required=True, help="corpus shard directory (neuralcc corpus build)")
     ap.add_argument("--out", required=True)
     ap.add_argument("--arch", nargs="+", default=["x86-64", "aarch64"])
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--limit", type=int, default=None, help="the first N training records (valid and test are always whole)")
-    ap.add_argument("--atoms", action="store_true", help="three-address code (lower.py: lower_unit's atoms); a model "
-                                                          "trained on it is told with `neuralcc train --lower atoms`")
+    ap.add_argument("--atoms", action="store_true", help="three-address code (front/lower.py: lower_unit's atoms); "
+                                                          "a model trained on it is told with `neuralcc train --lower "
+                                                          "atoms`")
     args = ap.parse_args(argv)
     if not Path(args.data).is_dir():
         print(f"lowerdata: error: {args.data}: not a directory", file=sys.stderr)
