@@ -1,12 +1,10 @@
 """Translator latency: median greedy time per function on one core, and generated tokens/s.
 
-    python bench/bench_translator.py [--model DIR] [--data DIR] [-n 20] [--arch x86-64] [--train-seconds 20]
+    python bench/bench_translator.py [--model DIR] [--data DIR] [-n 20] [--arch x86-64]
 
 Functions come from the held-out ("valid") split of --data (default: data/synthetic-v1,
-then data/synthetic-v1-x86), else from a small generated set. With --train-seconds, also training
-throughput (tokens/s) of the same model in fp32 and with bf16 autocast, side by side on the same
-batches of "local" pieces (data/synthetic-v1-local, else pieces cut from the kernels). Reported per C length so the
-"20-line function under 2 s" target can be read off directly.
+then data/synthetic-v1-x86), else from a small generated set. Reported per C length so the
+"20-line function under 2 s" target can be read off directly. Training throughput: bench_training.py.
 """
 from __future__ import annotations
 
@@ -45,8 +43,6 @@ def main(argv=None) -> int:
     ap.add_argument("--memory-first", action="store_true",
                     help="pieces the translation memory holds come from it, the model writes the rest "
                          "(`--translator model+memory`, what ncc uses); default: the model writes every piece")
-    ap.add_argument("--train-seconds", type=float, default=0.0,
-                    help="also measure training tokens/s, fp32 vs bf16, this long each (0 = skip)")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     from neuralcc.translator.front.csource import SourceError, find_functions
@@ -83,75 +79,8 @@ def main(argv=None) -> int:
         "translation_memory": tr.memory is not None,
         "memory_first": args.memory_first,
     }
-    if args.train_seconds:
-        report["training"] = train_speed(tr, args.train_seconds)
     print(json.dumps(report))
     return 0
-
-
-def _piece_samples(tok, style) -> list:
-    import gzip
-
-    from neuralcc.translator.data import localdata, samples as D
-
-    shards = sorted((ROOT / "data" / "synthetic-v1-local").glob("*.jsonl.gz"))
-    recs = []
-    if shards:
-        with gzip.open(shards[0], "rt") as fh:
-            recs = [json.loads(l) for l in itertools.islice(fh, 200)]
-    else:  # a fresh clone: the kernels, labelled here
-        from neuralcc.corpora import load_benchmarks
-        from neuralcc.corpora.label import label_single
-        from neuralcc.translator.back import frame
-        from neuralcc.translator.data import slotdata
-
-        for b in load_benchmarks("benchmark://kernels-v0"):
-            rec = {"uri": b.uri, "entry": b.entry, "source": b.source, "asm": {}, "lines": {}, "slots": True}
-            for arch in ("x86-64", "aarch64"):
-                lab = label_single(b.source, arch, "O0")
-                rec["asm"][arch], rec["lines"][arch] = {"O0": lab.asm}, {"O0": lab.lines}
-                maps = frame.slot_maps(slotdata.verbose_asm(b.source, arch), arch, b.source)
-                rec["asm"][arch]["O0"], rec["lines"][arch]["O0"] = slotdata.symbolic_label(rec, arch, maps)
-            out, _ = localdata.convert_record(rec)
-            if out and out["pieces"]:
-                recs.append(out)
-    return [s for r in recs for a in ("x86-64", "aarch64")
-            for s in [D.make_sample(tok, r, a, "O0", 640, 512, style)] if s]
-
-
-def train_speed(tr, seconds: float, batch_tokens: int = 8000) -> dict:
-    """Training steps of a copy of the model on the same batches, fp32 then bf16 autocast."""
-    import copy
-
-    from neuralcc.translator.data import samples as D
-    from neuralcc.translator.neural.train import loss_on
-
-    torch.set_num_threads(2)
-    samples = _piece_samples(tr.tok, tr.style)
-    batches, buf, n = [], [], 0
-    for s in samples * 4:
-        buf.append(s)
-        n += s.n_tokens
-        if n >= batch_tokens:
-            batches.append(D.collate(buf, tr.tok.pad_token_id))
-            buf, n = [], 0
-    out = {}
-    for name, bf16 in (("fp32", False), ("bf16", True)):
-        model = copy.deepcopy(tr.model).train()
-        opt = torch.optim.AdamW(model.parameters(), lr=1e-4)
-        done, toks, t0 = 0, 0, time.perf_counter()
-        while time.perf_counter() - t0 < seconds:
-            b = batches[done % len(batches)]
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
-                loss = loss_on(model, b)
-            loss.backward()
-            opt.step()
-            opt.zero_grad()
-            done += 1
-            toks += b.n_tokens
-        out[f"{name}_tokens_per_s"] = round(toks / (time.perf_counter() - t0))
-    out["bf16_speedup"] = round(out["bf16_tokens_per_s"] / out["fp32_tokens_per_s"], 2)
-    return out
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """`make bench`: every benchmark in this folder, one after another (never two heavy jobs at once).
 
-    python bench/run.py [--shared ../shared] [--quick] [--only verifier,faults,corpora,translator,ncc]
+    python bench/run.py [--shared ../shared] [--quick] [--only verifier,faults,corpora,translator,training,ncc]
 """
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--shared", default=str(HERE.parents[1] / "shared"))
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--only", default="verifier,faults,corpora,translator,ncc")
+    ap.add_argument("--only", default="verifier,faults,corpora,translator,training,ncc")
     args = ap.parse_args()
     status = 0
     for name in args.only.split(","):
@@ -30,8 +30,8 @@ def main() -> int:
             cmd += ["--shared", args.shared] + (["--quick"] if args.quick else [])
         if name == "faults" and args.quick:
             cmd.append("--quick")
-        if name == "translator":
-            cmd += ["--train-seconds", "10" if args.quick else "30"]
+        if name == "training":
+            cmd += ["--steps", "10" if args.quick else "40"]
         runs = [cmd]
         if name == "translator":  # and what ncc and `--translator model+memory` do: the memory's pieces first
             runs.append([sys.executable, str(script), "--memory-first"])
