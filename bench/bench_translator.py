@@ -45,7 +45,8 @@ def main(argv=None) -> int:
                          "(`--translator model+memory`, what ncc uses); default: the model writes every piece")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
-    from neuralcc.translator.front.csource import SourceError, find_functions
+    from neuralcc.cbase.csource import find_functions
+    from neuralcc.translator.front.csource import SourceError
     from neuralcc.translator.neural.decode import DEFAULT_MODEL, DecodeOptions, NeuralTranslator
 
     tr = NeuralTranslator(args.model or DEFAULT_MODEL)
@@ -57,7 +58,7 @@ def main(argv=None) -> int:
     first = time.perf_counter() - t  # includes reading the arch's translation memory, if the model has one
     for r in recs:
         f = {x.name: x for x in find_functions(r["source"])}.get(r["entry"])
-        lines = sum(1 for l in r["source"].split("\n")[f.first_line - 1 : f.last_line] if l.strip()) if f else 0
+        lines = sum(1 for l in r["source"].split("\n")[f.line - 1 : f.last_line] if l.strip()) if f else 0
         t = time.perf_counter()
         try:
             (out,) = tr.translate(r["source"], args.arch, args.opt, entry=r["entry"], opt=opt)

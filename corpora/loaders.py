@@ -5,6 +5,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from neuralcc.cbase.csource import CFunction, find_functions
+
 from .features import detect_features
 from .jsonl import iter_jsonl, read_text
 from .uris import URIError, humaneval_uri, kernel_uri, parse_uri, synthetic_uri
@@ -40,78 +42,6 @@ def default_shared_dir() -> Path:
 
 
 # ------------------------------------------------------------------ C function discovery
-def _blank_comments_and_strings(text: str) -> str:
-    """Same length as text, with comments, string/char literals and preprocessor lines blanked."""
-    def blank(m: re.Match) -> str:
-        return re.sub(r"[^\n]", " ", m.group(0))
-    return re.sub(r"//[^\n]*|/\*.*?\*/|\"(?:\\.|[^\"\\\n])*\"|'(?:\\.|[^'\\\n])*'|^[ \t]*#[^\n]*",
-                  blank, text, flags=re.S | re.M)
-
-
-@dataclass
-class CFunction:
-    name: str
-    start: int  # offset of the definition (including a preceding `// ncc:` annotation block)
-    end: int
-    static: bool
-    line: int
-
-
-def find_functions(text: str) -> list[CFunction]:
-    """Top-level function definitions of a C file (no preprocessor evaluation)."""
-    clean = _blank_comments_and_strings(text)
-    out: list[CFunction] = []
-    depth = 0
-    i = 0
-    stmt_start = 0
-    n = len(clean)
-    while i < n:
-        ch = clean[i]
-        if ch == "{":
-            if depth == 0:
-                head = clean[stmt_start:i]
-                m = re.search(r"\b([A-Za-z_]\w*)\s*\(([^()]|\([^()]*\))*\)\s*$", head)
-                is_func = m is not None and not re.search(r"=\s*$|\b(struct|union|enum)\s+\w*\s*$", head)
-                close = _match_brace(clean, i)
-                if is_func and m.group(1) not in ("if", "for", "while", "switch", "return", "sizeof"):
-                    start = stmt_start + len(head) - len(head.lstrip())
-                    static = re.search(r"\bstatic\b", head[: m.start()]) is not None
-                    start = _include_annotations(text, start)
-                    out.append(CFunction(m.group(1), start, close + 1, static, text.count("\n", 0, start) + 1))
-                i = close + 1
-                stmt_start = i
-                continue
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-        elif ch == ";" and depth == 0:
-            stmt_start = i + 1
-        i += 1
-    return out
-
-
-def _match_brace(clean: str, i: int) -> int:
-    depth = 0
-    for j in range(i, len(clean)):
-        if clean[j] == "{":
-            depth += 1
-        elif clean[j] == "}":
-            depth -= 1
-            if depth == 0:
-                return j
-    raise CorpusError(f"unbalanced braces from offset {i}")
-
-
-def _include_annotations(text: str, start: int) -> int:
-    """Move start back over the `// ncc:` comment lines that annotate this function."""
-    lines_before = text[:start].split("\n")
-    # lines_before[-1] is the partial line where the definition starts
-    k = len(lines_before) - 1
-    while k > 0 and lines_before[k - 1].strip().startswith("// ncc:"):
-        k -= 1
-    return len("\n".join(lines_before[:k])) + (1 if k > 0 else 0) if k < len(lines_before) - 1 else start
-
-
 # ------------------------------------------------------------------ loaders
 def load_humaneval(path: Path, item: str | None = None, limit: int | None = None) -> list[Benchmark]:
     if not path.is_file():
@@ -135,7 +65,7 @@ def load_c_file(path: Path, fn: str | None = None) -> list[Benchmark]:
     if not path.is_file():
         raise CorpusError(f"{path}: no such file")
     text = read_text(path, CorpusError)
-    funcs = find_functions(text)
+    funcs = find_functions(text, CorpusError)
     if fn is not None:
         funcs = [f for f in funcs if f.name == fn]
         if not funcs:
@@ -183,7 +113,7 @@ def load_kernels(item: str | None = None) -> list[Benchmark]:
         if item is not None and p.stem != item:
             continue
         text = p.read_text()
-        funcs = [f for f in find_functions(text) if not f.static]
+        funcs = [f for f in find_functions(text, CorpusError) if not f.static]
         if not funcs:
             raise CorpusError(f"{p}: no exported function")
         f = funcs[-1]
@@ -232,7 +162,7 @@ def load_exebench(path: Path, line_no: int | None = None, limit: int | None = No
         func_def = rec["func_def"]
         name = rec.get("fname")
         if not name:
-            fs = find_functions(func_def)
+            fs = find_functions(func_def, CorpusError)
             if not fs:
                 raise CorpusError(f"{path}:{lineno}: no function definition in func_def")
             name = fs[-1].name

@@ -40,3 +40,19 @@ def test_c_integer_literals_in_every_radix():
     for bad in ("09", "1.5", "x"):
         with pytest.raises(ValueError):
             int_literal(bad)
+
+
+def test_one_reading_of_where_functions_are():
+    """The corpora's loaders and the translator find functions with one function (cbase.csource): a GNU
+    attribute in the head, a body on one line, a brace inside a macro or a string are read alike."""
+    from neuralcc.cbase.csource import find_functions
+    from neuralcc.translator.front.csource import SourceError
+
+    src = ('#define BLOCK { 1, 2 }\n'
+           'static int __attribute__((noinline)) twice(int x) { return 2 * x; }\n'
+           'const char *brace(void)\n{\n    return "{";\n}\n'
+           'int tab[2] = { 3, 4 };\n')
+    found = find_functions(src)
+    assert [(f.name, f.static, f.line, f.last_line) for f in found] == [("twice", True, 2, 2), ("brace", False, 3, 6)]
+    with pytest.raises(SourceError, match="unbalanced braces from line 1"):
+        find_functions("int f(int x) { if (x) { return 1; }\n", SourceError)

@@ -9,7 +9,8 @@ import pytest
 from neuralcc.corpora import load_benchmarks
 from neuralcc.corpora.dedup import EvalIndex, exact_key, jaccard_estimate, signature
 from neuralcc.corpora.gcc import warning_command
-from neuralcc.corpora.loaders import CorpusError, CorpusMissing, default_shared_dir, find_functions
+from neuralcc.cbase.csource import find_functions
+from neuralcc.corpora.loaders import CorpusError, CorpusMissing, default_shared_dir
 from neuralcc.corpora.shards import ShardError, iter_pairs, write_records
 from neuralcc.corpora.splits import split_of
 from neuralcc.corpora.uris import URIError, parse_uri

@@ -84,11 +84,12 @@ def test_tokenizer_save_load(tok, tmp_path):
 
 
 def test_comment_marks_and_braces_inside_literals_are_neither_comments_nor_blocks():
-    from neuralcc.translator.front.csource import encoder_text, find_functions
+    from neuralcc.cbase.csource import find_functions
+    from neuralcc.translator.front.csource import encoder_text
 
     src = ('const char *url(void) {\n    return "http://x/*{";\n}\n'
            "int brace(int c) {\n    if (c == '{') // an open brace\n        return 1;\n    return 0;\n}\n")
-    assert [(f.name, f.first_line, f.last_line) for f in find_functions(src)] == [("url", 1, 3), ("brace", 4, 8)]
+    assert [(f.name, f.line, f.last_line) for f in find_functions(src)] == [("url", 1, 3), ("brace", 4, 8)]
     text = encoder_text(src, "url")
     assert '<L2>return "http://x/*{";\n' in text
     assert "<L5>if (c == '{')\n" in text and "an open brace" not in text

@@ -635,3 +635,21 @@ def test_a_retrieval_model_trains_leave_one_out_and_reads_the_memorys_pieces_aft
         f.unlink()
     with pytest.raises(ValueError, match="translation memory"):
         NeuralTranslator(ck)
+
+
+def test_a_translation_parses_each_text_it_reads_once(monkeypatch):
+    """gcc -E and pycparser run once for the C and once for its lowered form (the skeleton and the frame
+    layout share the lowered unit's parse; they parsed it once each before)."""
+    import pycparser
+
+    from neuralcc.verifier import signature
+
+    parses, preprocessed = [], []
+    real_parse, real_pre = pycparser.CParser.parse, signature.preprocess
+    monkeypatch.setattr(pycparser.CParser, "parse", lambda self, *a, **kw: parses.append(1) or real_parse(self, *a, **kw))
+    monkeypatch.setattr(signature, "preprocess", lambda *a, **kw: preprocessed.append(1) or real_pre(*a, **kw))
+    tr = NeuralTranslator()
+    assert tr.lower == "atoms"
+    (out,) = tr.translate((KERNELS / "dot_product.c").read_text(), "x86-64", "O0", opt=DecodeOptions(memory_only=True))
+    assert out.lowered and out.asm
+    assert len(parses) == 2 and len(preprocessed) == 2, (parses, preprocessed)

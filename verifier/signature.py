@@ -72,15 +72,21 @@ def preprocess(source: str, filename: str, cflags: list[str] | None = None) -> s
     return proc.stdout
 
 
+def parse_c(source: str, filename: str = "<source>", cflags: list[str] | None = None) -> c_ast.FileAST:
+    """The unit preprocessed (gcc -E, `cflags`' -I -D -U -include reach it) and parsed by pycparser; the
+    main file's nodes have coord.file "<stdin>". VerifierInputError naming the file and line."""
+    text = preprocess(source, filename, cpp_flags(cflags or []))
+    try:
+        return pycparser.CParser().parse(text, filename="<stdin>")
+    except pycparser.c_parser.ParseError as err:
+        raise VerifierInputError(f"{filename}: C parse error: {str(err).replace('<stdin>', filename)}") from None
+
+
 def parse_unit(source: str, filename: str = "<source>", char_signed: bool = True,
                cflags: list[str] | None = None) -> UnitSpec:
     if not source.strip():
         raise VerifierInputError(f"{filename}: empty C file")
-    text = preprocess(source, filename, cpp_flags(cflags or []))
-    try:
-        ast = pycparser.CParser().parse(text, filename="<stdin>")
-    except pycparser.c_parser.ParseError as err:
-        raise VerifierInputError(f"{filename}: C parse error: {str(err).replace('<stdin>', filename)}") from None
+    ast = parse_c(source, filename, cflags)
     try:
         notes = find_annotations(source, filename)
     except AnnotationError as err:
@@ -249,15 +255,12 @@ def _last_line(node) -> int:
 
 
 def frame_variables(source: str, filename: str = "<source>", char_signed: bool = True,
-                    cflags: list[str] | None = None) -> dict[str, dict[str, list[CType]]]:
+                    cflags: list[str] | None = None, ast: c_ast.FileAST | None = None) -> dict[str, dict[str, list[CType]]]:
     """Per function defined in the unit: its parameters and automatic variables (every declaration in
     its body, nested blocks included; `static` locals live elsewhere), by name in declaration order. A
-    name declared twice (two loops' `int i`) lists each type. What each stack frame must hold."""
-    text = preprocess(source, filename, cpp_flags(cflags or []))
-    try:
-        ast = pycparser.CParser().parse(text, filename="<stdin>")
-    except pycparser.c_parser.ParseError as err:
-        raise VerifierInputError(f"{filename}: C parse error: {str(err).replace('<stdin>', filename)}") from None
+    name declared twice (two loops' `int i`) lists each type. What each stack frame must hold.
+    `ast`: parse_c(source), when the caller has it."""
+    ast = ast if ast is not None else parse_c(source, filename, cflags)
     reader = _Reader(ast, filename, char_signed, [])
     functions: dict[str, dict[str, list[CType]]] = {}
     for node in ast.ext:

@@ -3,24 +3,17 @@ number gcc's .loc uses), the translated function's name replaced by `<FN>`."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from neuralcc.cbase.csource import find_functions
 
 from ..back.asmtext import FN, MAX_LINE, replace_name
 
-_FUNC_HEAD = re.compile(r"^[A-Za-z_][\w\s\*]*?\b([A-Za-z_]\w*)\s*\(([^;{}]*)\)\s*(\{|$)", re.M)
 # string and character literals first, so a `//` or `/*` inside one is not taken for a comment
 _COMMENT = re.compile(r'"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'|/\*.*?\*/|//[^\n]*', re.S)
 
 
 class SourceError(ValueError):
     """A C input the translator cannot handle (message is user-facing)."""
-
-
-@dataclass
-class Function:
-    name: str
-    first_line: int  # 1-based, in the unit
-    last_line: int
 
 
 def _blank_comments(src: str, literals: bool = False) -> str:
@@ -35,45 +28,12 @@ def _blank_comments(src: str, literals: bool = False) -> str:
     return _COMMENT.sub(blank, src)
 
 
-def find_functions(src: str) -> list[Function]:
-    """Function definitions (name, line span) by brace matching; good enough for the corpora's C."""
-    clean = _blank_comments(src, literals=True)
-    out = []
-    for m in _FUNC_HEAD.finditer(clean):
-        name = m.group(1)
-        if name in {"if", "while", "for", "switch", "return", "sizeof"}:
-            continue
-        if m.group(3) == "{":
-            brace = m.end(3) - 1
-        else:
-            rest = clean[m.end():]
-            stripped = rest.lstrip()
-            if not stripped.startswith("{"):
-                continue
-            brace = m.end() + len(rest) - len(stripped)
-        depth, i = 0, brace
-        while i < len(clean):
-            if clean[i] == "{":
-                depth += 1
-            elif clean[i] == "}":
-                depth -= 1
-                if depth == 0:
-                    break
-            i += 1
-        if depth != 0:
-            continue
-        first = clean.count("\n", 0, m.start()) + 1
-        last = clean.count("\n", 0, i) + 1
-        out.append(Function(name, first, last))
-    return out
-
-
 def encoder_text(src: str, entry: str, max_lines: int = MAX_LINE) -> str:
     """The unit without #include lines and comments, each kept line prefixed by `<Ln>`.
 
     Lines outside [1, max_lines] cannot be marked; if the entry function lies beyond,
     the input is rejected (it would be silently mis-aligned otherwise)."""
-    funcs = {f.name: f for f in find_functions(src)}
+    funcs = {f.name: f for f in find_functions(src, SourceError)}
     if entry not in funcs:
         raise SourceError(f"no definition of function '{entry}'")
     f = funcs[entry]

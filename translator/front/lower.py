@@ -46,7 +46,9 @@ from pycparser import c_ast, c_generator
 from neuralcc.cbase.ctype import (ArrayType, CType, FloatType, IntType, PointerType, StructType, UnsupportedType,
                                      VoidType)
 
-from .csource import SourceError, find_functions
+from neuralcc.cbase.csource import find_functions
+
+from .csource import SourceError
 
 INT = IntType("int", 4, True)
 UINT = IntType("unsigned int", 4, False)
@@ -716,18 +718,13 @@ def lower_unit(source: str, functions: list[str] | None = None, prefix: str = "t
     `atoms`: three-address code. An operator's operands, a cast's, a call's arguments, a condition's
     and a stored value are variables or constants; a load (`t = a[i].f`) and a store (`a[i] = t`) are
     statements of their own. `cflags`: the compiler flags whose -I/-D/-U/-include the preprocessor needs."""
-    import pycparser
-
     from neuralcc.verifier.errors import VerifierInputError
-    from neuralcc.cbase.toolchain import cpp_flags
-    from neuralcc.verifier.signature import _Reader, preprocess
+    from neuralcc.verifier.signature import _Reader, parse_c
 
     try:
-        ast = pycparser.CParser().parse(preprocess(source, "<source>", cpp_flags(cflags or [])), filename="<stdin>")
+        ast = parse_c(source, "<source>", cflags)
     except VerifierInputError as err:
         raise SourceError(str(err)) from None
-    except pycparser.c_parser.ParseError as err:
-        raise SourceError(f"C parse error: {err}") from None
     reader = _Reader(ast, "<source>", True, [])
     protos: dict[str, CType] = {}
     globals_: dict[str, CType] = {}
@@ -754,7 +751,7 @@ def lower_unit(source: str, functions: list[str] | None = None, prefix: str = "t
                 globals_[node.name] = _safe_ctype(reader, node.type)
         if body is not None and body.coord is not None and body.coord.file in ("<stdin>", "-"):
             defs.append(body)
-    spans = {f.name: f for f in find_functions(source)}
+    spans = {f.name: f for f in find_functions(source, SourceError)}
     lines = source.split("\n")
     result = Lowered(source)
     edits = []  # (first line after the brace, last line, new body lines)

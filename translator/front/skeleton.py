@@ -312,28 +312,24 @@ def _without_params(decl: c_ast.Decl, gen) -> str:
     return gen.visit(d)
 
 
-def build(source: str, functions: list | None = None, params: bool = False, cflags: list[str] | None = None) -> Skeleton:
+def build(source: str, functions: list | None = None, params: bool = False, cflags: list[str] | None = None,
+          ast=None) -> Skeleton:
     """The pieces of every function defined in `source` (in source order, as gcc -O0 emits them), after
-    one data piece. `functions`: csource.find_functions(source), for the closing brace lines.
+    one data piece. `functions`: cbase.csource.find_functions(source), for the closing brace lines.
     `params`: a prologue is the frame's setup alone, followed by one "param" piece per parameter that
     stores it (pieces.split_prologue): a signature seen nowhere in training is then made of pieces
-    that were. `cflags`: the compiler flags whose -I/-D/-U/-include the preprocessor needs."""
-    import pycparser
-
+    that were. `cflags`: the compiler flags whose -I/-D/-U/-include the preprocessor needs; `ast`:
+    verifier.signature.parse_c(source, cflags=cflags), when the caller has it."""
     from neuralcc.verifier.errors import VerifierInputError
-    from neuralcc.cbase.toolchain import cpp_flags
-    from neuralcc.verifier.signature import preprocess
+    from neuralcc.verifier.signature import parse_c
 
-    from .csource import find_functions
+    from neuralcc.cbase.csource import find_functions
 
     try:
-        text = preprocess(source, "<source>", cpp_flags(cflags or []))
-        ast = pycparser.CParser().parse(text, filename="<stdin>")
+        ast = ast if ast is not None else parse_c(source, "<source>", cflags)
     except VerifierInputError as err:
         raise SourceError(str(err)) from None
-    except pycparser.c_parser.ParseError as err:
-        raise SourceError(f"C parse error: {err}") from None
-    spans = {f.name: f for f in (functions if functions is not None else find_functions(source))}
+    spans = {f.name: f for f in (functions if functions is not None else find_functions(source, SourceError))}
     src_lines = source.split("\n")
     gen = c_generator.CGenerator()
     pieces: list[Piece] = [Piece(0, "", "data", 0)]

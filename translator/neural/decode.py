@@ -8,9 +8,11 @@ from pathlib import Path
 import torch
 from transformers import LogitsProcessor, LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
 
+from neuralcc.cbase.csource import find_functions
+
 from .. import prompts as P
 from ..back import asmtext, frame, pieces
-from ..front.csource import SourceError, encoder_text, find_functions
+from ..front.csource import SourceError, encoder_text
 from ..memory.store import load_if_any as load_memory
 from . import model as M, reading, tokenizer as T
 from .asmgrammar import OperandGrammar
@@ -143,7 +145,7 @@ class NeuralTranslator:
     def prepare(self, source: str, entry: str | None) -> str:
         """The function to translate (default: the last one defined), checked: it exists and the tokenizer can
         represent the unit (no line limit: the line markers `<Ln>` of the retired chunk modes are not read)."""
-        funcs = find_functions(source)
+        funcs = find_functions(source, SourceError)
         if not funcs:
             raise SourceError("no function definition found")
         if entry is None:
@@ -174,13 +176,13 @@ class NeuralTranslator:
         return [i for i in ids if i != pad], False
 
     @staticmethod
-    def frame_variables(source: str, entry: str, cflags: list[str] | None = None) -> dict:
+    def frame_variables(source: str, entry: str, cflags: list[str] | None = None, ast=None) -> dict:
         """The variables each function's frame holds (the model names them, back/frame.py places them)."""
         from neuralcc.verifier.errors import VerifierInputError
         from neuralcc.verifier.signature import frame_variables
 
         try:
-            return frame_variables(source, cflags=cflags)
+            return frame_variables(source, cflags=cflags, ast=ast)
         except VerifierInputError as err:
             raise SourceError(f"function '{entry}': cannot lay out its stack frame: {err}") from None
 
@@ -189,6 +191,9 @@ class NeuralTranslator:
                   opt: DecodeOptions | None = None, cflags: list[str] | None = None) -> list[Translation]:
         """`cflags`: the unit's compiler flags; their -I/-D/-U/-include reach the preprocessor wherever the
         unit is parsed (a unit that includes its own header needs its directory's -I)."""
+        from neuralcc.verifier.errors import VerifierInputError
+        from neuralcc.verifier.signature import parse_c
+
         from ..front import skeleton
         from ..front.skeleton import scopes
 
@@ -200,11 +205,15 @@ class NeuralTranslator:
 
             low = lower_unit(source, atoms=self.lower == "atoms", cflags=cflags)
             source, lowered = low.source, low.statements
-        skel = skeleton.build(source, params=self.params, cflags=cflags)
+        try:  # the unit the model reads, parsed once for its skeleton and its frames
+            ast = parse_c(source, "<source>", cflags)
+        except VerifierInputError as err:
+            raise SourceError(str(err)) from None
+        skel = skeleton.build(source, params=self.params, cflags=cflags, ast=ast)
         if len(skel.pieces) > asmtext.MAX_PIECES:
             raise SourceError(f"function '{entry}': its unit has {len(skel.pieces)} pieces of code, more than the "
                               f"model can name ({asmtext.MAX_PIECES})")
-        variables = self.frame_variables(source, entry, cflags)
+        variables = self.frame_variables(source, entry, cflags, ast)
         scope = scopes(source, variables)
         needed = skel.reachable(entry)
         rows, srcs, prompts, names, hits = [], [], [], [], []
