@@ -1,7 +1,6 @@
 """Benchmarks from every corpus, addressed by URI (see uris.py)."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
