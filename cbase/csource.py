@@ -19,6 +19,7 @@ class CFunction:
     name: str
     start: int  # offset of the definition (including a preceding `// ncc:` annotation block)
     end: int  # offset after its closing brace
+    body: int  # offset of its body's opening brace
     static: bool
     line: int  # 1-based line of `start`
     last_line: int  # line of the closing brace
@@ -45,7 +46,7 @@ def find_functions(text: str, error: type[Exception] = ValueError) -> list[CFunc
                     start = stmt_start + len(head) - len(head.lstrip())
                     static = re.search(r"\bstatic\b", head[: m.start()]) is not None
                     start = _include_annotations(text, start)
-                    out.append(CFunction(m.group(1), start, close + 1, static, text.count("\n", 0, start) + 1,
+                    out.append(CFunction(m.group(1), start, close + 1, i, static, text.count("\n", 0, start) + 1,
                                           text.count("\n", 0, close) + 1))
                 i = close + 1
                 stmt_start = i

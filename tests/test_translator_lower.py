@@ -205,3 +205,16 @@ def test_real_c_with_stdio_void_calls_and_initialised_arrays_lowers_and_compiles
     verdict = Checker(src, "x86-64", "O0", "k", examples=30, random_inputs=150).check(
         compile_to_asm(low.source, "x86-64", "O0", "<lowered>"))
     assert verdict.category == "pass", str(verdict)
+
+
+@pytest.mark.parametrize("source, entry", [
+    ("int length(int *a, int n) { return n; }\n", "length"),  # a body on the brace's line (was refused)
+    ("int sq(int x) { int y = x * x; return y + 1; } /* after the brace */\nint one(void)\n{ return 1; }\n", "sq"),
+])
+def test_real_layouts_reach_a_verified_translation(source, entry, arch):
+    """C as people write it, translated by the shipped memory and passed by the verifier on both arches."""
+    from neuralcc.translator.neural.decode import DecodeOptions, NeuralTranslator
+    from neuralcc.verifier.check import Checker
+
+    (out,) = NeuralTranslator().translate(source, arch, "O0", entry=entry, opt=DecodeOptions(memory_only=True))
+    assert Checker(source, arch, "O0", entry).check(out.asm).category == "pass"

@@ -752,9 +752,8 @@ def lower_unit(source: str, functions: list[str] | None = None, prefix: str = "t
         if body is not None and body.coord is not None and body.coord.file in ("<stdin>", "-"):
             defs.append(body)
     spans = {f.name: f for f in find_functions(source, SourceError)}
-    lines = source.split("\n")
     result = Lowered(source)
-    edits = []  # (first line after the brace, last line, new body lines)
+    edits = []  # (the body's opening brace, the offset after its closing one, new body lines)
     for fd in defs:
         name = fd.decl.name
         if functions is not None and name not in functions or name not in spans:
@@ -770,13 +769,11 @@ def lower_unit(source: str, functions: list[str] | None = None, prefix: str = "t
         result.statements += fn.result.statements
         result.temporaries += fn.result.temporaries
         result.kept += [f"{name}: {k}" for k in fn.result.kept]
-        brace_line = fd.body.coord.line
-        if not lines[brace_line - 1].rstrip().endswith("{"):
-            raise SourceError(f"function '{name}': its body's brace is not at the end of line {brace_line}")
-        edits.append((brace_line, spans[name].last_line, _indent(body)))
-    for brace_line, last, body in sorted(edits, reverse=True):
-        lines[brace_line: last] = [*body, "}"]
-    result.source = "\n".join(lines)
+        edits.append((spans[name].body, spans[name].end, _indent(body)))
+    text = source
+    for brace, end, body in sorted(edits, reverse=True):  # any layout: `int f(int n) { return n; }` too
+        text = text[: brace + 1] + "\n" + "\n".join([*body, "}"]) + text[end:]
+    result.source = text
     result.changed = result.source != source
     return result
 
