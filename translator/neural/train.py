@@ -57,7 +57,7 @@ class TrainConfig:
     #                            data/lowerdata.py), "atoms": to three-address code (lowerdata --atoms); the
     #                            model's translations lower their input the same way
     position_heads: bool = True  # --init from a T5 without them: fix heads on their neighbours (model.py)
-    bf16: bool = True  # autocast matmuls to bfloat16 (1.7x faster on this machine's AMX cores; weights stay fp32)
+    bf16: bool = True  # autocast matmuls to bfloat16; weights stay fp32 (bench/bench_training.py measures it against fp32)
     retrieval: int = 0  # the memory's candidates read after each prompt (reading.py); 0: the prompt alone
     fill: list = field(default_factory=list)  # record dirs trained on whose pieces only fill the memory's
     #                                           missing keys (memory --fill): compile-only statements
