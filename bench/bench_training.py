@@ -4,7 +4,7 @@ the same training step, side by side on the same batches from the same initial w
     python bench/bench_training.py [--steps 40] [--retrieval 2]
 
 Variants: fp32 against bf16 autocast (this machine's cores have AVX-512 BF16), one thread against two,
-and pieces grouped by length (data.samples.collate: each group pads its own prompts and targets)
+and pieces grouped by length (neural.samples.collate: each group pads its own prompts and targets)
 against one batch-wide block padded to the longest prompt. The pieces are the kernels' (labelled here,
 both arches), each prompt followed by the memory's candidates of the other kernels (reading.py), as a
 retrieval-reading model is trained. A variant that is faster but ends at a higher loss is not faster.
@@ -42,7 +42,8 @@ def kernel_records() -> list[dict]:
 
 
 def main(argv=None) -> int:
-    from neuralcc.translator.data import samples as D
+    from neuralcc.translator.data import records as R
+    from neuralcc.translator.neural import samples as D
     from neuralcc.translator.memory.store import LeaveOneOut
     from neuralcc.translator.neural import model as M
     from neuralcc.translator.neural.train import build_tokenizer, loss_on
@@ -60,7 +61,7 @@ def main(argv=None) -> int:
     tok = build_tokenizer(train, 2048)
     style = PromptStyle(rename=True, types=True)
     archs = ("x86-64", "aarch64")
-    builder = D.memory_from_records(train, archs, style)
+    builder = R.memory_from_records(train, archs, style)
     loo = LeaveOneOut([builder])
     memory = builder.freeze()
     k = args.retrieval

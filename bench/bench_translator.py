@@ -22,12 +22,12 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def load_functions(data: str | None, n: int, arch: str) -> list[dict]:
-    from neuralcc.translator.data import samples as D, toydata
+    from neuralcc.translator.data import records as R, toydata
 
     candidates = [Path(data)] if data else [ROOT / "data" / "synthetic-v1", ROOT / "data" / "synthetic-v1-x86"]
     for c in candidates:
         if c.exists():
-            recs = [r for r in itertools.islice(D.iter_records([c], "valid"), 4 * n) if arch in r.get("asm", {})]
+            recs = [r for r in itertools.islice(R.iter_records([c], "valid"), 4 * n) if arch in r.get("asm", {})]
             if recs:
                 return recs[:n]
     return toydata.make_records_fast(n, seed=99)

@@ -35,6 +35,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--examples", type=int, default=100, help="hypothesis examples per sample")
     p.add_argument("--random", type=int, default=300, dest="random_inputs", help="fast random inputs per benchmark")
     p.add_argument("--temperature", type=float, default=0.8, help="sampling temperature when n > 1")
+    p.add_argument("--repair", type=int, default=0, metavar="CALLS",
+                   help="guess and check: a failed greedy sample of model, memory or model+memory gets its "
+                        "likeliest wrong pieces rewritten and checked again, at most CALLS more verifier calls; "
+                        "reported as repaired@CALLS beside pass@1 (default 0: off)")
     p.add_argument("--prompt", help="prompt template file for http translators ({source} {entry} {arch} {opt})")
     p.add_argument("--model-name", default="default", help="model name sent to http translators")
     p.add_argument("--shared", help="the shared/ folder holding corpora/ (default ../shared)")
@@ -86,7 +90,7 @@ def eval_command(args) -> int:
     cfg = RunConfig(translator=args.translator, corpora=corpora, arches=_csv(args.arch), opts=_csv(args.opt),
                     n=args.n, ks=ks, seed=args.seed, examples=args.examples, random_inputs=args.random_inputs,
                     limit=args.limit, temperature=args.temperature, prompt=args.prompt,
-                    model_name=args.model_name, shared=shared, workers=args.workers)
+                    model_name=args.model_name, shared=shared, workers=args.workers, repair=args.repair)
     for a in cfg.arches:
         if a not in ("x86-64", "aarch64"):
             print(f"neuralcc eval: error: unknown arch '{a}' (x86-64, aarch64)", file=sys.stderr)

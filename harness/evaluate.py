@@ -37,6 +37,7 @@ class RunConfig:
     model_name: str = "default"
     shared: str | None = None
     workers: int = 2
+    repair: int = 0  # guess and check: verifier calls a failed greedy sample may spend on rewritten pieces
 
 
 @dataclass
@@ -196,7 +197,27 @@ def run_unit(unit: Unit, missing: list[int]) -> list[dict]:
                          "verify_seconds": verdict.seconds, "verdict": vd,
                          "test_category": verdict.test.category if verdict.test else None}
         rows.append({**row, **judged[s.asm]})
+        if cfg.repair and i == 0:
+            rows[-1]["repair"] = guess_and_check(checker, s, verdict, cfg.repair)
     return rows
+
+
+def guess_and_check(checker, sample, verdict, budget: int) -> dict:
+    """Sample 0's repair (translator/repair.py): rewritten pieces checked until one passes or `budget`
+    verifier calls are spent. The row's own verdict stays the greedy one (pass@1)."""
+    out = {"budget": budget, "calls": 0, "passed": verdict.passed, "category": verdict.category, "asm": None}
+    if verdict.passed or sample.repair is None:
+        return out
+    start = time.perf_counter()
+    while out["calls"] < budget and not verdict.passed:
+        asm = sample.repair.next(verdict)
+        if asm is None:
+            break
+        verdict = checker.check(asm)
+        out["calls"] += 1
+    out.update(passed=verdict.passed, category=verdict.category, asm=asm if verdict.passed else None,
+               pieces=sample.repair.rewritten(verdict.passed), seconds=round(time.perf_counter() - start, 3))
+    return out
 
 
 def _run_unit_star(args):

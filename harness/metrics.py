@@ -57,6 +57,18 @@ def verified_at(rows: list[dict], k: int) -> Estimate:
     return bootstrap(vals)
 
 
+def repaired(rows: list[dict]) -> dict:
+    """Guess and check (harness.evaluate.guess_and_check): the share of benchmarks whose greedy sample
+    passed or was repaired within the budget, and the verifier calls the repairs spent; {} for a run
+    without it."""
+    firsts = [s[0] for s in group_units(rows).values() if s[0]["sample"] == 0 and "repair" in s[0]]
+    if not firsts:
+        return {}
+    budget = max(r["repair"]["budget"] for r in firsts)
+    return {f"repaired@{budget}": bootstrap([float(r["repair"]["passed"]) for r in firsts]).__dict__,
+            "repair_calls": sum(r["repair"]["calls"] for r in firsts)}
+
+
 def category_rates(rows: list[dict]) -> dict[str, float]:
     counts = collections.Counter(r["category"] for r in rows)
     total = max(len(rows), 1)
@@ -87,6 +99,7 @@ def summarize(rows: list[dict], ks: list[int]) -> dict:
             **{f"pass@{k}": pass_at(rs, k).__dict__ for k in ks},
             **{f"verified@{k}": verified_at(rs, k).__dict__ for k in ks},
             "benchmarks": len({r["benchmark"] for r in rs}),
+            **repaired(rs),
         }
     out["headline"] = table
     out["categories"] = category_rates(rows)

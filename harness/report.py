@@ -77,6 +77,20 @@ def baseline_table(rows: list[dict], baselines: list[tuple[str, list[dict]]]) ->
     return lines
 
 
+def repair_table(summary: dict) -> list[str]:
+    """Guess and check beside greedy pass@1, with the verifier calls it spent; nothing for a run without it."""
+    rows = [(name, t) for name, t in summary["headline"].items() if "repair_calls" in t]
+    if not rows:
+        return []
+    (key,) = {k for _, t in rows for k in t if k.startswith("repaired@")}
+    lines = ["", f"## Guess and check: greedy, then pieces rewritten, {key.partition('@')[2]} verifier calls at most",
+             "", f"| corpus / target | pass@1 | {key} | verifier calls spent |", "|---|---|---|---|"]
+    for name, t in rows:
+        lines.append(f"| {name} | {100 * t['pass@1']['value']:.1f}% | {100 * t[key]['value']:.1f}% | "
+                     f"{t['repair_calls']} |")
+    return lines
+
+
 def markdown(run: Path, rows: list[dict], summary: dict, ks: list[int], compare: list[tuple[str, dict]],
              baselines: list[tuple[str, list[dict]]] = ()) -> str:
     lines = [f"# neuralcc evaluation report: {run.name}", "",
@@ -92,6 +106,7 @@ def markdown(run: Path, rows: list[dict], summary: dict, ks: list[int], compare:
         lines.append(f"| {name} | {t['benchmarks']} | " + " | ".join(cells) + " |")
     if baselines:
         lines += baseline_table(rows, list(baselines))
+    lines += repair_table(summary)
     lines += ["", "## Verdict categories (share of samples)", ""]
     lines += [f"- `{c}`: {100 * v:.1f}%" for c, v in summary["categories"].items()]
     if "mutant_recovery" in summary:

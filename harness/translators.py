@@ -34,6 +34,7 @@ class Sample:
     error: str | None = None  # the translator could not produce this sample
     injected: str | None = None  # mutant translator: the fault put in
     notes: list[str] = field(default_factory=list)  # e.g. truncation reports
+    repair: object | None = None  # translator.repair.Repair of this sample: its guess and check, if it has one
 
 
 class TranslatorError(Exception):
@@ -142,6 +143,7 @@ class Model(Translator):
         import torch
         from neuralcc.translator.front.csource import SourceError
         from neuralcc.translator.neural.decode import NeuralTranslator
+        from neuralcc.translator.repair import Repair
 
         if self._translator is None:
             if self.threads:
@@ -155,8 +157,8 @@ class Model(Translator):
         except SourceError as err:
             return [Sample("", error=str(err)) for _ in range(n)]
         seconds = (time.perf_counter() - start) / max(len(outs), 1)
-        samples = [Sample(t.asm, seconds, tokens_out=t.new_tokens,
-                          notes=[f"truncated: {x}" for x in t.truncated]) for t in outs]
+        samples = [Sample(t.asm, seconds, tokens_out=t.new_tokens, notes=[f"truncated: {x}" for x in t.truncated],
+                          repair=Repair(t.draft)) for t in outs]
         while len(samples) < n:  # greedy decoding yields one sample; the rest are copies
             samples.append(samples[0])
         return samples

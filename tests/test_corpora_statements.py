@@ -7,9 +7,9 @@ import pytest
 
 from neuralcc.corpora.loaders import load_benchmarks
 from neuralcc.corpora.statements import compiles, generate
-from neuralcc.translator.data import samples as D
+from neuralcc.translator.data import records as R
 from neuralcc.translator.data.coverage import local_records, measure
-from neuralcc.translator.data.samples import memory_from_records
+from neuralcc.translator.data.records import memory_from_records
 from neuralcc.translator.prompts import PromptStyle
 
 CONFIG = {"neuralcc_mode": "local", "neuralcc_rename": True, "neuralcc_types": True, "neuralcc_params": True,
@@ -43,7 +43,7 @@ def test_they_give_pieces_of_what_the_kernels_lack(statement_records):
     style = PromptStyle.of(SimpleNamespace(**CONFIG))
     aligned = [r for r in statement_records if r["pieces"].get("x86-64")]
     assert len(aligned) >= 15, len(aligned)  # gcc laid most of them out statement by statement
-    prompts = [p for r in aligned for p, _ in D.canonical_pieces(r, "x86-64", style)]
+    prompts = [p for r in aligned for p, _ in R.canonical_pieces(r, "x86-64", style)]
     for wanted in ("_Bool VA", "strlen(", "malloc(", "* * VA", "'"):
         assert any(wanted in p.split("<sep>", 2)[0] + p.split("<sep>", 2)[1] for p in prompts), wanted
     assert any(p.startswith("<x86-64><O0><chunks>return:") and p.rstrip().endswith("*") for p in prompts)

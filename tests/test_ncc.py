@@ -168,6 +168,18 @@ def test_wrong_code_never_reaches_the_program(program):
     assert run_program(program / "prog", "x86-64").stdout == "cbf43926 0 9\n"
 
 
+def test_guess_and_check_turns_a_failed_function_into_a_verified_one(tmp_path):
+    # the translation memory's nearest pieces of argmax compute a wrong answer; one of its other pieces does not
+    shutil.copy(KERNELS / "argmax.c", tmp_path)
+    for repair, outcome in (("0", "gcc"), ("8", "neural")):
+        (tmp_path / "report.jsonl").unlink(missing_ok=True)
+        r = ncc(["-O0", "-c", "argmax.c", "-o", "argmax.o"], tmp_path, NCC_TRANSLATOR="memory", NCC_REPAIR=repair)
+        assert r.returncode == 0, r.stderr
+        (row,) = report(tmp_path)
+        assert row["outcome"] == outcome, row
+    assert row["samples"] > 1  # verified on a rewritten translation, not the first
+
+
 def test_strict_mode_fails_the_build_and_leaves_no_output(program):
     r = ncc(["-O2", "-c", "crc32.c", "-o", "crc32.o"], program, NCC_TRANSLATOR="mutant", NCC_MODE="strict")
     assert r.returncode == 1

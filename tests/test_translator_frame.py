@@ -4,7 +4,7 @@ import pytest
 from neuralcc.corpora.label import label_single
 from neuralcc.translator.back import asmtext, frame
 from neuralcc.translator.data import slotdata
-from neuralcc.translator.data.samples import read_shards
+from neuralcc.translator.data.records import read_shards
 from neuralcc.verifier import Checker
 from neuralcc.verifier.signature import frame_variables
 

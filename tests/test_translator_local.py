@@ -12,7 +12,8 @@ import torch
 from neuralcc.corpora.label import label_single
 from neuralcc.translator import prompts
 from neuralcc.translator.back import frame, pieces
-from neuralcc.translator.data import localdata, samples as D, slotdata
+from neuralcc.translator.data import localdata, records as R, slotdata
+from neuralcc.translator.neural import samples as D
 from neuralcc.translator.front import skeleton
 from neuralcc.translator.front.csource import SourceError
 from neuralcc.translator.memory.store import LEVELS
@@ -411,7 +412,12 @@ def test_validation_reports_the_loss_and_the_pieces_written_as_gcc_writes_them(t
     assert res["x86-64/O0"]["n"] == 1 and 0 <= res["x86-64/O0"]["pieces_exact"] <= 1
     assert "prologue" in res["x86-64/O0"]["pieces_exact_by_role"]
     assert "exact" in res["x86-64/O0"]["pieces_exact_by_memory"]  # its prologue and first statement are held
-    assert set(res["x86-64/O0"]["pieces_exact_by_memory"]) <= {"none", *LEVELS}
+    by_memory = res["x86-64/O0"]["pieces_exact_by_memory"]
+    assert set(by_memory) <= {"none", *LEVELS}
+    # the memory's own answers beside the model's, on the same pieces: an exact hit is gcc's piece
+    assert by_memory["exact"]["memory"] == by_memory["exact"]["pieces"] >= by_memory["exact"]["model"]
+    memory_exact = sum(v["memory"] for v in by_memory.values())
+    assert res["x86-64/O0"]["memory_pieces_exact"] == round(memory_exact / res["x86-64/O0"]["n_pieces"], 3)
 
 
 def test_a_model_trained_with_lower_atoms_lowers_its_input_to_three_address_code(tmp_path, tiny_from_scratch):
@@ -583,7 +589,7 @@ def test_a_translation_covers_the_entry_and_the_unit_functions_it_calls():
 
 
 def test_pieces_are_batched_in_groups_padded_on_their_own():
-    from neuralcc.translator.data.samples import Sample, collate
+    from neuralcc.translator.neural.samples import Sample, collate
 
     short = Sample("a", "x86-64", "O0", [[5] * 4, [6] * 300], [[7] * 3, [8] * 200])
     many = Sample("b", "x86-64", "O0", [[5] * 4] * 30, [[7] * 3] * 30)

@@ -210,6 +210,7 @@ def test_real_c_with_stdio_void_calls_and_initialised_arrays_lowers_and_compiles
 @pytest.mark.parametrize("source, entry", [
     ("int length(int *a, int n) { return n; }\n", "length"),  # a body on the brace's line (was refused)
     ("int sq(int x) { int y = x * x; return y + 1; } /* after the brace */\nint one(void)\n{ return 1; }\n", "sq"),
+    ("int peak(int n) {\n    int peak_i = n + 1;\n    return peak_i;\n}\n", "peak"),  # a local named after its function
 ])
 def test_real_layouts_reach_a_verified_translation(source, entry, arch):
     """C as people write it, translated by the shipped memory and passed by the verifier on both arches."""
@@ -218,3 +219,15 @@ def test_real_layouts_reach_a_verified_translation(source, entry, arch):
 
     (out,) = NeuralTranslator().translate(source, arch, "O0", entry=entry, opt=DecodeOptions(memory_only=True))
     assert Checker(source, arch, "O0", entry).check(out.asm).category == "pass"
+
+
+def test_a_function_that_names_no_global_is_not_failed_by_the_units_data(arch):
+    """`int g;` and an initialised table in the file: a function that never names them is translated without
+    the unit's data piece (which the memory writes wrong) and passes."""
+    from neuralcc.translator.neural.decode import DecodeOptions, NeuralTranslator
+    from neuralcc.verifier.check import Checker
+
+    source = "int g;\nstatic int counts[4] = {1, 2, 3, 4};\nint twice(int x) { return x * 2; }\n"
+    (out,) = NeuralTranslator().translate(source, arch, "O0", entry="twice", opt=DecodeOptions(memory_only=True))
+    assert out.pieces[0][0].split(": ", 1)[0].endswith("prologue")  # no data piece was written
+    assert Checker(source, arch, "O0", "twice").check(out.asm).category == "pass"

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from neuralcc.translator import prompts
-from neuralcc.translator.data import samples as D
+from neuralcc.translator.data import records as R
 from neuralcc.translator.memory.store import LeaveOneOut, Memory, MemoryBuilder, clause_prompt
 from neuralcc.translator.memory.structlayout import layout_prompt
 from neuralcc.translator.neural import model as M
@@ -240,7 +240,7 @@ def memory_translator():
     style = prompts.PromptStyle.of(model.config)
     mem = MemoryBuilder()
     for r in recs:
-        mem.add("x86-64", D.canonical_pieces(r, "x86-64", style))
+        mem.add("x86-64", R.canonical_pieces(r, "x86-64", style))
     return NeuralTranslator(model=model, tok=tok, memory=mem.freeze())
 
 
@@ -314,7 +314,7 @@ def test_a_resumed_fine_tuning_keeps_the_init_models_memory(tmp_path):
     assert cli_main([*tuned, "--steps", "2", "--resume"]) == 0
     tr = NeuralTranslator(tmp_path / "ft" / "checkpoint")
     for rec in recs:  # the base model's functions and the new ones
-        for prompt, piece in D.canonical_pieces(rec, "x86-64", tr.style):
+        for prompt, piece in R.canonical_pieces(rec, "x86-64", tr.style):
             assert tr.memory.lookup("x86-64", prompt).piece == piece
 
 
@@ -355,7 +355,7 @@ def _model_and_gcd_data(tmp_path, old: MemoryBuilder):
 
 
 def test_more_local_data_extends_a_models_memory_without_training(tmp_path):
-    from neuralcc.translator.data.samples import memory_main
+    from neuralcc.translator.data.records import memory_main
 
     old = MemoryBuilder()
     old.add("x86-64", [(P, ADD3)])
@@ -363,21 +363,21 @@ def test_more_local_data_extends_a_models_memory_without_training(tmp_path):
     assert memory_main(["--model", str(model_dir), "--data", str(data_dir), "--arch", "x86-64"]) == 0
     mem = Memory.load(model_dir)
     style = prompts.PromptStyle(True, True)
-    for prompt, piece in D.canonical_pieces(rec, "x86-64", style):
+    for prompt, piece in R.canonical_pieces(rec, "x86-64", style):
         assert mem.lookup("x86-64", prompt).piece == piece  # gcd's pieces are in it now
     assert mem.lookup("x86-64", P).piece == ADD3  # and what it held before is kept
     assert memory_main(["--model", str(model_dir), "--data", str(data_dir), "--arch", "x86-64", "--fresh"]) == 0
     mem = Memory.load(model_dir)
     assert mem.lookup("x86-64", P) is None  # --fresh: gcd's pieces alone
-    assert all(mem.lookup("x86-64", p).piece == t for p, t in D.canonical_pieces(rec, "x86-64", style))
+    assert all(mem.lookup("x86-64", p).piece == t for p, t in R.canonical_pieces(rec, "x86-64", style))
     assert memory_main(["--model", str(tmp_path / "none"), "--data", str(data_dir)]) == 2
 
 
 def test_fill_adds_only_the_keys_a_memory_lacks(tmp_path):
-    from neuralcc.translator.data.samples import memory_main
+    from neuralcc.translator.data.records import memory_main
 
     rec, _ = _local_record((KERNELS / "gcd.c").read_text(), "gcd", ("x86-64",))
-    pairs = D.canonical_pieces(rec, "x86-64", prompts.PromptStyle(True, True))
+    pairs = R.canonical_pieces(rec, "x86-64", prompts.PromptStyle(True, True))
     held, held_piece = pairs[0]
     old = MemoryBuilder()
     old.add("x86-64", [(held, "kept\n")])

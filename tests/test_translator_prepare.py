@@ -4,7 +4,7 @@ import subprocess
 import sys
 
 from neuralcc.translator.data import localdata, lowerdata, slotdata, toydata
-from neuralcc.translator.data.samples import read_shards
+from neuralcc.translator.data.records import read_shards
 
 
 def _corpus(path):

@@ -16,9 +16,8 @@ from dataclasses import dataclass
 from neuralcc.cbase.ctype import TYPEDEFS
 
 from .back import asmtext
+from .back.asmtext import SEP
 from .front.skeleton import Piece, Skeleton
-
-SEP = "<sep>"
 
 
 def prompt(skel: Skeleton, piece: Piece, arch: str, opt: str, scope: dict[str, str], entry: str) -> str:
@@ -47,7 +46,8 @@ def prompt(skel: Skeleton, piece: Piece, arch: str, opt: str, scope: dict[str, s
     text = f"<{arch}><{opt}><chunks>{piece.role}: {piece.text}{SEP}{' '.join(structs + decls)}{SEP}{jumps}"
     if extra:
         text += " | " + " ".join(extra)
-    return asmtext.replace_name(text, entry)
+    renames = {g: r for g, r in asmtext.global_names(entry, skel.globals).items() if g not in scope}
+    return asmtext.replace_name(asmtext.rename_globals(text, renames), entry, keep=scope)
 
 
 # -- variable names, canonical per piece -------------------------------------------------------------

@@ -254,6 +254,74 @@ def _last_line(node) -> int:
     return last
 
 
+@dataclass
+class GlobalDecl:
+    """A variable defined at file scope: what its storage holds before the program runs."""
+    name: str
+    type: CType
+    init: c_ast.Node | None  # its initialiser as pycparser read it (None: zero)
+    static: bool  # internal linkage
+    const: bool  # read-only (`const int t[] = ...`)
+
+
+def global_declarations(ast: c_ast.FileAST, char_signed: bool = True) -> list[GlobalDecl]:
+    """The unit's own variable definitions (not extern, not typedefs, not functions), in source order.
+    An array declared without its length (`int t[] = {1, 2}`) gets the length of its initialiser."""
+    reader = _Reader(ast, "<source>", char_signed, [])
+    out = []
+    for node in ast.ext:
+        if isinstance(node, c_ast.Typedef):
+            reader.typedefs[node.name] = node.type
+        elif isinstance(node, c_ast.Decl):
+            reader._note_structs(node.type)
+            if (reader.in_main_file(node) and node.name and not isinstance(node.type, c_ast.FuncDecl)
+                    and not {"extern", "typedef"} & set(node.storage)):
+                t = reader.ctype(node.type)
+                if isinstance(t, ArrayType) and t.length is None and node.init is not None:
+                    n = len(node.init.exprs) if isinstance(node.init, c_ast.InitList) else None
+                    if isinstance(node.init, c_ast.Constant) and node.init.type == "string":
+                        n = len(string_bytes(node.init.value)) + 1
+                    if n is not None:
+                        t = ArrayType(f"{t.elem.name}[{n}]", t.elem, n)
+                inner = node.type
+                while isinstance(inner, c_ast.ArrayDecl):
+                    inner = inner.type
+                const = isinstance(inner, c_ast.TypeDecl) and "const" in (inner.quals or [])
+                out.append(GlobalDecl(node.name, t, node.init, "static" in node.storage, const))
+    return out
+
+
+_ESCAPES = {"n": 10, "t": 9, "r": 13, "0": 0, "\\": 92, "'": 39, '"': 34, "a": 7, "b": 8, "f": 12, "v": 11, "?": 63}
+
+
+def string_bytes(literal: str) -> bytes:
+    """The bytes of a C string or character literal as written (quotes included, no terminating NUL)."""
+    body, out, i = literal[1:-1], bytearray(), 0
+    while i < len(body):
+        c = body[i]
+        if c != "\\":
+            out += c.encode()
+            i += 1
+            continue
+        nxt = body[i + 1]
+        if nxt in "01234567":
+            j = i + 1
+            while j < len(body) and j < i + 4 and body[j] in "01234567":
+                j += 1
+            out.append(int(body[i + 1: j], 8) & 0xFF)
+            i = j
+        elif nxt == "x":
+            j = i + 2
+            while j < len(body) and body[j] in "0123456789abcdefABCDEF":
+                j += 1
+            out.append(int(body[i + 2: j], 16) & 0xFF)
+            i = j
+        else:
+            out.append(_ESCAPES[nxt])
+            i += 2
+    return bytes(out)
+
+
 def frame_variables(source: str, filename: str = "<source>", char_signed: bool = True,
                     cflags: list[str] | None = None, ast: c_ast.FileAST | None = None) -> dict[str, dict[str, list[CType]]]:
     """Per function defined in the unit: its parameters and automatic variables (every declaration in

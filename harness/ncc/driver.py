@@ -46,6 +46,8 @@ Settings (environment, or a TOML file named by NCC_CONFIG with an [ncc] table of
                                     gcc[:OPT], mutant, return0, arg0, file:PATH)
   NCC_SAMPLES=1                     samples per function (1 = greedy; more: sampled, first verified wins)
   NCC_TEMPERATURE=0.8  NCC_SEED=0   sampling
+  NCC_REPAIR=0                      guess and check: verifier calls a function whose samples failed may
+                                    spend on rewritten pieces (0: off)
   NCC_INPUTS=300  NCC_EXAMPLES=50   random inputs and hypothesis examples per verification
   NCC_THREADS=1                     torch threads per ncc process
   NCC_CACHE_DIR=~/.cache/neuralcc/ncc   content-addressed cache: unchanged code is not re-translated

@@ -19,6 +19,8 @@ class Settings:
     translator: str = "model+memory"  # any `neuralcc eval --translator` spec: model+memory[:DIR], model[:DIR], gcc[:OPT], ...
     samples: int = 1  # per function: 1 = greedy; more = sampled at `temperature`, the first verified one wins
     temperature: float = 0.8
+    repair: int = 0  # guess and check: more verifier calls a function whose samples all failed may spend on
+    #                  rewritten pieces (translator/repair.py); 0: off
     inputs: int = 300  # random inputs per verification
     examples: int = 50  # hypothesis examples per verification (after the random inputs)
     seed: int = 0
@@ -60,8 +62,8 @@ class Settings:
             setattr(out, f.name, value)
         if out.mode not in MODES:
             raise SettingsError(f"NCC_MODE={out.mode!r}: expected one of {', '.join(MODES)}")
-        if out.samples < 1 or out.inputs < 0 or out.examples < 0:
-            raise SettingsError("NCC_SAMPLES must be at least 1, NCC_INPUTS and NCC_EXAMPLES at least 0")
+        if out.samples < 1 or out.inputs < 0 or out.examples < 0 or out.repair < 0:
+            raise SettingsError("NCC_SAMPLES must be at least 1, NCC_INPUTS, NCC_EXAMPLES and NCC_REPAIR at least 0")
         if not out.cache_dir:
             base = env.get("XDG_CACHE_HOME") or os.path.join(env.get("HOME") or os.path.expanduser("~"), ".cache")
             out.cache_dir = os.path.join(base, "neuralcc", "ncc")

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from neuralcc.cbase.toolchain import char_signed, cpp_flags
 from neuralcc.corpora.loaders import Benchmark
-from neuralcc.verifier import Checker, VerifierInputError
+from neuralcc.verifier import Checker, Verdict, VerifierInputError
 from neuralcc.verifier.asmprep import AsmError
 from neuralcc.verifier.gnu_as import GnuAsError, encoding_mismatches
 from neuralcc.verifier.reference import compile_to_asm
@@ -195,7 +195,7 @@ class UnitTranslator:
             s = self.settings
             self._identity = {"v": CACHE_VERSION, "code": code_digest(), "translator": self.translator.describe(),
                               "samples": s.samples, "temperature": s.temperature, "inputs": s.inputs,
-                              "examples": s.examples, "seed": s.seed,
+                              "examples": s.examples, "seed": s.seed, "repair": s.repair,
                               # neural mode translates what the verifier cannot test; the others do not
                               "neural": s.mode == "neural"}
         return self._identity
@@ -275,6 +275,17 @@ class UnitTranslator:
                 return fr
             if best is None or (best.asm is None and fr.asm is not None):
                 best = fr  # the first that assembles, for neural mode and the report
+        repair = samples[0].repair if samples and s.repair else None
+        if repair is not None and best is not None:
+            # the checker judged the function inside gcc's unit: its verdict's line is not the translation's
+            verdict, calls = Verdict(best.category, best.message), 0
+            while calls < s.repair and (asm := repair.next(verdict)) is not None:
+                fr = self.verify(checker, asm, name, arch, tag)
+                calls += 1
+                fr.samples = len(samples) + calls
+                if fr.verified:
+                    return fr
+                verdict = Verdict(fr.category, fr.message)
         return best or FunctionResult(name, "ncc.no_translation", "the translator returned no sample")
 
     def verify(self, checker: Checker, asm: str, name: str, arch: str, tag: str) -> FunctionResult:

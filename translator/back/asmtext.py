@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import re
 
+SEP = "<sep>"  # between a prompt's fields (prompts.py), and between a piece's code and its constants
 FN = "<FN>"  # placeholder for the translated function's name, in C and asm alike
 MAX_PIECES = 256  # pieces a unit may have: the tokenizer's <C0> ... <C255>
-MAX_LINE = 255  # csource.encoder_text's default line limit (the retired chunk modes' <Ln> markers)
 
 _DROP = re.compile(
     r"^\s*(\.file\b|\.loc\b|\.cfi_|\.ident\b|\.section\s+\.note|\.L(FB|FE|BB|BE|VL|text|etext|debug)\w*:)"
@@ -47,12 +47,44 @@ def lines_from_loc(asm: str) -> tuple[str, list]:
     return "\n".join(out), nums
 
 
-def replace_name(text: str, name: str, placeholder: str = FN) -> str:
-    # also inside helper names (k000123_h0 -> <FN>_h0): `restore` undoes any replacement exactly
-    return re.sub(rf"(?<![\w.$]){re.escape(name)}(?![A-Za-z0-9$])", placeholder, text)
+def replace_name(text: str, name: str, placeholder: str = FN, keep=()) -> str:
+    """`name` -> `placeholder`, also where it begins a file-scope name (helpers, tables: k000123_h0 -> <FN>_h0);
+    `keep`: names that begin with `name_` but are no file-scope name of it (a local `peak_i` of `peak`), left
+    as written. `restore` undoes any replacement exactly."""
+    kept = "".join(rf"(?!{re.escape(k[len(name):])}(?![\w$]))" for k in keep if k.startswith(name + "_"))
+    return re.sub(rf"(?<![\w.$]){re.escape(name)}(?![A-Za-z0-9$]){kept}", placeholder, text)
 
 
-def restore(text: str, name: str) -> str:
-    """Model text (piece tokens, <FN>) -> assembler text."""
+def global_names(entry: str, globals_: dict[str, str]) -> dict[str, str]:
+    """A unit's global variables (name -> declaration) -> their names as the model reads and writes them, the
+    synthetic corpora's (`k000123_g` for a scalar, `k000123_tab` for a table, which replace_name writes
+    `<FN>_g`, `<FN>_tab`): the first scalar `<FN>_g`, the next `<FN>_g2`, ..., the first array `<FN>_tab`, ...,
+    so the globals of real C read like the ones training saw, never like locals. Globals already named
+    `<entry>_...` stay, and so does one whose new name another global has."""
+    out: dict[str, str] = {}
+    count = {"g": 0, "tab": 0}
+    for g, decl in globals_.items():
+        if g.startswith(entry + "_"):
+            continue
+        kind = "tab" if "[" in decl else "g"
+        count[kind] += 1
+        suffix = f"_{kind}{count[kind] if count[kind] > 1 else ''}"
+        if entry + suffix not in globals_:
+            out[g] = FN + suffix
+    return out
+
+
+def rename_globals(text: str, renames: dict[str, str]) -> str:
+    """`global_names`' renames applied to C or assembly text (not to fields after `.`/`->`, nor stack slots)."""
+    if not renames:
+        return text
+    words = "|".join(re.escape(g) for g in sorted(renames, key=len, reverse=True))
+    return re.sub(rf"(?<![\w.$>@])({words})(?![\w$])", lambda m: renames[m.group(1)], text)
+
+
+def restore(text: str, name: str, globals_: dict[str, str] | None = None) -> str:
+    """Model text (piece tokens, <FN>, the unit's globals as `global_names` wrote them) -> assembler text."""
     text = _CHUNK_TOKEN.sub(lambda m: f".L{m.group(1)}", text)
+    for g, renamed in global_names(name, globals_ or {}).items():
+        text = re.sub(rf"{re.escape(renamed)}(?![\w$])", g, text)
     return text.replace(FN, name)

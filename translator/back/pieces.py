@@ -18,8 +18,8 @@ import re
 from dataclasses import dataclass, field
 
 from ..front.skeleton import Skeleton
-from ..prompts import SEP
 from . import asmtext
+from .asmtext import SEP
 
 _CODE_LABEL = re.compile(r"^(\.L\d+):\s*$")
 _CODE_REF = re.compile(r"\.L\d+\b")
@@ -175,8 +175,10 @@ def piece_targets(rec: dict, arch: str, opt: str, skel: Skeleton) -> list[str | 
     except ValueError:
         return None
     out: list[str | None] = [None] * len(skel.pieces)
+    renames = asmtext.global_names(rec["entry"], skel.globals)  # as prompts.prompt writes them
     if skel.globals:
-        out[0] = "\n".join(asmtext.replace_name(t, rec["entry"]) for t in unit.data) + "\n"
+        out[0] = "\n".join(asmtext.replace_name(asmtext.rename_globals(t, renames), rec["entry"])
+                            for t in unit.data) + "\n"
     elif unit.data:
         return None
     for f in skel.functions:
@@ -188,7 +190,7 @@ def piece_targets(rec: dict, arch: str, opt: str, skel: Skeleton) -> list[str | 
         index = [p.index for p in code]
         for k, c in enumerate(cuts):
             piece = code[k]
-            text = render(c, k, ext, index, unit.constants, rec["entry"])
+            text = render(c, k, ext, index, unit.constants, rec["entry"], renames)
             allowed = {f"<C{j}>" for j in piece.targets.values()}
             used = set(re.findall(r"<C\d+>", text))
             out[piece.index] = text if used <= allowed else None
@@ -246,7 +248,8 @@ def split_prologue(text: str, params: list[str], arch: str) -> list[str] | None:
     return ["\n".join(header) + "\n"] + ["".join(x + "\n" for x in parts[p]) for p in params]
 
 
-def render(c: GccPiece, k: int, ext: dict[str, int], index: list[int], constants: dict[str, list[str]], entry: str) -> str:
+def render(c: GccPiece, k: int, ext: dict[str, int], index: list[int], constants: dict[str, list[str]], entry: str,
+           renames: dict[str, str] | None = None) -> str:
     """GccPiece `k` of a function as piece text; `index`: each cut's piece index (jump targets are pieces)."""
     local: dict[str, str] = {}
     consts: dict[str, str] = {}
@@ -262,7 +265,7 @@ def render(c: GccPiece, k: int, ext: dict[str, int], index: list[int], constants
             return local.setdefault(ref, f".LI{len(local)}")
         t = _LC_REF.sub(lambda mm: consts.setdefault(mm.group(0), f".LC{len(consts)}"), t)
         t = re.sub(r"\.L\d+\b", code, t)
-        body.append(asmtext.replace_name(t, entry))
+        body.append(asmtext.replace_name(asmtext.rename_globals(t, renames or {}), entry))
     text = "\n".join(body) + "\n"
     if consts:
         extra = []
@@ -296,4 +299,24 @@ def reassemble(skel: Skeleton, texts: list[str | None], entry: str, functions: s
     out = "\n".join(x for x in code if x) + "\n"
     if rodata:
         out += "\t.section\t.rodata\n" + "\n".join(rodata) + "\n"
-    return asmtext.restore(out, entry)
+    return asmtext.restore(out, entry, skel.globals)
+
+
+_PIECE_LABEL = re.compile(r"^\.L(?:C(\d+)_\d+|(\d+)):\s*$")  # a piece's label, or one of its constants'
+_FUNCTION_LABEL = re.compile(r"^([A-Za-z_][\w.$]*):\s*$")
+
+
+def line_pieces(skel: Skeleton, asm: str) -> list[int]:
+    """Per line of `reassemble`'s output (after frame.resolve, which keeps lines), the skeleton piece it
+    came from: a piece's code follows its label `.Lk` (a function's first piece follows the function's
+    own label, its parameters' pieces are in it), its constants follow `.LCk_n`, global data comes first."""
+    first = {f.name: f.first for f in skel.functions}
+    owner, out = 0, []
+    for line in asm.split("\n"):
+        m = _PIECE_LABEL.match(line)
+        if m:
+            owner = int(m.group(1) or m.group(2))
+        elif (f := _FUNCTION_LABEL.match(line)) and f.group(1) in first:
+            owner = first[f.group(1)]
+        out.append(owner)
+    return out

@@ -95,7 +95,7 @@ def local_records(benchmarks, archs: list[str], lower: str | bool, params: bool,
 def measure(model_dir: Path, benchmarks, archs: list[str], workers: int = 2, rows: list | None = None):
     """Per arch, the memory's coverage of the benchmarks' pieces; `rows` collects one dict per piece."""
     from ..prompts import PromptStyle
-    from . import samples as D
+    from . import records as R
 
     config = json.loads((model_dir / "config.json").read_text())
     style = PromptStyle.of(SimpleNamespace(**config))
@@ -108,7 +108,7 @@ def measure(model_dir: Path, benchmarks, archs: list[str], workers: int = 2, row
             skipped[rec] += 1
             continue
         for arch in archs:
-            pairs = D.canonical_pieces(rec, arch, style)
+            pairs = R.canonical_pieces(rec, arch, style)
             if not pairs:
                 skipped[f"{arch}: no pieces"] += 1
                 continue

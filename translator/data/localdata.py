@@ -26,7 +26,7 @@ from ..back import pieces
 from ..front import skeleton
 from ..front.csource import SourceError
 from ..front.skeleton import scopes
-from .samples import read_shards
+from .records import read_shards
 
 OPT = "O0"
 

@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from ..front.csource import SourceError
 from ..front.lower import lower_unit
-from .samples import read_shards
+from .records import read_shards
 
 OPT = "O0"
 

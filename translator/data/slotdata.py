@@ -19,7 +19,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ..back import asmtext, frame
-from .samples import read_shards
+from .records import read_shards
 
 OPT = "O0"
 

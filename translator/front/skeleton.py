@@ -1,5 +1,5 @@
 """The layout of a unit's code, read from its C: which pieces of code there are, in which order, and
-where each one's jumps may go ("local" mode, see data/samples.py).
+where each one's jumps may go ("local" mode, see neural/samples.py).
 
 gcc -O0 emits each statement's code where the statement is, and joins statements with jumps to
 labels at statement starts. This module walks pycparser's AST and lists those *pieces* in that

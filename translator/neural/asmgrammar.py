@@ -22,7 +22,8 @@ from typing import Iterable
 import torch
 from transformers import LogitsProcessor
 
-SEP = "<sep>"  # what follows it in a piece is its constants (directives), not instructions
+from ..back.asmtext import SEP  # what follows it in a piece is its constants (directives), not instructions
+
 WINDOW = 48  # tokens read back from the end of a row; a longer line is left alone
 
 
@@ -170,7 +171,7 @@ class OperandGrammar(LogitsProcessor):
         return scores
 
 
-if __name__ == "__main__":  # learning the table is training's work: the command lives in data/samples.py
-    from ..data.samples import operands_main
+if __name__ == "__main__":  # learning the table is training's work: the command lives in neural/samples.py
+    from .samples import operands_main
 
     sys.exit(operands_main())

@@ -1,7 +1,6 @@
 """Translate one C function with a trained model, piece by piece: greedy, sampling (seeded) or beam."""
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -9,15 +8,18 @@ import torch
 from transformers import LogitsProcessor, LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
 
 from neuralcc.cbase.csource import find_functions
+from neuralcc.cbase.toolchain import char_signed
 
 from .. import prompts as P
 from ..back import asmtext, frame, pieces
-from ..front.csource import SourceError, encoder_text
-from ..memory.store import load_if_any as load_memory
+from ..back.data import data_piece
+from ..front.csource import SourceError
+from ..memory.store import LEVELS, load_if_any as load_memory
 from . import model as M, reading, tokenizer as T
 from .asmgrammar import OperandGrammar
 
 DEFAULT_MODEL = Path(__file__).parents[1] / "default_model"
+REPAIR_TEMPERATURE = 0.8  # the model's samples for a piece guess and check rewrites
 
 
 class RepetitionStop(StoppingCriteria):
@@ -90,10 +92,32 @@ class Translation:
     pieces: list = field(default_factory=list)  # (prompt, decoded text) of each piece
     memory_levels: list = field(default_factory=list)  # per piece: how near its memory piece was
     #                                                    (memory.store.LEVELS), or None
+    memory_answers: list = field(default_factory=list)  # per piece: the memory's nearest piece, or None
     memory_pieces: int = 0  # with a memory: pieces whose prompt the memory holds exactly
     copied_pieces: int = 0  # ... of which the output is the memory's piece
     from_memory: int = 0  # pieces the memory wrote, not the model (DecodeOptions.memory_only / memory_first)
     lowered: int = 0  # with a lowering model: statements rewritten to one operation each (front/lower.py)
+    draft: "Draft | None" = None  # what it was put together from, for guess and check (translator/repair.py)
+
+
+@dataclass
+class Draft:
+    """A translation as its pieces, so that single pieces can be rewritten and the whole put back together
+    (translator/repair.py). Rows are the pieces that were written, in skeleton order."""
+    skel: object  # front.skeleton.Skeleton
+    variables: dict  # function -> its frame variables (back/frame.py)
+    arch: str
+    entry: str
+    needed: set[str]  # the functions the entry reaches
+    rows: list  # the skeleton pieces written (front.skeleton.Piece)
+    texts: list  # per skeleton piece, its text (None: not written)
+    levels: list  # per row, the level the memory held its prompt at (memory.store.LEVELS), or None
+    by_model: list[bool]  # per row, whether the model wrote it
+    alternatives: list[list[str]]  # per row, the memory's other pieces for it, nearest first
+    sample: object = None  # (row, seed) -> one more model-written text for the row, or None: no model
+
+    def assemble(self, texts: list) -> str:
+        return frame.resolve(pieces.reassemble(self.skel, texts, self.entry, self.needed), self.variables, self.arch)
 
 
 @dataclass
@@ -106,7 +130,6 @@ class DecodeOptions:
     #                       stack slot name only the piece's variables (SlotGrammar). Both read lexer pieces:
     #                       a byte-level BPE model decodes without them
     memory_only: bool = False  # a baseline: the translation memory's nearest pieces, not the model's
-    memory_stats: bool = False  # look every piece up in the memory to count seen pieces (train.pieces_exact)
     memory_first: bool = False  # a piece the memory holds is the memory's, the model writes the rest;
     #                             when sampling, samples after the first also resample the pieces the memory holds
     #                             only at a level that is not sure (Hit.sure)
@@ -143,8 +166,7 @@ class NeuralTranslator:
 
     # -- input checks ------------------------------------------------------------------
     def prepare(self, source: str, entry: str | None) -> str:
-        """The function to translate (default: the last one defined), checked: it exists and the tokenizer can
-        represent the unit (no line limit: the line markers `<Ln>` of the retired chunk modes are not read)."""
+        """The function to translate (default: the last one defined), checked to exist."""
         funcs = find_functions(source, SourceError)
         if not funcs:
             raise SourceError("no function definition found")
@@ -152,10 +174,6 @@ class NeuralTranslator:
             entry = funcs[-1].name
         elif entry not in {f.name for f in funcs}:
             raise SourceError(f"no function '{entry}' (found: {', '.join(f.name for f in funcs)})")
-        c_text = encoder_text(source, entry, max_lines=sys.maxsize)  # the unit without comments and #include lines
-        bad = T.unrepresentable(self.tok, c_text)
-        if bad is not None:
-            raise SourceError(f"function '{entry}' contains {bad!r}, which the tokenizer cannot represent")
         return entry
 
     # -- generation --------------------------------------------------------------------
@@ -192,7 +210,7 @@ class NeuralTranslator:
         """`cflags`: the unit's compiler flags; their -I/-D/-U/-include reach the preprocessor wherever the
         unit is parsed (a unit that includes its own header needs its directory's -I)."""
         from neuralcc.verifier.errors import VerifierInputError
-        from neuralcc.verifier.signature import parse_c
+        from neuralcc.verifier.signature import global_declarations, parse_c
 
         from ..front import skeleton
         from ..front.skeleton import scopes
@@ -216,17 +234,29 @@ class NeuralTranslator:
         variables = self.frame_variables(source, entry, cflags, ast)
         scope = scopes(source, variables)
         needed = skel.reachable(entry)
-        rows, srcs, prompts, names, hits = [], [], [], [], []
+        # the unit's global data is written only when what the entry reaches names some of it: a wrong data
+        # piece would fail every function of the unit, also those that never touch it
+        used = {n for p in skel.pieces if p.role != "data" and p.func in needed for n in p.names if n in skel.globals}
+        # ... and written from the declarations (back/data.py) when it can be: bytes fixed by the C, not code
+        data = used and data_piece([d for d in global_declarations(ast, char_signed(arch)) if d.name in used], arch)
+        rows, srcs, prompts, names, hits, others = [], [], [], [], [], []
         for p in skel.pieces:
-            if (p.role == "data" and not skel.globals) or (p.role != "data" and p.func not in needed):
+            if (p.role == "data" and (not used or data)) or (p.role != "data" and p.func not in needed):
                 continue
             prompts.append(P.prompt(skel, p, arch, opt_level, scope.get(p.func, {}), entry))
             text, named = self.style.apply(prompts[-1])
+            bad = T.unrepresentable(self.tok, text)
+            if bad is not None:
+                raise SourceError(f"function '{p.func or entry}' line {p.line}: {bad!r}, which the tokenizer cannot "
+                                  "represent")
             names.append(named)
-            wanted = opt.memory_only or opt.memory_first or opt.memory_stats or self.retrieval
-            found = self.memory.candidates(arch, text, max(self.retrieval, 1)) if self.memory is not None and wanted else []
+            # every level's piece: the nearest is the memory's answer, the nearest few what a retrieval-reading
+            # model reads, the others what guess and check tries (translator/repair.py)
+            found = self.memory.candidates(arch, text, len(LEVELS)) if self.memory is not None else []
             hits.append(found[0] if found else None)
-            ids = reading.ids(self.tok, text, found, self.cfg.max_source_tokens) if self.retrieval else T.encode(self.tok, text)
+            others.append([P.rename_slots(h.piece, {v: k for k, v in named.items()}) for h in found])
+            ids = (reading.ids(self.tok, text, found[: self.retrieval], self.cfg.max_source_tokens) if self.retrieval
+                   else T.encode(self.tok, text))
             if len(ids) > self.cfg.max_source_tokens:
                 raise SourceError(f"function '{p.func or entry}' line {p.line}: the statement is too long for the "
                                   f"model ({len(ids)} tokens > {self.cfg.max_source_tokens})")
@@ -255,6 +285,19 @@ class NeuralTranslator:
             every = [r for r, h in enumerate(hits) if not (opt.memory_first and h)]
             unsure = [r for r, h in enumerate(hits) if not (opt.memory_first and h and h.sure)]
         sampling = opt.temperature > 0 and opt.beam <= 1
+
+        def sampler(r: int, seed: int) -> str | None:
+            """One sampled text of row `r` (guess and check's model candidates), in the function's names."""
+            torch.manual_seed(seed)
+            grammars = [SlotGrammar(self.tok, [(list(names[r].values()), rows[r].role in ("prologue", "param"))])] \
+                if self.style.rename and grammar else []
+            if operand_grammar is not None:
+                grammars.append(operand_grammar)
+            (row,) = self._generate_rows([srcs[r]], banned[[r]], self.cfg.max_chunk_tokens,
+                                         DecodeOptions(temperature=REPAIR_TEMPERATURE), grammars)
+            body, done = self._strip(row)
+            return P.rename_slots(T.decode(self.tok, body), {v: k for k, v in names[r].items()}) if done else None
+
         outs = []
         for i in range(opt.n if sampling and unsure else 1):  # unsure holds every row of `every`
             by_model = unsure if sampling and i > 0 else every
@@ -271,6 +314,7 @@ class NeuralTranslator:
                     ids[r] = row
             tr = Translation(asm="", lowered=lowered)
             texts: list = [None] * len(skel.pieces)
+            texts[0] = data or None
             by_model_set = set(by_model)
             for r, (p, prompt, named, row, hit) in enumerate(zip(rows, prompts, names, ids, hits)):
                 body, done = self._strip(row)
@@ -286,7 +330,12 @@ class NeuralTranslator:
                 texts[p.index] = P.rename_slots(written, back)
                 tr.pieces.append((prompt, texts[p.index]))
                 tr.memory_levels.append(hit.level if hit else None)
-            tr.asm = frame.resolve(pieces.reassemble(skel, texts, entry, needed), variables, arch)
+                tr.memory_answers.append(others[r][0] if others[r] else None)
+            tr.draft = Draft(skel, variables, arch, entry, needed, rows, texts, tr.memory_levels,
+                             [r in by_model_set for r in range(len(rows))],
+                             [[t for t in alt if t != texts[p.index]] for p, alt in zip(rows, others)],
+                             None if opt.memory_only else sampler)
+            tr.asm = tr.draft.assemble(texts)
             outs.append(tr)
         return outs
 

@@ -19,7 +19,8 @@ import torch
 from tqdm import tqdm
 from transformers.modeling_outputs import BaseModelOutput
 
-from ..data import samples as D
+from ..data import records as R
+from . import samples as D
 from ..front.csource import SourceError
 from ..memory.store import PATTERN as MEMORY_FILES, LeaveOneOut, load_if_any as load_memory
 from ..prompts import PromptStyle
@@ -101,7 +102,7 @@ def ensure_special_tokens(tok, model) -> None:
 
 def loss_on(model, batch: D.Batch) -> torch.Tensor:
     """Cross-entropy per target token over all of the batch's groups, each group encoding its own
-    inputs (data.samples.collate)."""
+    inputs (samples.collate)."""
     encoder = model.get_encoder()
     total, n = 0.0, 0.0
     start = model.config.decoder_start_token_id
@@ -212,29 +213,34 @@ def pieces_exact(tr: NeuralTranslator, records: list[dict], arch: str, opt: str)
     all, by role, and by how near the translation memory's piece for the prompt was (memory.store.LEVELS;
     "none": nothing near), so a piece the model could have seen is told from one nobody wrote before."""
     out = {"n": len(records), "errors": 0, "truncated": 0}
-    n = exact = 0
+    n = exact = by_memory_exact = 0
     by_role: dict = {}
-    by_memory: dict = {}
+    by_memory: dict = {}  # level -> [pieces, the model's exact, the memory's exact]
     for rec in records:
         try:
-            (t,) = tr.translate(rec["source"], arch, opt, entry=rec["entry"], opt=DecodeOptions(memory_stats=True))
+            (t,) = tr.translate(rec["source"], arch, opt, entry=rec["entry"], opt=DecodeOptions())
         except SourceError:
             out["errors"] += 1
             continue
         out["truncated"] += bool(t.truncated)
         gold = dict((rec.get("pieces") or {}).get(arch) or [])
-        for (prompt, text), level in zip(t.pieces, t.memory_levels):
+        for (prompt, text), level, answer in zip(t.pieces, t.memory_levels, t.memory_answers):
             if prompt in gold:
-                ok = text == gold[prompt]
-                n, exact = n + 1, exact + ok
+                ok, memory_ok = text == gold[prompt], answer == gold[prompt]
+                n, exact, by_memory_exact = n + 1, exact + ok, by_memory_exact + memory_ok
                 role = _ROLE.search(prompt)
-                for table, key in ((by_role, role.group(1) if role else "other"), (by_memory, level or "none")):
-                    row = table.setdefault(key, [0, 0])
-                    row[0], row[1] = row[0] + 1, row[1] + ok
+                row = by_role.setdefault(role.group(1) if role else "other", [0, 0])
+                row[0], row[1] = row[0] + 1, row[1] + ok
+                row = by_memory.setdefault(level or "none", [0, 0, 0])
+                row[0], row[1], row[2] = row[0] + 1, row[1] + ok, row[2] + memory_ok
     if n:
+        out["n_pieces"] = n
         out["pieces_exact"] = round(exact / n, 3)
+        out["memory_pieces_exact"] = round(by_memory_exact / n, 3)  # the memory alone, on the same pieces
         out["pieces_exact_by_role"] = {r: f"{e}/{k}" for r, (k, e) in sorted(by_role.items())}
-        out["pieces_exact_by_memory"] = {lv: f"{e}/{k}" for lv, (k, e) in sorted(by_memory.items())}
+        # per level the memory holds the piece at ("none": nowhere): the model's exact pieces beside the memory's
+        out["pieces_exact_by_memory"] = {lv: {"pieces": k, "model": e, "memory": m}
+                                         for lv, (k, e, m) in sorted(by_memory.items())}
     return out
 
 
@@ -256,13 +262,13 @@ def run(cfg: TrainConfig) -> int:
     out = Path(cfg.out)
     out.mkdir(parents=True, exist_ok=True)
     ck = out / "checkpoint"
-    records = [r for r in D.iter_records(cfg.data, "train")]
-    val_records = [r for r in D.iter_records(cfg.data, "valid")]
+    records = [r for r in R.iter_records(cfg.data, "train")]
+    val_records = [r for r in R.iter_records(cfg.data, "valid")]
     if cfg.max_records:
         records = records[: cfg.max_records]
     n_primary = len(records)  # records[n_primary:] only fill the memory's missing keys
     if cfg.fill:
-        records += D.iter_records(cfg.fill, "train")
+        records += R.iter_records(cfg.fill, "train")
     if not records:
         print(f"neuralcc train: error: {cfg.data}: no training records", file=sys.stderr)
         return 2
@@ -305,9 +311,9 @@ def run(cfg: TrainConfig) -> int:
     # the translation memory of the training pieces (memory/store.py), saved with every model: the memory
     # baseline, what --memory-first decoding takes pieces from, and validation's split by memory level
     style = PromptStyle.of(model.config)
-    layers = [D.memory_from_records(records[:n_primary], cfg.archs, style)]
+    layers = [R.memory_from_records(records[:n_primary], cfg.archs, style)]
     if n_primary < len(records):
-        layers.append(D.memory_from_records(records[n_primary:], cfg.archs, style))
+        layers.append(R.memory_from_records(records[n_primary:], cfg.archs, style))
     frozen = layers[0].freeze()
     for fill in layers[1:]:
         frozen = frozen.merged_over(fill.freeze())

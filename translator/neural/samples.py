@@ -4,23 +4,20 @@ A sample is one (function, arch, opt): front/skeleton.py lays the unit out in pi
 loop's test, a prologue...) and each piece is read from its own short prompt: its role, its C, the
 declarations of what it names, and the pieces it may jump to (`for-test: for (...) {<sep>int i;
 int n;<sep>body <C4> exit <C10>`) -> the piece's assembly </s>. See prompts.py, back/pieces.py and
-localdata.py.
+data/localdata.py; the records themselves, data/records.py.
 """
 from __future__ import annotations
 
 import argparse
-import gzip
-import hashlib
 import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
-from ..memory.store import PATTERN, MemoryBuilder, load_if_any
-from ..neural import reading, tokenizer as T
-from ..neural.asmgrammar import merged, table_from_records
-from ..neural.model import pad_rows
+from ..data.records import canonical_pieces, iter_records
+from . import reading, tokenizer as T
+from .asmgrammar import merged, table_from_records
+from .model import pad_rows
 
 
 @dataclass
@@ -34,45 +31,6 @@ class Sample:
     @property
     def n_tokens(self) -> int:
         return sum(map(len, self.srcs)) + sum(map(len, self.tgts))
-
-
-def read_shards(path: str | Path) -> Iterator[dict]:
-    path = Path(path)
-    files = sorted(path.rglob("*.jsonl")) + sorted(path.rglob("*.jsonl.gz")) if path.is_dir() else [path]
-    for f in files:
-        opener = gzip.open if f.suffix == ".gz" else open
-        with opener(f, "rt") as fh:
-            for line in fh:
-                if line.strip():
-                    yield json.loads(line)
-
-
-def is_heldout(uri: str, percent: float = 2.0) -> bool:
-    h = int(hashlib.sha1(uri.encode()).hexdigest()[:8], 16)
-    return (h % 10000) < percent * 100
-
-
-def iter_records(paths, split: str) -> Iterator[dict]:
-    """Records of `split` ("train" or "valid") from one or more shard directories. The corpora's
-    own "split" field wins; records without one are held out 2% by a hash of their uri."""
-    for path in [paths] if isinstance(paths, (str, Path)) else paths:
-        for rec in read_shards(path):
-            if "split" in rec:
-                if rec["split"] == split:
-                    yield rec
-            elif is_heldout(rec.get("uri", rec["source"])) == (split != "train"):
-                yield rec
-
-
-def canonical_pieces(rec: dict, arch: str, style) -> list[tuple[str, str]]:
-    """A record's (prompt, piece) pairs for `arch` as the model reads and writes them."""
-    from ..prompts import rename_slots
-
-    out = []
-    for prompt, target in (rec.get("pieces") or {}).get(arch) or []:
-        prompt, names = style.apply(prompt)
-        out.append((prompt, rename_slots(target, names)))
-    return out
 
 
 def make_sample(tok, rec: dict, arch: str, opt: str, max_src: int, max_tgt: int, style=None,
@@ -134,59 +92,9 @@ def collate(samples: list[Sample], pad_id: int, group_tokens: int = 3072) -> Bat
 
 
 # -- what a model reads beside its weights, built from training records ----------------------------
-def memory_from_records(records, archs, style):
-    """The memory (a MemoryBuilder) of "local" records' pieces, as a model with prompt style `style`
-    reads them."""
-    memory = MemoryBuilder()
-    for r in records:
-        for arch in archs:
-            memory.add(arch, canonical_pieces(r, arch, style))
-    return memory
-
-
 def memory_retrieval(memory, k: int):
     """make_sample's `retrieval` for functions the memory never saw (held-out ones)."""
     return lambda arch, pairs: [memory.candidates(arch, prompt, k) for prompt, _ in pairs]
-
-
-def memory_main(argv=None) -> int:
-    """`python -m neuralcc.translator.memory --model DIR --data LOCAL_DIR... [--fresh]`: add the training split
-    of more "local" records (localdata.py's output) to the memory beside a model, without training it."""
-    from types import SimpleNamespace
-
-    from ..prompts import PromptStyle
-
-    ap = argparse.ArgumentParser(prog="python -m neuralcc.translator.memory", description=memory_main.__doc__)
-    ap.add_argument("--model", required=True, help="model directory; its memory files are rewritten")
-    ap.add_argument("--data", required=True, nargs="+", help="local-mode record directories")
-    ap.add_argument("--arch", nargs="+", default=["x86-64", "aarch64"])
-    ap.add_argument("--fresh", action="store_true",
-                    help="replace the model's memory instead of adding to it (after the key format changed, or to "
-                         "drop data of another layout)")
-    ap.add_argument("--fill", action="store_true",
-                    help="add only keys the memory lacks: every prompt it answers now keeps its answer (data of "
-                         "another kind, e.g. corpora/statements.py's, that should not outvote the kernels')")
-    args = ap.parse_args(argv)
-    model_dir = Path(args.model)
-    if not (model_dir / "config.json").is_file():
-        print(f"memory: error: {model_dir}: no model here", file=sys.stderr)
-        return 2
-    config = json.loads((model_dir / "config.json").read_text())
-    if config.get("neuralcc_mode") != "local":
-        print(f"memory: error: {model_dir}: not a local-mode model", file=sys.stderr)
-        return 2
-    if args.fresh and args.fill:
-        print("memory: error: --fresh and --fill contradict each other", file=sys.stderr)
-        return 2
-    records = list(iter_records(args.data, "train"))
-    memory = memory_from_records(records, args.arch, PromptStyle.of(SimpleNamespace(**config))).freeze()
-    older = None if args.fresh else load_if_any(model_dir)
-    if older is not None:
-        memory = older.merged_over(memory) if args.fill else memory.merged_over(older)
-    memory.save(model_dir)
-    print(f"memory: {len(records)} training functions added; {sum(len(memory.levels(a).get('exact', {})) for a in memory.arches())} "
-          f"exact prompts in {model_dir}/{PATTERN}", file=sys.stderr)
-    return 0
 
 
 def operands_main(argv=None) -> int:

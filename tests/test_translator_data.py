@@ -1,0 +1,70 @@
+"""A unit's global data written from its C declarations (translator/back/data.py), judged by the verifier
+beside gcc's code for the function on both arches, and what a translation does with the unit's data."""
+import pytest
+
+from neuralcc.cbase.toolchain import char_signed
+from neuralcc.translator.back.data import data_piece
+from neuralcc.verifier.check import Checker
+from neuralcc.verifier.reference import compile_to_asm
+from neuralcc.verifier.signature import global_declarations, parse_c
+
+DECLS = """static const char msg[] = "hi\\n\\x41\\101";
+const double tbl[4] = {1.5, -2.0, 3 * 0.25};
+struct P { char c; long v; short s; } pt = {3, -7};
+int zero[5];
+unsigned short h = 0xffff;
+static float f = -1.5f;
+long long big = -(1LL << 40) + 017;
+_Bool yes = 2;
+int *nothing = 0;
+"""
+EXTERNS = """#pragma GCC visibility push(hidden)
+extern const char msg[7];
+extern const double tbl[4];
+extern struct P { char c; long v; short s; } pt;
+extern int zero[5];
+extern unsigned short h;
+extern float f;
+extern long long big;
+extern _Bool yes;
+extern int *nothing;
+#pragma GCC visibility pop
+"""  # hidden: AArch64 gcc reads data that may live in another module through the GOT, its own data directly
+BODY = """// ncc: range(i)=0..100
+long sum(int i) {
+    zero[i % 5] += i;
+    return msg[i % 7] + (long)(tbl[i % 4] * 4) + pt.c + pt.v + pt.s + zero[(i + 1) % 5] + h + (long)(f * 2) + big
+           + yes + (nothing == 0);
+}
+"""
+
+
+def test_data_written_from_the_declarations_runs_gccs_code_as_gccs_own_data_does(arch):
+    unit = DECLS + BODY
+    decls = global_declarations(parse_c(unit), char_signed(arch))
+    assert [d.name for d in decls] == ["msg", "tbl", "pt", "zero", "h", "f", "big", "yes", "nothing"]
+    data = data_piece(decls, arch)
+    code = compile_to_asm(EXTERNS + BODY, arch, "O0", "<code>")  # gcc's function, reading data it does not define
+    verdict = Checker(unit, arch, "O0", "sum").check(data + code)
+    assert verdict.passed, verdict.summary()
+
+
+@pytest.mark.parametrize("decl", ['const char *s = "no";', "int x = 1; int *p = &x;", "int v = rand_value;"])
+def test_what_cannot_be_written_from_the_declaration_is_left_to_the_translator(decl):
+    unit = "int rand_value;\n" * ("rand_value" in decl) + decl + "\nint f(void) { return 0; }\n"
+    decls = [d for d in global_declarations(parse_c(unit)) if d.name != "rand_value"]
+    assert data_piece(decls, "x86-64") is None
+
+
+def test_a_units_globals_read_like_the_synthetic_corpora_s_and_are_named_back():
+    from neuralcc.translator.back.asmtext import global_names
+    from neuralcc.translator.neural.decode import DecodeOptions, NeuralTranslator
+
+    assert global_names("f", {"n": "int n;", "tbl": "int tbl[4];", "m": "long m;", "f_g": "int f_g;"}) == {
+        "tbl": "<FN>_tab", "m": "<FN>_g2"}  # n's new name is f_g's: it stays
+    source = "int counter;\nint next(int k) {\n    counter = counter + k;\n    return counter;\n}\n"
+    (out,) = NeuralTranslator().translate(source, "x86-64", "O0", entry="next", opt=DecodeOptions(memory_only=True))
+    statement = next(p for p, _ in out.pieces if "stmt:" in p)
+    assert "<FN>_g = <FN>_g + k;<sep>int <FN>_g; int k;" in statement  # not a local: no stack slot for it
+    assert "counter(%rip)" in out.asm and "<FN>" not in out.asm
+    assert Checker(source, "x86-64", "O0", "next").check(out.asm).passed
