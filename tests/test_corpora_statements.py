@@ -45,8 +45,8 @@ def test_they_give_pieces_of_what_the_kernels_lack(statement_records):
     assert len(aligned) >= 15, len(aligned)  # gcc laid most of them out statement by statement
     prompts = [p for r in aligned for p, _ in R.canonical_pieces(r, "x86-64", style)]
     for wanted in ("_Bool VA", "strlen(", "malloc(", "* * VA", "'"):
-        assert any(wanted in p.split("<sep>", 2)[0] + p.split("<sep>", 2)[1] for p in prompts), wanted
-    assert any(p.startswith("<x86-64><O0><chunks>return:") and p.rstrip().endswith("*") for p in prompts)
+        assert any(wanted in p.head() + " ".join(d.text for d in p.decls) for p in prompts), wanted
+    assert any(p.role == "return" and p.notes[-1].endswith("*") for p in prompts)  # `returns char *`
 
 
 def test_coverage_of_a_memory_holding_the_same_functions_is_complete(tmp_path):

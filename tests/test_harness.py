@@ -195,11 +195,12 @@ def test_default_run_puts_a_models_memory_alone_and_with_it_beside_it(tmp_path):
     from neuralcc.harness.eval_cli import comparisons
     from neuralcc.harness.translators import has_memory
     from neuralcc.translator.memory.store import MemoryBuilder
+    from neuralcc.translator.prompts import Decl, Prompt
 
     assert comparisons("gcc", has_memory) == [("return0", "return0"), ("arg0", "arg0")]
     assert comparisons(f"model:{tmp_path}", has_memory) == [("return0", "return0"), ("arg0", "arg0")]  # no memory
     mem = MemoryBuilder()
-    mem.add("x86-64", [("<x86-64><O0><chunks>stmt: VA = 1;<sep>int VA;<sep>", "\tmovl\t$1, @VA@(%rbp)\n")])
+    mem.add("x86-64", [(Prompt("x86-64", "O0", "stmt", "VA = 1;", (Decl("int VA;", "VA"),)), "\tmovl\t$1, @VA@(%rbp)\n")])
     mem.freeze().save(tmp_path)
     assert comparisons(f"model:{tmp_path}", has_memory)[2:] == [("memory", f"memory:{tmp_path}"),
                                                                ("model+memory", f"model+memory:{tmp_path}")]

@@ -3,6 +3,7 @@ beside gcc's code for the function on both arches, and what a translation does w
 import pytest
 
 from neuralcc.cbase.toolchain import char_signed
+from neuralcc.translator.back.asmtext import global_names
 from neuralcc.translator.back.data import data_piece
 from neuralcc.verifier.check import Checker
 from neuralcc.verifier.reference import compile_to_asm
@@ -56,15 +57,40 @@ def test_what_cannot_be_written_from_the_declaration_is_left_to_the_translator(d
     assert data_piece(decls, "x86-64") is None
 
 
+@pytest.mark.parametrize("source, entry", [
+    ("struct s { int f; int f_x; };\nint f(struct s *p) { return p->f + p->f_x; }\n", "f"),
+    ("int f_g;\nint g;\nint f(int n) { g = n; f_g = g + 1; return f_g; }\n", "f"),
+    ("int f_tab[4];\nint tab[4];\nint fx;\nint f(int i) { int f_i = f_tab[i] + tab[i] + fx; return f_i; }\n", "f"),
+])
+def test_names_that_share_a_prefix_or_suffix_with_the_placeholders_stay_apart(source, entry):
+    """The function's name is `<FN>` only as a whole identifier or a file-scope name it begins: a field
+    called like the function stays a field (after `->` and in its struct), a global whose synthetic name
+    another global already has takes the next one, and no global is ever a frame variable."""
+    from neuralcc.translator import prompts
+    from neuralcc.translator.back.asmtext import restore
+    from neuralcc.translator.front import skeleton
+
+    sk = skeleton.build(source)
+    scope = skeleton.scopes(source)[entry]
+    got = [prompts.prompt(sk, p, "x86-64", "O0", scope, entry) for p in sk.pieces if p.func == entry]
+    variables = {d.variable for p in got for d in p.decls if d.variable}
+    assert variables <= set(scope), variables  # globals are never renamed as the frame's variables
+    text = " ".join(p.render() for p in got)
+    assert "-><FN>" not in text and "int <FN>;" not in text  # the field `f` of the first
+    renamed = global_names(entry, sk.globals)
+    assert len(set(renamed.values()) | {g for g in sk.globals if g not in renamed}) == len(sk.globals)  # all apart
+    asm = "".join(f"\tmovl\t{r}(%rip), %eax\n" for r in renamed.values()) + "\tcall\t<FN>\n"
+    assert restore(asm, entry, sk.globals) == "".join(f"\tmovl\t{g}(%rip), %eax\n" for g in renamed) + f"\tcall\t{entry}\n"
+
 def test_a_units_globals_read_like_the_synthetic_corpora_s_and_are_named_back():
     from neuralcc.translator.back.asmtext import global_names
     from neuralcc.translator.neural.decode import DecodeOptions, NeuralTranslator
 
     assert global_names("f", {"n": "int n;", "tbl": "int tbl[4];", "m": "long m;", "f_g": "int f_g;"}) == {
-        "tbl": "<FN>_tab", "m": "<FN>_g2"}  # n's new name is f_g's: it stays
+        "n": "<FN>_g2", "tbl": "<FN>_tab", "m": "<FN>_g3"}  # `<FN>_g` is f_g's: n takes the next name
     source = "int counter;\nint next(int k) {\n    counter = counter + k;\n    return counter;\n}\n"
     (out,) = NeuralTranslator().translate(source, "x86-64", "O0", entry="next", opt=DecodeOptions(memory_only=True))
-    statement = next(p for p, _ in out.pieces if "stmt:" in p)
+    statement = next(p.render() for p, _ in out.pieces if p.role == "stmt")
     assert "<FN>_g = <FN>_g + k;<sep>int <FN>_g; int k;" in statement  # not a local: no stack slot for it
     assert "counter(%rip)" in out.asm and "<FN>" not in out.asm
     assert Checker(source, "x86-64", "O0", "next").check(out.asm).passed

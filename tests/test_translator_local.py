@@ -22,6 +22,7 @@ from neuralcc.translator.neural.decode import DecodeOptions, NeuralTranslator
 from neuralcc.translator.neural.train import build_tokenizer, loss_on, pieces_exact
 from neuralcc.verifier.check import Checker
 from neuralcc.verifier.signature import frame_variables
+from prompt_text import prompt_of
 
 KERNELS = Path(__file__).parent.parent / "corpora" / "kernels"
 
@@ -90,11 +91,30 @@ def test_prompt_declares_what_the_piece_names_and_where_it_may_jump():
     sk = skeleton.build(CONTROL)
     scope = skeleton.scopes(CONTROL)["f"]
     test = next(p for p in sk.pieces if p.role == "for-test")
-    text = prompts.prompt(sk, test, "x86-64", "O0", scope, "f")
+    text = prompts.prompt(sk, test, "x86-64", "O0", scope, "f").render()
     assert text.startswith("<x86-64><O0><chunks>for-test: for (int i = 0; i < n; i++) {<sep>")
     assert "int i;" in text and "int n;" in text and "int * a" not in text
     assert text.endswith(f"body <C{test.targets['body']}> exit <C{test.targets['exit']}> next <C{test.index + 1}>")
 
+
+
+def test_a_prompt_is_data_its_text_and_its_record_round_trip():
+    """A prompt's fields render to the text the tokenizer reads, survive a record (to_json / from_json),
+    and a record of an older neuralcc, whose prompts were text, is refused with what to do."""
+    src = (KERNELS / "histogram.c").read_text() + "\nstruct pt { int x; long y; };\nlong sy(struct pt *p, int n) { return p[n].y; }\n"
+    sk = skeleton.build(src)
+    scopes = skeleton.scopes(src)
+    for p in sk.pieces:
+        got = prompts.prompt(sk, p, "aarch64", "O0", scopes.get(p.func, {}), "sy")
+        assert prompts.Prompt.from_json(json.loads(json.dumps(got.to_json()))) == got
+        back = prompt_of(got.render())  # the tests' reader inverts render
+        assert back.render() == got.render() and back.decls == got.decls and back.jumps == got.jumps
+    (ret,) = [p for p in sk.pieces if p.func == "sy" and p.role == "return"]
+    got = prompts.prompt(sk, ret, "aarch64", "O0", scopes["sy"], "sy")
+    (struct,) = [d.struct for d in got.decls if d.struct]
+    assert struct.members == (("x", "int"), ("y", "long")) and got.notes == ("returns long",)
+    with pytest.raises(ValueError, match="prepare-data"):
+        R.pieces_of({"pieces": {"x86-64": [[got.render(), "\tret\n"]]}}, "x86-64")
 
 def test_skeleton_refuses_what_it_cannot_lay_out():
     with pytest.raises(SourceError, match="line 2: Label statements are not supported"):
@@ -153,7 +173,7 @@ def test_a_piece_per_parameter_in_order_and_gccs_pieces_still_pass(arch):
                      ("param", "4: unsigned char v"), ("param", "5: int w"), ("param", "1: float f")]
     rec, why = _local_record(NARROW, "mix", (arch,), params=True)
     assert rec is not None and arch in rec["pieces"], why
-    by_prompt = {p.split("<sep>")[0].split("param: ", 1)[-1]: t for p, t in rec["pieces"][arch]}
+    by_prompt = {p.statement: t for p, t in R.pieces_of(rec, arch) if p.role == "param"}
     if arch == "x86-64":  # gcc interleaves the narrow ones through %eax/%edx; each is its own part here
         assert by_prompt["1: short c"] == "\tmovl\t%esi, %eax\n\tmovw\t%ax, @c@(%rbp)\n"
         assert by_prompt["2: signed char t"] == "\tmovl\t%edx, %eax\n\tmovb\t%al, @t@(%rbp)\n"
@@ -180,7 +200,7 @@ def test_gcc_pieces_with_a_piece_per_parameter_pass_the_verifier(name):
 def test_internal_labels_stay_inside_their_piece_and_constants_travel_with_it():
     src = "double g(double x, int k)\n{\n    double y = k > 3 ? x * 1.5 : x - 2.25;\n    return y;\n}\n"
     rec, _ = _local_record(src, "g", ("x86-64",))
-    (stmt,) = [t for p, t in rec["pieces"]["x86-64"] if p.split(":")[0].endswith("stmt")]
+    (stmt,) = [t for p, t in R.pieces_of(rec, "x86-64") if p.role == "stmt"]
     assert ".LI0" in stmt and "<C" not in stmt  # the ternary's labels are the piece's own
     code, _, consts = stmt.partition(prompts.SEP)
     assert ".LC0" in code and ".LC0:" in consts  # the constants it loads come with it
@@ -213,8 +233,8 @@ def test_a_layout_gcc_does_differently_gives_no_training_piece_but_still_lays_ou
            "            break;\n        s += a[i];\n    }\n    while (s > 3)\n        s--;\n    return s;\n}\n")
     rec, why = _local_record(src, "h", ("x86-64",))
     assert why["x86-64: piece jumps elsewhere"] == 1
-    prompts = [p for p, _ in rec["pieces"]["x86-64"]]
-    assert not any("for-test:" in p for p in prompts) and any("while-test:" in p for p in prompts)
+    roles = [p.role for p, _ in R.pieces_of(rec, "x86-64")]
+    assert "for-test" not in roles and "while-test" in roles
 
 
 # -- a tiny model, trained here on pieces --------------------------------------------------------------
@@ -296,15 +316,13 @@ def test_a_lowering_model_writes_the_lowered_unit_one_operation_per_piece(tiny_l
     tr.lower = True  # what config.json's neuralcc_lower sets
     out = tr.translate(src, "x86-64", "O0")[0]
     assert out.lowered == 1
-    lines = [prompt.split(":", 1)[1].split("<sep>")[0].strip() for prompt, _ in out.pieces
-             if prompt.split(":", 1)[0].endswith("stmt")]
+    lines = [prompt.statement.strip() for prompt, _ in out.pieces if prompt.role == "stmt"]
     # one piece per operation, the temporaries renamed like any variable (VA, VB, ...)
     assert len(lines) == 3 and all(sum(op in l for op in " * + - ".split()) <= 1 for l in lines), lines
     tr.lower = "atoms"  # config.json's neuralcc_lower = "atoms": three-address code, loads on their own
     src = "int at(const short *a, int i, int y)\n{\n    int s = a[i] * y + 3;\n    return s;\n}\n"
     out = tr.translate(src, "x86-64", "O0")[0]
-    lines = [prompt.split(":", 1)[1].split("<sep>")[0].strip() for prompt, _ in out.pieces
-             if prompt.split(":", 1)[0].endswith("stmt")]
+    lines = [prompt.statement.strip() for prompt, _ in out.pieces if prompt.role == "stmt"]
     assert lines == ["short t1 = a[i];", "int t2 = t1 * y;", "int s = t2 + 3;"], lines
     tr.lower = False
 
@@ -434,8 +452,7 @@ def test_a_model_trained_with_lower_atoms_lowers_its_input_to_three_address_code
     config = json.loads((tmp_path / "m" / "checkpoint" / "config.json").read_text())
     assert config["neuralcc_lower"] == "atoms"
     out = NeuralTranslator(tmp_path / "m" / "checkpoint").translate(src, "x86-64", "O0")[0]
-    assert out.lowered and [p.split(":", 1)[1].split("<sep>")[0].strip() for p, _ in out.pieces
-                            if p.split(":", 1)[0].endswith("stmt")][0] == "short t1 = a[i];"
+    assert out.lowered and [p.statement for p, _ in out.pieces if p.role == "stmt"][0] == "short t1 = a[i];"
 
 
 def test_a_byte_level_bpe_model_trains_from_scratch_and_decodes_without_the_lexer_grammars(tmp_path, tiny_from_scratch,
@@ -507,24 +524,24 @@ def test_translate_cli_prints_the_assembly_and_reads_past_line_255(capsys, tmp_p
 
 
 def test_variables_get_canonical_names_per_piece_and_get_their_own_back():
-    prompt = ("<x86-64><O0><chunks>stmt: acc += (long)(a[i]) + p->n;<sep>struct P { int n; int k; };"
-              " long acc; int32_t * a; size_t i; struct P * p;<sep>")
+    prompt = prompt_of("<x86-64><O0><chunks>stmt: acc += (long)(a[i]) + p->n;<sep>struct P { int n; int k; };"
+                       " long acc; int32_t * a; size_t i; struct P * p;<sep>")
     names = prompts.variable_names(prompt)
     assert names == {"acc": "VA", "a": "VB", "i": "VC", "p": "VD"}
-    assert prompts.rename_prompt(prompt, names) == (
+    assert prompts.rename_prompt(prompt, names).render() == (
         "<x86-64><O0><chunks>stmt: VA += (long)(VB[VC]) + VD->n;<sep>struct P { int n; int k; };"
         " long VA; int32_t * VB; size_t VC; struct P * VD;<sep>")
     target = "\tmovq\t@i@(%rbp), %rax\n\tmovq\t%rax, @acc@(%rbp)\n\tleaq\t@buf[2]@(%rbp), %rax\n"
     renamed = prompts.rename_slots(target, names)
     assert "@VC@" in renamed and "@VA@" in renamed and "@buf[2]@" in renamed
     assert prompts.rename_slots(renamed, {v: k for k, v in names.items()}) == target
-    loop = "<x86-64><O0><chunks>for-init: for (unsigned i = 0; i < n; i++) {<sep><sep>test <C8> next <C5>"
+    loop = prompt_of("<x86-64><O0><chunks>for-init: for (unsigned i = 0; i < n; i++) {<sep><sep>test <C8> next <C5>")
     assert prompts.variable_names(loop) == {"i": "VA"}  # declared here; `n` is not this piece's
-    casts = "<x86-64><O0><chunks>stmt: acc -= (long long)(q[i]) + (unsigned long)(k);<sep>long long acc; short * q;<sep>"
+    casts = prompt_of("<x86-64><O0><chunks>stmt: acc -= (long long)(q[i]) + (unsigned long)(k);<sep>long long acc; short * q;<sep>")
     assert prompts.variable_names(casts) == {"acc": "VA", "q": "VB"}  # a cast's type is no declaration
-    own = "<x86-64><O0><chunks>stmt: acc -= p[i].a;<sep>struct <FN>_s\n{\n  double a;\n  short b;\n}; double acc; struct <FN>_s * p; int i;<sep>"
+    own = prompt_of("<x86-64><O0><chunks>stmt: acc -= p[i].a;<sep>struct <FN>_s\n{\n  double a;\n  short b;\n}; double acc; struct <FN>_s * p; int i;<sep>")
     assert prompts.variable_names(own) == {"acc": "VA", "p": "VB", "i": "VC"}  # the unit's own struct: fields are no variables
-    assert "{\n  double a;\n  short b;\n}; double VA; struct <FN>_s * VB; int VC;" in prompts.rename_prompt(own, prompts.variable_names(own))
+    assert "{\n  double a;\n  short b;\n}; double VA; struct <FN>_s * VB; int VC;" in prompts.rename_prompt(own, prompts.variable_names(own)).render()
 
 
 @pytest.mark.parametrize("arch", ["x86-64", "aarch64"])
@@ -567,16 +584,16 @@ def test_one_spelling_per_type_only_where_gcc_writes_the_same_code():
     style = prompts.PromptStyle()
     for name in spelled:
         for arch in ("x86-64", "aarch64"):
-            one = _local_record(unit(name, spelled[name]), name, (arch,))[0]["pieces"][arch]
-            two = _local_record(unit(name, plain[name]), name, (arch,))[0]["pieces"][arch]
+            one = R.pieces_of(_local_record(unit(name, spelled[name]), name, (arch,))[0], arch)
+            two = R.pieces_of(_local_record(unit(name, plain[name]), name, (arch,))[0], arch)
             assert [style.apply(p)[0] for p, _ in one] == [style.apply(p)[0] for p, _ in two]
             assert [t for _, t in one] == [t for _, t in two], (name, arch)
     chars = "int g(signed char *a, char *b)\n{\n    return a[0] + b[0];\n}\n"
     rec = _local_record(chars, "g", ("aarch64",))[0]
-    (prompt, target), = [pt for pt in rec["pieces"]["aarch64"] if pt[0].split("<chunks>")[1].startswith("return")]
-    assert "signed char * a; char * b;" in prompt and "ldrsb" in target and "ldrb" in target
-    assert "signed char * VA; char * VB;" in style.apply(prompt)[0]
-    assert prompts.canonical_types('<x86-64><O0><chunks>stmt: f("size_t", (size_t)x);<sep><sep>') == \
+    (prompt, target), = [pt for pt in R.pieces_of(rec, "aarch64") if pt[0].role == "return"]
+    assert "signed char * a; char * b;" in prompt.render() and "ldrsb" in target and "ldrb" in target
+    assert "signed char * VA; char * VB;" in style.apply(prompt)[0].render()
+    assert prompts.canonical_types(prompt_of('<x86-64><O0><chunks>stmt: f("size_t", (size_t)x);<sep><sep>')).render() == \
         '<x86-64><O0><chunks>stmt: f("size_t", (unsigned long)x);<sep><sep>'  # literals stay as written
 
 

@@ -14,34 +14,63 @@ from neuralcc.translator.neural.decode import DecodeOptions, NeuralTranslator
 from neuralcc.translator.neural.train import build_tokenizer
 from neuralcc.verifier.check import Checker
 
+from prompt_text import prompt_of
 from test_translator_local import KERNELS, TINY, _local_record, tiny_from_scratch  # noqa: F401 (a fixture)
 
 P = "<x86-64><O0><chunks>stmt: VA = VA + 3;<sep>int VA;<sep>"
 ADD3 = "\tmovl\t@VA@(%rbp), %eax\n\taddl\t$3, %eax\n\tmovl\t%eax, @VA@(%rbp)\n"
 
 
+# The prompts here are written as the model reads them; `prompt_of` makes them `Prompt`s.
+def add(mem, arch, pairs):
+    mem.add(arch, [(prompt_of(p), t) for p, t in pairs])
+
+
+def lookup(mem, arch, text):
+    return mem.lookup(arch, prompt_of(text))
+
+
+def candidates(mem, arch, text, k):
+    return mem.candidates(arch, prompt_of(text), k)
+
+
+def leave_one_out(loo, arch, pairs, k, layer=0):
+    return loo.candidates(arch, [(prompt_of(p), t) for p, t in pairs], k, layer)
+
+
+def layout(text):
+    out = layout_prompt(prompt_of(text))
+    return out and out.render()
+
+
+def clause(text):
+    out = clause_prompt(prompt_of(text))
+    return out and out.render()
+
+
+
 def test_lookup_finds_the_nearest_key_and_says_how_near():
     mem = MemoryBuilder()
-    mem.add("x86-64", [(P, ADD3)])
-    assert mem.lookup("x86-64", P).level == "exact" and mem.lookup("x86-64", P).piece == ADD3
-    hit = mem.lookup("x86-64", P.replace("3", "7"))
+    add(mem, "x86-64", [(P, ADD3)])
+    assert lookup(mem, "x86-64", P).level == "exact" and lookup(mem, "x86-64", P).piece == ADD3
+    hit = lookup(mem, "x86-64", P.replace("3", "7"))
     assert hit.level == "template" and hit.piece == ADD3.replace("$3", "$7")  # `+ 3`'s piece, its number filled
-    assert mem.lookup("x86-64", P.replace("int VA", "long VA")).level == "statement"
-    assert mem.lookup("x86-64", P.replace("3;<sep>int", "9;<sep>long")).level == "statement-numbers"
-    assert mem.lookup("x86-64", P.replace("+", "*")) is None
-    assert mem.lookup("aarch64", P) is None  # one memory per arch
+    assert lookup(mem, "x86-64", P.replace("int VA", "long VA")).level == "statement"
+    assert lookup(mem, "x86-64", P.replace("3;<sep>int", "9;<sep>long")).level == "statement-numbers"
+    assert lookup(mem, "x86-64", P.replace("+", "*")) is None
+    assert lookup(mem, "aarch64", P) is None  # one memory per arch
 
 
 def test_candidates_are_the_nearest_keys_with_different_pieces():
     mem = MemoryBuilder()
-    mem.add("x86-64", [(P, ADD3)])
-    mem.add("x86-64", [(P.replace("int VA", "long VA"), ADD3.replace("movl", "movq"))])
+    add(mem, "x86-64", [(P, ADD3)])
+    add(mem, "x86-64", [(P.replace("int VA", "long VA"), ADD3.replace("movl", "movq"))])
     frozen = mem.freeze()
-    near = frozen.candidates("x86-64", P.replace("3", "7"), 3)
+    near = candidates(frozen, "x86-64", P.replace("3", "7"), 3)
     assert [h.level for h in near] == ["template", "numbers"]  # "statement-numbers" holds ADD3 again
     assert near[0].piece == ADD3.replace("$3", "$7") and near[1].piece == ADD3
-    assert frozen.lookup("x86-64", P.replace("3", "7")) == near[0]
-    assert frozen.candidates("x86-64", P.replace("+", "*"), 3) == []
+    assert lookup(frozen, "x86-64", P.replace("3", "7")) == near[0]
+    assert candidates(frozen, "x86-64", P.replace("+", "*"), 3) == []
 
 
 def test_leave_one_out_never_finds_a_functions_own_pieces():
@@ -50,22 +79,22 @@ def test_leave_one_out_never_finds_a_functions_own_pieces():
     own = [(P, ADD3)]
     other = [(P.replace("3", "7"), ADD3.replace("$3", "$7"))]
     primary = MemoryBuilder()
-    primary.add("x86-64", own)
-    primary.add("x86-64", other)
+    add(primary, "x86-64", own)
+    add(primary, "x86-64", other)
     loo = LeaveOneOut([primary])
-    ((hit, *_),) = loo.candidates("x86-64", own, 2)
+    ((hit, *_),) = leave_one_out(loo, "x86-64", own, 2)
     assert hit.level == "template" and hit.piece == ADD3  # from `+ 7`'s piece, not its own
-    primary.add("x86-64", [(P, ADD3)])  # a second function with the same statement
-    ((hit, *_),) = LeaveOneOut([primary]).candidates("x86-64", own, 2)
+    add(primary, "x86-64", [(P, ADD3)])  # a second function with the same statement
+    ((hit, *_),) = leave_one_out(LeaveOneOut([primary]), "x86-64", own, 2)
     assert hit.level == "exact"
     alone = [(P.replace("+", "*"), "\timull\t$3, @VA@(%rbp), %eax\n")]
     only = MemoryBuilder()
-    only.add("x86-64", alone)
-    assert LeaveOneOut([only]).candidates("x86-64", alone, 2) == [[]]
+    add(only, "x86-64", alone)
+    assert leave_one_out(LeaveOneOut([only]), "x86-64", alone, 2) == [[]]
     fill = MemoryBuilder()
-    fill.add("x86-64", alone)
-    assert LeaveOneOut([only, fill]).candidates("x86-64", alone, 1)[0][0].level == "exact"  # another layer's
-    assert LeaveOneOut([only, fill]).candidates("x86-64", alone, 1, layer=1)[0][0].level == "exact"  # the primary's
+    add(fill, "x86-64", alone)
+    assert leave_one_out(LeaveOneOut([only, fill]), "x86-64", alone, 1)[0][0].level == "exact"  # another layer's
+    assert leave_one_out(LeaveOneOut([only, fill]), "x86-64", alone, 1, layer=1)[0][0].level == "exact"  # the primary's
 
 
 IF = "<x86-64><O0><chunks>if: if (VA < 5) {<sep>int VA;<sep>then <C4> else <C6> next <C4>"
@@ -76,24 +105,24 @@ def test_a_table_keeps_its_order_and_its_signs():
     table = "<x86-64><O0><chunks>data: static const int <FN>_tab[4] = {5, -7, 5, 7};<sep>static const int <FN>_tab[4];<sep>"
     head = "\t.section\t.rodata\n\t.align 16\n<FN>_tab:\n"
     mem = MemoryBuilder()
-    mem.add("x86-64", [(table, head + "\t.long\t5\n\t.long\t-7\n\t.long\t5\n\t.long\t7\n")])
+    add(mem, "x86-64", [(table, head + "\t.long\t5\n\t.long\t-7\n\t.long\t5\n\t.long\t7\n")])
     other = table.replace("{5, -7, 5, 7}", "{1, -2, 3, 4}")  # the same key: 5 is the 2nd number, not the 1st
-    assert mem.lookup("x86-64", other).piece == head + "\t.long\t1\n\t.long\t-2\n\t.long\t3\n\t.long\t4\n"
-    signs = mem.lookup("x86-64", table.replace("-7", "7"))  # a sign is the number's: the same key
+    assert lookup(mem, "x86-64", other).piece == head + "\t.long\t1\n\t.long\t-2\n\t.long\t3\n\t.long\t4\n"
+    signs = lookup(mem, "x86-64", table.replace("-7", "7"))  # a sign is the number's: the same key
     assert signs.piece == head + "\t.long\t5\n\t.long\t7\n\t.long\t5\n\t.long\t7\n"
 
 
 def test_a_template_writes_the_prompts_numbers_and_jump_targets_the_way_gcc_does():
     mem = MemoryBuilder()
-    mem.add("x86-64", [(IF, IF_PIECE)])  # gcc tests `x < 5` as `x <= 4`
-    hit = mem.freeze().lookup("x86-64", IF.replace("5", "100").replace("C4", "C11").replace("C6", "C13"))
+    add(mem, "x86-64", [(IF, IF_PIECE)])  # gcc tests `x < 5` as `x <= 4`
+    hit = lookup(mem.freeze(), "x86-64", IF.replace("5", "100").replace("C4", "C11").replace("C6", "C13"))
     assert hit.level == "template" and hit.piece == "\tcmpl\t$99, @VA@(%rbp)\n\tjg\t<C13>\n"
     sub = "<x86-64><O0><chunks>stmt: VA = VA - 5;<sep>int VA;<sep>"
-    mem.add("x86-64", [(sub, "\taddl\t$-5, @VA@(%rbp)\n")])
-    assert mem.lookup("x86-64", sub.replace("5", "9")).piece == "\taddl\t$-9, @VA@(%rbp)\n"
+    add(mem, "x86-64", [(sub, "\taddl\t$-5, @VA@(%rbp)\n")])
+    assert lookup(mem, "x86-64", sub.replace("5", "9")).piece == "\taddl\t$-9, @VA@(%rbp)\n"
     half = "<aarch64><O0><chunks>stmt: VA = VA * 0.5f;<sep>float VA;<sep>"
-    mem.add("aarch64", [(half, "\tfmov\ts0, 5.0e-1\n\t.align\t2\n.LC0:\n\t.word\t1056964608\n")])
-    got = mem.lookup("aarch64", half.replace("0.5f", "0.75f")).piece
+    add(mem, "aarch64", [(half, "\tfmov\ts0, 5.0e-1\n\t.align\t2\n.LC0:\n\t.word\t1056964608\n")])
+    got = lookup(mem, "aarch64", half.replace("0.5f", "0.75f")).piece
     assert got == "\tfmov\ts0, 7.5e-1\n\t.align\t2\n.LC0:\n\t.word\t1061158912\n"  # 0.75f's bits; .align kept
 
 
@@ -104,25 +133,25 @@ def test_a_template_is_kept_to_literals_that_fit_the_same_instructions():
     small = "\tldr\tw0, [sp, @VA@]\n\tcmp\tw0, {}\n\tbgt\t<C6>\n"
     large = "\tldr\tw1, [sp, @VA@]\n\tmov\tw0, {}\n\tmovk\tw0, {}, lsl 16\n\tcmp\tw1, w0\n\tbgt\t<C6>\n"
     mem = MemoryBuilder()
-    mem.add("aarch64", [(cmp.format(7), small.format(7))])
-    assert mem.lookup("aarch64", cmp.format(70000)) is None or mem.lookup("aarch64", cmp.format(70000)).level != "template"
-    mem.add("aarch64", [(cmp.format(569145), large.format(44857, "0x8"))])  # gcc's own code for 569145
-    hit = mem.freeze().lookup("aarch64", cmp.format(251071))
+    add(mem, "aarch64", [(cmp.format(7), small.format(7))])
+    assert lookup(mem, "aarch64", cmp.format(70000)) is None or lookup(mem, "aarch64", cmp.format(70000)).level != "template"
+    add(mem, "aarch64", [(cmp.format(569145), large.format(44857, "0x8"))])  # gcc's own code for 569145
+    hit = lookup(mem.freeze(), "aarch64", cmp.format(251071))
     assert hit.level == "template" and hit.piece == large.format(54463, "0x3")  # 251071 = 0x3d4bf
-    negative = mem.lookup("aarch64", cmp.format(-128370)).piece  # the same kind: its chunks of 0xfffe0a8e
+    negative = lookup(mem, "aarch64", cmp.format(-128370)).piece  # the same kind: its chunks of 0xfffe0a8e
     assert negative == large.format(2702, "0xfffe")
-    assert mem.lookup("aarch64", cmp.format(3)).piece == small.format(3)  # 3 and 7 fit the same instructions
+    assert lookup(mem, "aarch64", cmp.format(3)).piece == small.format(3)  # 3 and 7 fit the same instructions
 
 
 def test_a_jump_that_falls_through_is_not_a_template_for_one_that_jumps():
     test = "<x86-64><O0><chunks>for-test: for (int VA = 0; VA < VB; VA++) {{<sep>int VA; int VB;<sep>body <C{}> exit <C{}> next <C{}>"
     compare = "\tmovl\t@VA@(%rbp), %eax\n\tcmpl\t@VB@(%rbp), %eax\n\tjl\t<C{}>\n"
     mem = MemoryBuilder()
-    mem.add("x86-64", [(test.format(3, 9, 9), compare.format(3))])  # the loop's exit is the next piece
-    assert mem.lookup("x86-64", test.format(4, 12, 12)).piece == compare.format(4)
-    assert mem.lookup("x86-64", test.format(4, 12, 11)).level != "template"  # here it needs a `jmp <C12>`
-    mem.add("x86-64", [(test.format(5, 20, 19), compare.format(5) + "\tjmp\t<C20>\n")])
-    assert mem.lookup("x86-64", test.format(4, 12, 11)).piece == compare.format(4) + "\tjmp\t<C12>\n"
+    add(mem, "x86-64", [(test.format(3, 9, 9), compare.format(3))])  # the loop's exit is the next piece
+    assert lookup(mem, "x86-64", test.format(4, 12, 12)).piece == compare.format(4)
+    assert lookup(mem, "x86-64", test.format(4, 12, 11)).level != "template"  # here it needs a `jmp <C12>`
+    add(mem, "x86-64", [(test.format(5, 20, 19), compare.format(5) + "\tjmp\t<C20>\n")])
+    assert lookup(mem, "x86-64", test.format(4, 12, 11)).piece == compare.format(4) + "\tjmp\t<C12>\n"
 
 
 def test_a_piece_of_another_statement_jumps_to_the_prompts_own_targets():
@@ -130,23 +159,23 @@ def test_a_piece_of_another_statement_jumps_to_the_prompts_own_targets():
     prompt's: the k-th target of the piece found becomes the k-th of the prompt (not `<C6>` of the
     function the piece came from), and pieces differing only in their targets vote together."""
     mem = MemoryBuilder()
-    mem.add("x86-64", [(IF, IF_PIECE)])
+    add(mem, "x86-64", [(IF, IF_PIECE)])
     other = IF.replace("int VA", "long VA").replace("C4", "C11").replace("C6", "C13")
-    hit = mem.lookup("x86-64", other)
+    hit = lookup(mem, "x86-64", other)
     assert hit.level == "statement" and hit.piece == "\tcmpl\t$4, @VA@(%rbp)\n\tjg\t<C13>\n"
     for a, b in ((7, 9), (20, 21)):  # two more functions, another piece: it outvotes IF_PIECE
-        mem.add("x86-64", [(IF.replace("C4", f"C{a}").replace("C6", f"C{b}"), f"\tcmpl\t$4, @VA@(%rbp)\n\tjle\t<C{a}>\n")])
-    assert mem.freeze().lookup("x86-64", other).piece == "\tcmpl\t$4, @VA@(%rbp)\n\tjle\t<C11>\n"
+        add(mem, "x86-64", [(IF.replace("C4", f"C{a}").replace("C6", f"C{b}"), f"\tcmpl\t$4, @VA@(%rbp)\n\tjle\t<C{a}>\n")])
+    assert lookup(mem.freeze(), "x86-64", other).piece == "\tcmpl\t$4, @VA@(%rbp)\n\tjle\t<C11>\n"
 
 
 def test_the_most_voted_template_answers_and_one_that_cannot_be_filled_is_passed_over():
     shift = "<x86-64><O0><chunks>stmt: VA = VA * {};<sep>int VA;<sep>"
     mem = MemoryBuilder()
-    mem.add("x86-64", [(shift.format(8), "\tsall\t$3, @VA@(%rbp)\n")])  # (a literal 3 would do as well here)
+    add(mem, "x86-64", [(shift.format(8), "\tsall\t$3, @VA@(%rbp)\n")])  # (a literal 3 would do as well here)
     for k in (16, 4):  # gcc shifts for a power of two: those two vote for log2
-        mem.add("x86-64", [(shift.format(k), f"\tsall\t${k.bit_length() - 1}, @VA@(%rbp)\n")])
-    assert mem.lookup("x86-64", shift.format(32)).piece == "\tsall\t$5, @VA@(%rbp)\n"
-    hit = mem.lookup("x86-64", shift.format(3))  # no log2: the template is no answer
+        add(mem, "x86-64", [(shift.format(k), f"\tsall\t${k.bit_length() - 1}, @VA@(%rbp)\n")])
+    assert lookup(mem, "x86-64", shift.format(32)).piece == "\tsall\t$5, @VA@(%rbp)\n"
+    hit = lookup(mem, "x86-64", shift.format(3))  # no log2: the template is no answer
     assert hit.level == "numbers" and hit.piece.startswith("\tsall")
 
 
@@ -158,27 +187,27 @@ STRUCT_PIECE = ("\tmovl\t@VC@(%rbp), %eax\n\tcltq\n\tsalq\t$4, %rax\n\tmovq\t%ra
 
 def test_layout_keeps_what_gccs_code_reads_of_a_struct():
     prompt = STRUCT.format(f="c", fields="unsigned long c;\n  short d;\n  unsigned char hi;")
-    assert layout_prompt(prompt) == ("<x86-64><O0><chunks>stmt: VA += VB[VC].f0;<sep>struct <FN>_s {f0 unsigned long at0; "
+    assert layout(prompt) == ("<x86-64><O0><chunks>stmt: VA += VB[VC].f0;<sep>struct <FN>_s {f0 unsigned long at0; "
                                      "size16}; unsigned long VA; struct <FN>_s * VB; int VC;<sep>")
     second = STRUCT.format(f="w", fields="int key;\n  short a;\n  long w;")  # another name, offset and size
-    assert "f0 long at8; size16" in layout_prompt(second)
+    assert "f0 long at8; size16" in layout(second)
     arrow = "<x86-64><O0><chunks>stmt: VA = VB->w;<sep>struct <FN>_s\n{\n  char c;\n  double w;\n}; double VA; struct <FN>_s * VB;<sep>"
-    assert "{f0 double at8}" in layout_prompt(arrow)  # no index: the size is not read
-    assert layout_prompt(P) is None  # no struct
-    assert layout_prompt(STRUCT.format(f="c", fields="int c[4];")) is None  # an array member: not modelled
+    assert "{f0 double at8}" in layout(arrow)  # no index: the size is not read
+    assert layout(P) is None  # no struct
+    assert layout(STRUCT.format(f="c", fields="int c[4];")) is None  # an array member: not modelled
 
 
 def test_a_statement_on_another_struct_of_the_same_layout_finds_its_piece():
     mem = MemoryBuilder()
-    mem.add("x86-64", [(STRUCT.format(f="c", fields="unsigned long c;\n  short d;\n  unsigned char hi;"),
+    add(mem, "x86-64", [(STRUCT.format(f="c", fields="unsigned long c;\n  short d;\n  unsigned char hi;"),
                         STRUCT_PIECE.format(off=""))])
     same = STRUCT.format(f="key", fields="unsigned long key;\n  double x;")  # offset 0, size 16, other names
-    hit = mem.freeze().lookup("x86-64", same)
+    hit = lookup(mem.freeze(), "x86-64", same)
     assert hit.level == "layout" and hit.piece == STRUCT_PIECE.format(off="")
     moved = STRUCT.format(f="key", fields="double x;\n  unsigned long key;")  # offset 8: other code
-    assert mem.lookup("x86-64", moved) is None  # (and no statement level: it names another field)
-    mem.add("x86-64", [(STRUCT.format(f="w", fields="int key;\n  long w;"), STRUCT_PIECE.format(off="8"))])
-    assert mem.lookup("x86-64", moved.replace("unsigned long key", "long key")).level == "layout"
+    assert lookup(mem, "x86-64", moved) is None  # (and no statement level: it names another field)
+    add(mem, "x86-64", [(STRUCT.format(f="w", fields="int key;\n  long w;"), STRUCT_PIECE.format(off="8"))])
+    assert lookup(mem, "x86-64", moved.replace("unsigned long key", "long key")).level == "layout"
 
 
 def test_a_loop_headers_piece_is_found_by_its_own_clause():
@@ -186,45 +215,45 @@ def test_a_loop_headers_piece_is_found_by_its_own_clause():
     `for (VA = VB + 1; VA < n; VA++)`. Each header piece reads one clause, so a piece is found by it."""
     head = "<x86-64><O0><chunks>for-{}: for (int VA = 0; VA < VB; VA++) {{<sep>{}<sep>{}"  # as the skeleton writes them:
     mem = MemoryBuilder()  # the init's own declaration is not yet in scope, the step's is
-    mem.add("x86-64", [(head.format("init", "", "test <C4> next <C2>"), "\tmovl\t$0, @VA@(%rbp)\n\tjmp\t<C4>\n"),
+    add(mem, "x86-64", [(head.format("init", "", "test <C4> next <C2>"), "\tmovl\t$0, @VA@(%rbp)\n\tjmp\t<C4>\n"),
                        (head.format("step", "int VA;", ""), "\taddl\t$1, @VA@(%rbp)\n")])
-    assert clause_prompt(head.format("init", "", "")) == "<x86-64><O0><chunks>for-init: VA = 0<sep>int VA;<sep>"
+    assert clause(head.format("init", "", "")) == "<x86-64><O0><chunks>for-init: VA = 0<sep>int VA;<sep>"
     real = "<x86-64><O0><chunks>for-{}: for (VA = VB + 1; VA < size; VA++) {{<sep>int VA;{}<sep>{}"
-    step = mem.lookup("x86-64", real.format("step", "", ""))
+    step = lookup(mem, "x86-64", real.format("step", "", ""))
     assert step.level == "clause" and step.piece == "\taddl\t$1, @VA@(%rbp)\n"
-    init = mem.lookup("x86-64", real.format("init", " int VB;", "test <C9> next <C7>"))
+    init = lookup(mem, "x86-64", real.format("init", " int VB;", "test <C9> next <C7>"))
     assert init is None  # `VA = VB + 1` is not `VA = 0`: another clause
-    zero = mem.lookup("x86-64", real.replace("VB + 1", "7").format("init", "", "test <C9> next <C7>"))
+    zero = lookup(mem, "x86-64", real.replace("VB + 1", "7").format("init", "", "test <C9> next <C7>"))
     assert zero.level == "clause" and zero.piece == "\tmovl\t$7, @VA@(%rbp)\n\tjmp\t<C9>\n"
-    assert clause_prompt(P) is None
+    assert clause(P) is None
 
 
 def test_the_most_common_piece_wins_and_ties_are_deterministic():
     mem = MemoryBuilder()
-    mem.add("x86-64", [(P, "b\n")])
-    mem.add("x86-64", [(P, "a\n")])
-    assert mem.lookup("x86-64", P).piece == "a\n"  # a tie: the smaller text, whatever the order added
-    mem.add("x86-64", [(P, "b\n")])
-    assert mem.lookup("x86-64", P).piece == "b\n" == mem.freeze().lookup("x86-64", P).piece
+    add(mem, "x86-64", [(P, "b\n")])
+    add(mem, "x86-64", [(P, "a\n")])
+    assert lookup(mem, "x86-64", P).piece == "a\n"  # a tie: the smaller text, whatever the order added
+    add(mem, "x86-64", [(P, "b\n")])
+    assert lookup(mem, "x86-64", P).piece == "b\n" == lookup(mem.freeze(), "x86-64", P).piece
 
 
 def test_memory_file_round_trips_and_fine_tuning_keeps_the_older_keys(tmp_path):
     a, b = MemoryBuilder(), MemoryBuilder()
-    a.add("x86-64", [(P, ADD3)])
-    b.add("x86-64", [(P, "new\n")])
-    b.add("aarch64", [(P, "arm\n")])
+    add(a, "x86-64", [(P, ADD3)])
+    add(b, "x86-64", [(P, "new\n")])
+    add(b, "aarch64", [(P, "arm\n")])
     a.freeze().save(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["memory-x86-64.json.gz"]
     loaded = Memory.load(tmp_path)
     for prompt in (P, P.replace("3", "7"), P.replace("int VA", "long VA"), P.replace("3;<sep>int", "9;<sep>long"),
                    P.replace("+", "*")):
-        assert loaded.lookup("x86-64", prompt) == a.freeze().lookup("x86-64", prompt)
-    assert loaded.lookup("x86-64", P.replace("3", "7")).level == "template"
+        assert lookup(loaded, "x86-64", prompt) == lookup(a.freeze(), "x86-64", prompt)
+    assert lookup(loaded, "x86-64", P.replace("3", "7")).level == "template"
     other = "<x86-64><O0><chunks>return: return VA;<sep>int VA;<sep>"
-    a.add("x86-64", [(other, "ret\n")])
+    add(a, "x86-64", [(other, "ret\n")])
     merged = b.freeze().merged_over(a.freeze())
-    assert merged.lookup("x86-64", P).piece == "new\n"  # the new corpus's piece where both have the key
-    assert merged.lookup("x86-64", other).piece == "ret\n" and merged.lookup("aarch64", P).piece == "arm\n"
+    assert lookup(merged, "x86-64", P).piece == "new\n"  # the new corpus's piece where both have the key
+    assert lookup(merged, "x86-64", other).piece == "ret\n" and lookup(merged, "aarch64", P).piece == "arm\n"
 
 
 @pytest.fixture(scope="module")
@@ -358,17 +387,17 @@ def test_more_local_data_extends_a_models_memory_without_training(tmp_path):
     from neuralcc.translator.data.records import memory_main
 
     old = MemoryBuilder()
-    old.add("x86-64", [(P, ADD3)])
+    add(old, "x86-64", [(P, ADD3)])
     model_dir, data_dir, rec = _model_and_gcd_data(tmp_path, old)
     assert memory_main(["--model", str(model_dir), "--data", str(data_dir), "--arch", "x86-64"]) == 0
     mem = Memory.load(model_dir)
     style = prompts.PromptStyle(True, True)
     for prompt, piece in R.canonical_pieces(rec, "x86-64", style):
         assert mem.lookup("x86-64", prompt).piece == piece  # gcd's pieces are in it now
-    assert mem.lookup("x86-64", P).piece == ADD3  # and what it held before is kept
+    assert lookup(mem, "x86-64", P).piece == ADD3  # and what it held before is kept
     assert memory_main(["--model", str(model_dir), "--data", str(data_dir), "--arch", "x86-64", "--fresh"]) == 0
     mem = Memory.load(model_dir)
-    assert mem.lookup("x86-64", P) is None  # --fresh: gcd's pieces alone
+    assert lookup(mem, "x86-64", P) is None  # --fresh: gcd's pieces alone
     assert all(mem.lookup("x86-64", p).piece == t for p, t in R.canonical_pieces(rec, "x86-64", style))
     assert memory_main(["--model", str(tmp_path / "none"), "--data", str(data_dir)]) == 2
 

@@ -1,53 +1,114 @@
-"""What the model reads to write one piece ("local" mode), and the rewriting that makes prompts alike.
+"""What the model reads to write one piece ("local" mode), as data, and the rewriting that makes prompts alike.
 
-`prompt` gives a piece's encoder input: the target and level, the piece's role and C line, the
-declarations of what the line names, the pieces it may jump to and where falling through lands,
-in fields joined by `SEP`. Before the model reads it, a `PromptStyle` renames the piece's variables
-VA, VB, ... (`variable_names`, `rename_prompt`; `rename_slots` names the stack slots of the piece back
-after decoding) and writes one spelling per C integer type (`canonical_types`). The translation memory
-keys its pieces by the same text. The assembly side of a piece (cutting gcc's code, putting pieces
-back together) is back/pieces.py.
+A `Prompt` holds a piece's fields: the target and level, the piece's role and C statement, the
+declarations of what the statement names (struct definitions first), the pieces it may jump to and
+where falling through lands, and notes on the function (its return type, leaf or not). `render()`
+gives the text the tokenizer reads. Before the model reads a prompt, a `PromptStyle` renames the
+piece's variables VA, VB, ... (`variable_names`, `rename_slots` names the stack slots of the piece
+back after decoding) and writes one spelling per C integer type (`canonical_type_text`). The
+translation memory computes its keys from the same fields (memory/). The assembly side of a piece
+(cutting gcc's code, putting pieces back together) is back/pieces.py.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Callable
 
 from neuralcc.cbase.ctype import TYPEDEFS
 
 from .back import asmtext
 from .back.asmtext import SEP
-from .front.skeleton import Piece, Skeleton
+from .front.skeleton import Piece, Skeleton, StructDef
 
 
-def prompt(skel: Skeleton, piece: Piece, arch: str, opt: str, scope: dict[str, str], entry: str) -> str:
+@dataclass(frozen=True)
+class Decl:
+    """One declaration a prompt shows: a struct definition, a variable of the frame, a global, a prototype."""
+    text: str  # as C: `int VA;`, `struct <FN>_s { ... };`, `extern int <FN>_g;`, `int sq(int);`
+    variable: str | None = None  # the variable it declares, renamed by the style (None: a struct, a
+    #                              global, a prototype, or a declarator the style leaves alone)
+    struct: StructDef | None = None  # for a struct definition: its tag and scalar members
+
+
+@dataclass(frozen=True)
+class Prompt:
+    arch: str
+    opt: str
+    role: str  # the piece's role (front/skeleton.py's Piece.role)
+    statement: str  # the C it implements
+    decls: tuple[Decl, ...] = ()
+    jumps: tuple[tuple[str, int], ...] = ()  # (role, piece index) of the pieces it may jump to
+    next: int | None = None  # where falling through lands, when it jumps: a jump there is a `nop` to gcc
+    notes: tuple[str, ...] = ()  # `returns int`, `calls` / `leaf`
+
+    def head(self) -> str:
+        """The target, the role and the statement: what the memory's statement levels key by."""
+        return f"<{self.arch}><{self.opt}><chunks>{self.role}: {self.statement}"
+
+    def render(self, text: Callable[[str], str] = lambda s: s,
+               target: Callable[[int], str] = lambda n: f"<C{n}>") -> str:
+        """The tokenizer's text. `text` rewrites each C field (statement, declarations, jump roles, notes)
+        and `target` writes each jump target, both called in the order the text reads (templates.py
+        abstracts numbers this way)."""
+        head = f"<{self.arch}><{self.opt}><chunks>{self.role}: {text(self.statement)}"
+        decls = " ".join(text(d.text) for d in self.decls)
+        jumps = " ".join(f"{text(role)} {target(j)}" for role, j in self.jumps)  # `case 3 <C24>`
+        if self.next is not None:
+            jumps += f" next {target(self.next)}"
+        out = f"{head}{SEP}{decls}{SEP}{jumps}"
+        if self.notes:
+            out += " | " + " ".join(text(n) for n in self.notes)
+        return out
+
+    def to_json(self) -> dict:
+        return {"arch": self.arch, "opt": self.opt, "role": self.role, "statement": self.statement,
+                "decls": [[d.text, d.variable, d.struct and [d.struct.tag, d.struct.members]] for d in self.decls],
+                "jumps": [list(j) for j in self.jumps], "next": self.next, "notes": list(self.notes)}
+
+    @classmethod
+    def from_json(cls, obj: dict) -> "Prompt":
+        if not isinstance(obj, dict):
+            raise ValueError("a record written by an older neuralcc (its prompts are text): run `neuralcc "
+                             "prepare-data` again")
+        decls = tuple(Decl(text, var, s and StructDef(s[0], text, s[1] and tuple(map(tuple, s[1]))))
+                      for text, var, s in obj["decls"])
+        return cls(obj["arch"], obj["opt"], obj["role"], obj["statement"], decls,
+                   tuple((r, j) for r, j in obj["jumps"]), obj["next"], tuple(obj["notes"]))
+
+
+_TAG = re.compile(r"\b((?:struct|union|enum)\s+)([A-Za-z_]\w*)")
+
+
+def prompt(skel: Skeleton, piece: Piece, arch: str, opt: str, scope: dict[str, str], entry: str) -> Prompt:
     """What the model reads to write one piece: the target, the piece's role and C, the declarations
     of what that C names, and where it may jump. `scope`: the function's variables, name -> C type."""
-    decls, structs = [], []
+    decls: list[tuple[str, bool]] = []  # (C, a variable of the frame?)
     for name in piece.names:
         if name in scope:
-            decls.append(f"{scope[name]} {name};")
+            decls.append((f"{scope[name]} {name};", True))
         elif name in skel.globals:
-            decls.append(skel.globals[name])
+            decls.append((skel.globals[name], False))
         elif name in skel.prototypes and name != piece.func:
-            decls.append(skel.prototypes[name])
-    for tag, text in skel.structs.items():
-        if any(f"struct {tag}" in d for d in decls) or (piece.role == "prologue" and f"struct {tag}" in piece.text):
-            structs.append(text)
+            decls.append((skel.prototypes[name], False))
+    structs = [s for tag, s in skel.structs.items()
+               if any(f"struct {tag}" in d for d, _ in decls) or (piece.role == "prologue" and f"struct {tag}" in piece.text)]
     info = next((f for f in skel.functions if f.name == piece.func), None)
-    extra = []
+    notes = []
     if info is not None and piece.role in ("prologue", "epilogue", "return"):
-        extra.append(f"returns {info.ret}")
+        notes.append(f"returns {info.ret}")
     if info is not None and piece.role in ("prologue", "epilogue"):
-        extra.append("calls" if info.calls else "leaf")
-    jumps = " ".join(f"{role} <C{j}>" for role, j in piece.targets.items())
-    if jumps:  # where falling through lands: a jump there is a `nop` to gcc (the last case's break)
-        jumps += f" next <C{piece.index + 1}>"
-    text = f"<{arch}><{opt}><chunks>{piece.role}: {piece.text}{SEP}{' '.join(structs + decls)}{SEP}{jumps}"
-    if extra:
-        text += " | " + " ".join(extra)
+        notes.append("calls" if info.calls else "leaf")
     renames = {g: r for g, r in asmtext.global_names(entry, skel.globals).items() if g not in scope}
-    return asmtext.replace_name(asmtext.rename_globals(text, renames), entry, keep=scope)
+    name = lambda text: asmtext.replace_name(asmtext.rename_globals(text, renames), entry, keep=scope)
+    # in a struct definition only tags are renamed: its members are fields, whatever they are called
+    tags = lambda text: _TAG.sub(lambda m: m.group(1) + name(m.group(2)), text)
+    out = [Decl(tags(s.text), struct=StructDef(name(s.tag), tags(s.text), s.members and tuple(
+        (m, tags(t)) for m, t in s.members))) for s in structs]
+    out += [Decl(name(d), variable=declared(name(d)) if local else None) for d, local in decls]
+    jumps = tuple(piece.targets.items())
+    return Prompt(arch, opt, piece.role, name(piece.text), tuple(out), jumps,
+                  piece.index + 1 if jumps else None, tuple(name(n) for n in notes))
 
 
 # -- variable names, canonical per piece -------------------------------------------------------------
@@ -73,53 +134,39 @@ def canonical(i: int) -> str:
     return "V" + chr(ord("A") + i) if i < 26 else f"VV{i}"
 
 
-def variable_types(prompt: str) -> dict[str, str]:
-    """The piece's variables (declared in its declarations, or in its own statement) -> their C types."""
-    head, _, rest = prompt.partition(": ")
-    text, _, rest = rest.partition(SEP)
-    decls = STRUCT_DEF.sub(" ", rest.partition(SEP)[0])
-    if head.endswith("data"):
-        return {}
-    types = {}
-    for m in _DECLARED_IN_TEXT.finditer(text):
-        name = m.group(2)
-        if name not in _KEYWORDS and not name.endswith("_t"):
-            dims = re.match(r"\s*((?:\[[^\]]*\])*)", text[m.end(2):]).group(1)
-            types.setdefault(name, m.group(1) + dims)
-    for entry in decls.split(";"):
+def declared(decl: str) -> str | None:
+    """The variable a declaration of the prompt declares: one plain declarator (no function, no braces)."""
+    for entry in decl.split(";"):
         entry = entry.strip()
         if entry and not re.search(r"[(){}]", entry) and len(entry.split()) > 1:
             m = _DECL_NAME.search(entry)
             if m and m.group(1) not in _KEYWORDS:
-                types.setdefault(m.group(1), entry[: m.start(1)] + entry[m.end(1):])
-    return types
+                return m.group(1)
+    return None
 
 
-def variable_names(prompt: str) -> dict[str, str]:
-    """The piece's variables -> canonical names (VA, VB, ... by first appearance)."""
-    head, _, rest = prompt.partition(": ")
-    text, _, rest = rest.partition(SEP)
-    decls = STRUCT_DEF.sub(" ", rest.partition(SEP)[0])
-    types = variable_types(prompt)
-    order = [w for w in _WORD.findall(text + " " + decls) if w in types]
+def variable_names(prompt: Prompt) -> dict[str, str]:
+    """The piece's variables (declared in its declarations, or in its own statement) -> canonical names
+    (VA, VB, ... by first appearance in the statement, then the declarations)."""
+    if prompt.role == "data":
+        return {}
+    names = {m.group(2) for m in _DECLARED_IN_TEXT.finditer(prompt.statement)
+             if m.group(2) not in _KEYWORDS and not m.group(2).endswith("_t")}
+    names |= {d.variable for d in prompt.decls if d.variable}
+    words = " ".join([prompt.statement] + [d.text for d in prompt.decls if d.struct is None])
+    order = [w for w in _WORD.findall(words) if w in names]
     return {w: canonical(i) for i, w in enumerate(dict.fromkeys(order))}
 
 
-def rename_prompt(prompt: str, names: dict[str, str]) -> str:
-    """Rename in the statement and the declarations (not in struct bodies, not field names after `.`/`->`,
-    not the role or the jump targets)."""
+def rename_prompt(prompt: Prompt, names: dict[str, str]) -> Prompt:
+    """Rename in the statement and the declarations (not in struct definitions, not field names after
+    `.`/`->`)."""
     if not names:
         return prompt
-    head, _, rest = prompt.partition(": ")
-    text, _, rest = rest.partition(SEP)
-    decls, _, jumps = rest.partition(SEP)
     sub = lambda s: _WORD.sub(lambda m: names.get(m.group(1), m.group(1)), s)
-    parts, last = [], 0
-    for m in STRUCT_DEF.finditer(decls):
-        parts += [sub(decls[last: m.start()]), m.group(0)]
-        last = m.end()
-    decls = "".join(parts) + sub(decls[last:])
-    return f"{head}: {sub(text)}{SEP}{decls}{SEP}{jumps}"
+    decls = tuple(d if d.struct is not None else Decl(sub(d.text), d.variable and names.get(d.variable, d.variable))
+                  for d in prompt.decls)
+    return replace(prompt, statement=sub(prompt.statement), decls=decls)
 
 
 def rename_slots(asm: str, names: dict[str, str]) -> str:
@@ -147,13 +194,19 @@ def canonical_type_text(text: str) -> str:
     return text
 
 
-def canonical_types(prompt: str) -> str:
-    """One spelling per C integer type in a prompt (its C text and declarations)."""
-    head, sep, rest = prompt.partition(": ")
-    parts = _LITERAL.split(rest)  # odd parts: string and character literals, left as written
-    for i in range(0, len(parts), 2):
-        parts[i] = canonical_type_text(parts[i])
-    return head + sep + "".join(parts)
+def canonical_types(prompt: Prompt) -> Prompt:
+    """One spelling per C integer type in a prompt's C (string and character literals left as written)."""
+    def text(s: str) -> str:
+        parts = _LITERAL.split(s)  # odd parts: literals
+        return "".join(canonical_type_text(t) if i % 2 == 0 else t for i, t in enumerate(parts))
+
+    def decl(d: Decl) -> Decl:
+        st = d.struct and StructDef(d.struct.tag, text(d.struct.text),
+                                    d.struct.members and tuple((m, text(t)) for m, t in d.struct.members))
+        return Decl(text(d.text), d.variable, st)
+
+    return replace(prompt, statement=text(prompt.statement), decls=tuple(map(decl, prompt.decls)),
+                   notes=tuple(map(text, prompt.notes)))
 
 
 @dataclass(frozen=True)
@@ -168,9 +221,9 @@ class PromptStyle:
         return cls(bool(getattr(model_config, "neuralcc_rename", False)),
                    bool(getattr(model_config, "neuralcc_types", False)))
 
-    def apply(self, prompt: str) -> tuple[str, dict[str, str]]:
-        """The text the model reads, and the canonical variable names used in it
+    def apply(self, prompt: Prompt) -> tuple[Prompt, dict[str, str]]:
+        """The prompt the model reads, and the canonical variable names used in it
         (`rename_slots(asm, {v: k for k, v in names.items()})` names them back)."""
         names = variable_names(prompt) if self.rename else {}
-        text = rename_prompt(prompt, names)
-        return (canonical_types(text) if self.types else text), names
+        out = rename_prompt(prompt, names)
+        return (canonical_types(out) if self.types else out), names

@@ -52,7 +52,7 @@ def replace_name(text: str, name: str, placeholder: str = FN, keep=()) -> str:
     `keep`: names that begin with `name_` but are no file-scope name of it (a local `peak_i` of `peak`), left
     as written. `restore` undoes any replacement exactly."""
     kept = "".join(rf"(?!{re.escape(k[len(name):])}(?![\w$]))" for k in keep if k.startswith(name + "_"))
-    return re.sub(rf"(?<![\w.$]){re.escape(name)}(?![A-Za-z0-9$]){kept}", placeholder, text)
+    return re.sub(rf"(?<![\w.$])(?<!->){re.escape(name)}(?![A-Za-z0-9$]){kept}", placeholder, text)
 
 
 def global_names(entry: str, globals_: dict[str, str]) -> dict[str, str]:
@@ -60,17 +60,19 @@ def global_names(entry: str, globals_: dict[str, str]) -> dict[str, str]:
     synthetic corpora's (`k000123_g` for a scalar, `k000123_tab` for a table, which replace_name writes
     `<FN>_g`, `<FN>_tab`): the first scalar `<FN>_g`, the next `<FN>_g2`, ..., the first array `<FN>_tab`, ...,
     so the globals of real C read like the ones training saw, never like locals. Globals already named
-    `<entry>_...` stay, and so does one whose new name another global has."""
+    `<entry>_...` stay; a new name another global has is passed over for the next."""
     out: dict[str, str] = {}
     count = {"g": 0, "tab": 0}
     for g, decl in globals_.items():
         if g.startswith(entry + "_"):
             continue
         kind = "tab" if "[" in decl else "g"
-        count[kind] += 1
-        suffix = f"_{kind}{count[kind] if count[kind] > 1 else ''}"
-        if entry + suffix not in globals_:
-            out[g] = FN + suffix
+        while True:
+            count[kind] += 1
+            suffix = f"_{kind}{count[kind] if count[kind] > 1 else ''}"
+            if entry + suffix not in globals_:
+                break
+        out[g] = FN + suffix
     return out
 
 

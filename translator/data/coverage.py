@@ -46,9 +46,9 @@ class ArchCoverage:
                 "missed": dict(self.missed.most_common(40)), "wrong": dict(self.wrong.most_common(40))}
 
 
-def statement_of(prompt: str) -> str:
+def statement_of(prompt) -> str:
     """A prompt's statement with its role, numbers as # (what the misses are counted by)."""
-    return _NUMBER.sub("#", prompt.split("<sep>", 1)[0]).split("<chunks>", 1)[-1]
+    return f"{prompt.role}: {_NUMBER.sub('#', prompt.statement)}"
 
 
 def local_records(benchmarks, archs: list[str], lower: str | bool, params: bool, workers: int = 2):
@@ -127,7 +127,7 @@ def measure(model_dir: Path, benchmarks, archs: list[str], workers: int = 2, row
                 elif not ok:
                     cov.wrong[statement_of(prompt)] += 1
                 if rows is not None:
-                    rows.append({"benchmark": b.uri, "arch": arch, "prompt": prompt, "gcc": piece, "level": level,
+                    rows.append({"benchmark": b.uri, "arch": arch, "prompt": prompt.render(), "gcc": piece, "level": level,
                                  "memory": hit.piece if hit else None, "right": ok})
             cov.all_right += every
     return out, skipped

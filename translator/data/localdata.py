@@ -1,6 +1,6 @@
 """Training data for the "local" mode: corpus shards with named stack slots (slotdata.py) -> one record
-per function with, for each arch, the (prompt, target) text of every piece (front/skeleton.py, prompts.py,
-back/pieces.py).
+per function with, for each arch, the (prompt, target) of every piece: the prompt's fields as JSON
+(`prompts.Prompt.to_json`), gcc's piece as text (front/skeleton.py, prompts.py, back/pieces.py).
 
     python -m neuralcc.translator.data.localdata --data data/synthetic-v1-slots --out data/synthetic-v1-local
 
@@ -61,7 +61,7 @@ def convert_record(rec: dict, archs=("x86-64", "aarch64"), params: bool = False)
             if t is None:
                 why[f"{arch}: piece jumps elsewhere"] += 1
                 continue
-            pairs.append([prompts.prompt(skel, p, arch, OPT, scope.get(p.func, {}), rec["entry"]), t])
+            pairs.append([prompts.prompt(skel, p, arch, OPT, scope.get(p.func, {}), rec["entry"]).to_json(), t])
         out["pieces"][arch] = pairs
         why[f"{arch}: aligned"] += 1
     return out, why

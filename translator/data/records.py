@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Iterator
 
 from ..memory.store import PATTERN, MemoryBuilder, load_if_any
-from ..prompts import PromptStyle, rename_slots
+from ..prompts import Prompt, PromptStyle, rename_slots
 
 
 def read_shards(path: str | Path) -> Iterator[dict]:
@@ -43,10 +43,15 @@ def iter_records(paths, split: str) -> Iterator[dict]:
                 yield rec
 
 
-def canonical_pieces(rec: dict, arch: str, style) -> list[tuple[str, str]]:
+def pieces_of(rec: dict, arch: str) -> list[tuple[Prompt, str]]:
+    """A record's (prompt, gcc's piece) pairs for `arch`, as written."""
+    return [(Prompt.from_json(prompt), target) for prompt, target in (rec.get("pieces") or {}).get(arch) or []]
+
+
+def canonical_pieces(rec: dict, arch: str, style) -> list[tuple[Prompt, str]]:
     """A record's (prompt, piece) pairs for `arch` as the model reads and writes them."""
     out = []
-    for prompt, target in (rec.get("pieces") or {}).get(arch) or []:
+    for prompt, target in pieces_of(rec, arch):
         prompt, names = style.apply(prompt)
         out.append((prompt, rename_slots(target, names)))
     return out

@@ -44,12 +44,30 @@ class FunctionInfo:
     last: int  # index of its epilogue piece
 
 
+@dataclass(frozen=True)
+class StructDef:
+    tag: str
+    text: str  # the definition, as C
+    members: tuple[tuple[str, str], ...] | None  # (name, type words) per member when every member is a
+    #                                             plain named type (no array, pointer, bit-field); else None
+
+
+def _members(struct: c_ast.Struct) -> tuple[tuple[str, str], ...] | None:
+    out = []
+    for d in struct.decls:
+        t = d.type
+        if d.bitsize is not None or not (isinstance(t, c_ast.TypeDecl) and isinstance(t.type, c_ast.IdentifierType)):
+            return None
+        out.append((d.name, " ".join(t.quals + t.type.names)))
+    return tuple(out)
+
+
 @dataclass
 class Skeleton:
     pieces: list[Piece]
     functions: list[FunctionInfo]
     globals: dict[str, str]  # name -> declaration without initialiser
-    structs: dict[str, str]  # tag -> definition
+    structs: dict[str, StructDef]  # tag -> definition
     prototypes: dict[str, str]  # function name -> prototype, for calls
 
     def lines(self) -> list[int]:
@@ -335,7 +353,7 @@ def build(source: str, functions: list | None = None, params: bool = False, cfla
     pieces: list[Piece] = [Piece(0, "", "data", 0)]
     infos: list[FunctionInfo] = []
     globals_: dict[str, str] = {}
-    structs: dict[str, str] = {}
+    structs: dict[str, StructDef] = {}
     protos: dict[str, str] = {}
     data_lines: list[str] = []
 
@@ -343,7 +361,7 @@ def build(source: str, functions: list | None = None, params: bool = False, cfla
         while isinstance(t, (c_ast.TypeDecl, c_ast.PtrDecl, c_ast.ArrayDecl)):
             t = t.type
         if isinstance(t, c_ast.Struct) and t.decls is not None and t.name:
-            structs[t.name] = gen.visit(t) + ";"
+            structs[t.name] = StructDef(t.name, gen.visit(t) + ";", _members(t))
 
     for node in ast.ext:
         main_file = node.coord is not None and node.coord.file in ("<stdin>", "-")

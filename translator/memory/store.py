@@ -22,9 +22,10 @@ import gzip
 import json
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ..prompts import Decl, Prompt
 from .structlayout import layout_prompt
 from .templates import instantiate, template_key, template_of
 
@@ -42,44 +43,44 @@ TEMPLATE_LEVELS = ("template", "layout", "clause")  # their pieces are templates
 _NUMBER = re.compile(r"\d+")
 
 
-def views(prompt: str) -> tuple[tuple[str | None, str | None], ...]:
+def views(prompt: Prompt) -> tuple[tuple[str | None, Prompt | None], ...]:
     """Per level of LEVELS, the prompt's key there and the prompt that level's templates are written
     with (the prompt as the model reads it, style applied; at "layout" its struct layout, at "clause"
     its loop clause). Both are None at "layout" for a prompt without a struct and at "clause" for one
     that is not a `for` header's piece: their template key says the same."""
-    statement = prompt.split("<sep>", 1)[0]
+    text, statement = prompt.render(), prompt.head()
     laid_out, clause = layout_prompt(prompt), clause_prompt(prompt)
-    return ((prompt, prompt), (template_key(prompt), prompt), (laid_out and template_key(laid_out), laid_out),
-            (clause and template_key(clause), clause), (_NUMBER.sub("#", prompt), prompt), (statement, prompt),
+    return ((text, prompt), (template_key(prompt), prompt), (laid_out and template_key(laid_out), laid_out),
+            (clause and template_key(clause), clause), (_NUMBER.sub("#", text), prompt), (statement, prompt),
             (_NUMBER.sub("#", statement), prompt))
 
 
-_FOR = re.compile(r"^(<[^:]*><chunks>for-(init|test|step): )\s*for\s*\((.*)\)\s*\{?\s*$")
+_FOR = re.compile(r"^\s*for\s*\((.*)\)\s*\{?\s*$")
 _DECLARED = re.compile(r"^((?:(?:const|unsigned|signed|int|long|short|char|float|double|\w+_t)\s+)+)(\**)\s*(?=(\w+)\s*=)")
+_CLAUSES = ("for-init", "for-test", "for-step")
 
 
-def clause_prompt(prompt: str) -> str | None:
+def clause_prompt(prompt: Prompt) -> Prompt | None:
     """A loop header's piece reads one clause of `for (init; test; step)`: the prompt with that clause
     alone, an init's declaration moved to the declarations (`int i = 0` and `i = 0` are one store, and
     the test and step pieces already declare `int i;`); None for other pieces. Real code writes
     `for (j = i + 1; j < n; j++)` where the kernels write `for (int j = 0; ...)`."""
-    text, sep, rest = prompt.partition("<sep>")
-    m = _FOR.match(text)
-    if not sep or m is None:
+    m = _FOR.match(prompt.statement)
+    if prompt.role not in _CLAUSES or m is None:
         return None
-    parts = m.group(3).split(";")
+    parts = m.group(1).split(";")
     if len(parts) != 3:
         return None
-    clause = parts[("init", "test", "step").index(m.group(2))].strip()
+    clause = parts[_CLAUSES.index(prompt.role)].strip()
     declared = _DECLARED.match(clause)
+    decls = prompt.decls
     if declared is not None:
         words, stars, name = declared.group(1).split(), declared.group(2), declared.group(3)
         decl = " ".join(words + list(stars)) + f" {name};"
         clause = clause[declared.end():]
-        decls, sep2, tail = rest.partition("<sep>")
-        if decl not in decls.split("; "):
-            rest = (decl + (" " + decls if decls else "")) + sep2 + tail
-    return m.group(1) + clause + sep + rest
+        if not (decls and decls[-1].text == decl):
+            decls = (Decl(decl, name),) + decls
+    return replace(prompt, statement=clause, decls=decls)
 
 
 def _best(counts: Counter):
@@ -111,7 +112,7 @@ class Hit:
         return self.level == "exact" or self.level in TEMPLATE_LEVELS
 
 
-def _stored(level: str, read: str, piece: str) -> str:
+def _stored(level: str, read: Prompt, piece: str) -> str:
     """What a level keeps of gcc's piece for a prompt the level reads as `read` (`views`): the piece
     itself for its exact prompt, a template (numbers and jump targets from the prompt's) for a template
     key, the jump targets written as the prompt's for a key of several statements."""
@@ -120,14 +121,14 @@ def _stored(level: str, read: str, piece: str) -> str:
     return template_of(read, piece, numbers=level in TEMPLATE_LEVELS)
 
 
-def _answer(level: str, stored: str, read: str) -> Hit | None:
+def _answer(level: str, stored: str, read: Prompt) -> Hit | None:
     """A level's stored piece as the answer for the prompt the level reads as `read` (a template filled
     with its numbers and targets)."""
     piece = stored if level == "exact" else instantiate(stored, read)
     return Hit(level, piece) if piece is not None else None
 
 
-def nearest(prompt: str, stored, k: int) -> list[Hit]:
+def nearest(prompt: Prompt, stored, k: int) -> list[Hit]:
     """Up to `k` hits with distinct pieces, nearest level first: at each level of LEVELS, the piece
     `stored(level, key)` holds for the prompt's key there (None: none), answered for the prompt."""
     out: list[Hit] = []
@@ -163,11 +164,11 @@ class Memory:
         found = {p.name[len("memory-"):-len(".json.gz")] for p in self.model_dir.glob(PATTERN)} if self.model_dir else set()
         return sorted(found | set(self.table))
 
-    def lookup(self, arch: str, prompt: str) -> Hit | None:
+    def lookup(self, arch: str, prompt: Prompt) -> Hit | None:
         """The piece of the nearest key."""
         return next(iter(self.candidates(arch, prompt, 1)), None)
 
-    def candidates(self, arch: str, prompt: str, k: int) -> list[Hit]:
+    def candidates(self, arch: str, prompt: Prompt, k: int) -> list[Hit]:
         """The pieces of the `k` nearest keys whose pieces differ, nearest first (what a retrieval-reading
         model reads beside the prompt, neural/reading.py)."""
         levels = self.levels(arch)
@@ -206,7 +207,7 @@ class MemoryBuilder:
         self.counts: dict[str, dict[str, dict[str, Counter]]] = {}  # arch -> level -> key -> pieces
 
     @staticmethod
-    def own(pairs: list[tuple[str, str]]) -> dict[tuple[str, str], Counter]:
+    def own(pairs: list[tuple[Prompt, str]]) -> dict[tuple[str, str], Counter]:
         """One function's contribution, (level, key) -> pieces, from its (prompt, piece) pairs."""
         mine: dict[tuple[str, str], Counter] = defaultdict(Counter)
         for prompt, piece in pairs:
@@ -215,12 +216,12 @@ class MemoryBuilder:
                     mine[level, key][_stored(level, read, piece)] += 1
         return mine
 
-    def add(self, arch: str, pairs: list[tuple[str, str]]) -> None:
+    def add(self, arch: str, pairs: list[tuple[Prompt, str]]) -> None:
         levels = self.counts.setdefault(arch, {level: {} for level in LEVELS})
         for (level, key), pieces in self.own(pairs).items():
             levels[level].setdefault(key, Counter()).update(pieces)
 
-    def lookup(self, arch: str, prompt: str) -> Hit | None:
+    def lookup(self, arch: str, prompt: Prompt) -> Hit | None:
         levels = self.counts.get(arch) or {}
         return next(iter(nearest(prompt, lambda level, key: _best(levels.get(level, {}).get(key) or Counter()), 1)),
                     None)
@@ -243,7 +244,7 @@ class LeaveOneOut:
                                for level, keyed in levels.items()}
                         for arch, levels in b.counts.items()} for b in layers]
 
-    def candidates(self, arch: str, pairs: list[tuple[str, str]], k: int, layer: int = 0) -> list[list[Hit]]:
+    def candidates(self, arch: str, pairs: list[tuple[Prompt, str]], k: int, layer: int = 0) -> list[list[Hit]]:
         """Per (prompt, piece) of one function of `layer`: `Memory.candidates` of the memory without it."""
         own = MemoryBuilder.own(pairs)
 

@@ -19,42 +19,36 @@ only when the statement indexes (`[`): through a plain pointer only the offset m
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from neuralcc.cbase.ctype import FloatType, IntType, base_type, make_struct
 
-from ..prompts import SEP, STRUCT_DEF
+from ..prompts import Decl, Prompt
 
-_MEMBER = re.compile(r"^\s*([A-Za-z_][\w ]*?)\s+([A-Za-z_]\w*)\s*$")
 _ACCESS = re.compile(r"(\.|->)\s*([A-Za-z_]\w*)")
 
 
-def _layout(body: str) -> tuple[dict[str, tuple[str, int]], int] | None:
-    """A struct body of scalar members as (name -> (type text, offset), size); None for anything else
+def _layout(members: tuple[tuple[str, str], ...] | None) -> tuple[dict[str, tuple[str, int]], int] | None:
+    """A struct of scalar members as (name -> (type text, offset), size); None for anything else
     (arrays, pointers, nested structs, bit-fields: their layout is not modelled here)."""
-    members = []
-    for decl in body.split(";"):
-        if not decl.strip():
-            continue
-        m = _MEMBER.match(decl)
-        if m is None:
-            return None
-        ctype = base_type(m.group(1).split(), char_signed=True)
+    if members is None:
+        return None
+    typed = []
+    for name, words in members:
+        ctype = base_type(words.split(), char_signed=True)
         if not isinstance(ctype, (IntType, FloatType)):
             return None
-        members.append((m.group(2), ctype, " ".join(m.group(1).split())))
-    layout = make_struct("s", [(name, ctype) for name, ctype, _ in members])
-    return {f.name: (text, f.offset) for f, (_, _, text) in zip(layout.fields, members)}, layout.size
+        typed.append((name, ctype, words))
+    layout = make_struct("s", [(name, ctype) for name, ctype, _ in typed])
+    return {f.name: (text, f.offset) for f, (_, _, text) in zip(layout.fields, typed)}, layout.size
 
 
-def layout_prompt(prompt: str) -> str | None:
+def layout_prompt(prompt: Prompt) -> Prompt | None:
     """`prompt` with each struct definition written as its layout and the fields its statement names
     renamed f0, f1, ... in order of first use; None when the prompt defines no struct or one whose
     layout is not modelled."""
-    head, sep, rest = prompt.partition(SEP)
-    if not sep or "struct" not in rest:
-        return None
-    decls, sep2, tail = rest.partition(SEP)
-    structs = {m.group(1): _layout(m.group(2)) for m in STRUCT_DEF.finditer(decls)}
+    defined = [d.struct for d in prompt.decls if d.struct is not None]
+    structs = {s.tag: _layout(s.members) for s in defined}
     if not structs or any(s is None for s in structs.values()):
         return None
     known = {name: (tag, spec) for tag, (fields, _) in structs.items() for name, spec in fields.items()}
@@ -68,16 +62,15 @@ def layout_prompt(prompt: str) -> str | None:
             used.append(name)
         return f"{m.group(1)}f{used.index(name)}"
 
-    role, colon, text = head.partition(": ")
-    text = _ACCESS.sub(rename, text)
-    indexed = "[" in text
+    statement = _ACCESS.sub(rename, prompt.statement)
+    indexed = "[" in statement
 
-    def layout(m: re.Match) -> str:
-        tag = m.group(1)
+    def layout(tag: str) -> str:
         parts = [f"f{i} {known[name][1][0]} at{known[name][1][1]}" for i, name in enumerate(used)
                  if known[name][0] == tag]
         if indexed:
             parts.append(f"size{structs[tag][1]}")
         return f"struct {tag} {{{'; '.join(parts)}}};"
 
-    return role + colon + text + sep + STRUCT_DEF.sub(layout, decls) + sep2 + tail
+    decls = tuple(Decl(layout(d.struct.tag)) if d.struct is not None else d for d in prompt.decls)
+    return replace(prompt, statement=statement, decls=decls)

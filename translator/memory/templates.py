@@ -1,6 +1,6 @@
 """The translation memory's templates: gcc's piece with the prompt's numbers and jump targets as slots.
 
-A template key (`template_key`) is a prompt with its literals written `#` and the kind of each (which
+A template key (`template_key`) is a prompt rendered with its literals written `#` and the kind of each (which
 instructions it fits, immediates.py), its jump targets by place; `template_of` turns gcc's piece for one
 prompt into a template, `instantiate` fills it with another prompt's numbers. The memory's levels and
 lookups that use them are store.py.
@@ -11,6 +11,7 @@ import re
 import struct
 from dataclasses import dataclass
 
+from ..prompts import Prompt
 from .immediates import literal_class
 
 # -- templates: gcc's piece with the prompt's numbers as slots ------------------------------------------
@@ -82,32 +83,40 @@ def _literal(m: re.Match) -> int | float | Target:
     return float(text) if "." in text or "e" in text.lower() else int(text)
 
 
-def prompt_numbers(prompt: str) -> list[int | float | Target]:
-    """The jump targets and literals after the `<arch><opt><chunks>` header, in order (floating
+def prompt_numbers(prompt: Prompt) -> list[int | float | Target]:
+    """The literals of the prompt's C and its jump targets, in the order its text reads (floating
     literals as floats)."""
-    return [_literal(m) for m in _LITERAL.finditer(prompt.split("<chunks>", 1)[-1])]
+    out: list[int | float | Target] = []
+
+    def text(s: str) -> str:
+        out.extend(_literal(m) for m in _LITERAL.finditer(s))
+        return s
+
+    def target(n: int) -> str:
+        out.append(Target(n))
+        return ""
+
+    prompt.render(text, target)
+    return out
 
 
-def template_key(prompt: str) -> str:
+def template_key(prompt: Prompt) -> str:
     """The prompt with each of its `prompt_numbers` written `#` and the instructions it fits in
     (immediates.py: `x + 7` and `x + 70000` are different code on AArch64), each jump target `<C#k>`
     with k its first place among the targets (an "exit" that is also "next" is a fall-through, no jump):
     prompts with one key have their numbers in the same places and of the same kind."""
-    head, sep, rest = prompt.partition("<chunks>")
-    if not sep:
-        return prompt
-    arch = head[1:].split(">", 1)[0]
     targets: list[int] = []
+
+    def place(n: int) -> str:
+        if n not in targets:
+            targets.append(n)
+        return f"<C#{targets.index(n)}>"
 
     def abstract(m: re.Match) -> str:
         n = _literal(m)
-        if isinstance(n, Target):
-            if n.n not in targets:
-                targets.append(n.n)
-            return f"<C#{targets.index(n.n)}>"
-        return "#" + literal_class(arch, n)
+        return place(n.n) if isinstance(n, Target) else "#" + literal_class(prompt.arch, n)
 
-    return head + sep + _LITERAL.sub(abstract, rest)
+    return prompt.render(lambda s: _LITERAL.sub(abstract, s), place)
 
 
 def _apply(name: str, n: int | float | Target):
@@ -120,7 +129,7 @@ def _apply(name: str, n: int | float | Target):
         return None
 
 
-def template_of(prompt: str, piece: str, numbers: bool = True) -> str:
+def template_of(prompt: Prompt, piece: str, numbers: bool = True) -> str:
     """`piece` with each number written as the first explanation found: the transforms in their order,
     each tried on the prompt's numbers from the one after the number used last (gcc writes a table, a
     call's arguments, in the C's order), then from the start. A jump target is written as the prompt's
@@ -147,7 +156,7 @@ def template_of(prompt: str, piece: str, numbers: bool = True) -> str:
     return "".join(line if _ALIGN.search(line) else _PIECE_NUMBER.sub(slot, line) for line in piece.splitlines(True))
 
 
-def instantiate(template: str, prompt: str) -> str | None:
+def instantiate(template: str, prompt: Prompt) -> str | None:
     """The template's piece for `prompt`; None if a slot names a number or a jump target the prompt lacks."""
     nums = prompt_numbers(prompt)
     targets = [n.n for n in nums if isinstance(n, Target)]

@@ -244,7 +244,8 @@ class NeuralTranslator:
             if (p.role == "data" and (not used or data)) or (p.role != "data" and p.func not in needed):
                 continue
             prompts.append(P.prompt(skel, p, arch, opt_level, scope.get(p.func, {}), entry))
-            text, named = self.style.apply(prompts[-1])
+            read, named = self.style.apply(prompts[-1])
+            text = read.render()
             bad = T.unrepresentable(self.tok, text)
             if bad is not None:
                 raise SourceError(f"function '{p.func or entry}' line {p.line}: {bad!r}, which the tokenizer cannot "
@@ -252,10 +253,10 @@ class NeuralTranslator:
             names.append(named)
             # every level's piece: the nearest is the memory's answer, the nearest few what a retrieval-reading
             # model reads, the others what guess and check tries (translator/repair.py)
-            found = self.memory.candidates(arch, text, len(LEVELS)) if self.memory is not None else []
+            found = self.memory.candidates(arch, read, len(LEVELS)) if self.memory is not None else []
             hits.append(found[0] if found else None)
             others.append([P.rename_slots(h.piece, {v: k for k, v in named.items()}) for h in found])
-            ids = (reading.ids(self.tok, text, found[: self.retrieval], self.cfg.max_source_tokens) if self.retrieval
+            ids = (reading.ids(self.tok, read, found[: self.retrieval], self.cfg.max_source_tokens) if self.retrieval
                    else T.encode(self.tok, text))
             if len(ids) > self.cfg.max_source_tokens:
                 raise SourceError(f"function '{p.func or entry}' line {p.line}: the statement is too long for the "

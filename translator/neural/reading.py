@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from . import tokenizer as T
 from ..memory.store import Hit
+from ..prompts import Prompt
 
 
-def text(prompt: str, hits: list[Hit]) -> str:
-    return prompt + ("".join(T.MEMORY_TOKENS[h.level] + h.piece for h in hits) or T.NO_MEMORY)
+def text(prompt: Prompt, hits: list[Hit]) -> str:
+    return prompt.render() + ("".join(T.MEMORY_TOKENS[h.level] + h.piece for h in hits) or T.NO_MEMORY)
 
 
-def ids(tok, prompt: str, hits: list[Hit], limit: int) -> list[int]:
+def ids(tok, prompt: Prompt, hits: list[Hit], limit: int) -> list[int]:
     """The encoder's input ids: the prompt and as many of the nearest candidates as fit in `limit`
     tokens (the prompt alone may not fit: the caller decides what that means)."""
     for n in range(len(hits), 0, -1):

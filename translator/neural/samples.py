@@ -46,7 +46,7 @@ def make_sample(tok, rec: dict, arch: str, opt: str, max_src: int, max_tgt: int,
     found = retrieval(arch, pairs) if retrieval is not None and pairs else None
     srcs, tgts = [], []
     for i, (prompt, target) in enumerate(pairs):
-        s = reading.ids(tok, prompt, found[i], max_src) if found is not None else T.encode(tok, prompt)
+        s = reading.ids(tok, prompt, found[i], max_src) if found is not None else T.encode(tok, prompt.render())
         t = T.encode(tok, target) + [tok.eos_token_id]
         if len(s) <= max_src and len(t) <= max_tgt:
             srcs.append(s)

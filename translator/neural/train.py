@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import math
 import random
-import re
 import shutil
 import sys
 import time
@@ -73,9 +72,9 @@ def build_tokenizer(records: list[dict], vocab_size: int, kind: str = "lexer") -
 
     def texts():
         for r in pick:
-            for pairs in (r.get("pieces") or {}).values():  # prompts and targets
-                for prompt, target in pairs:
-                    yield prompt
+            for arch in r.get("pieces") or {}:  # prompts and targets
+                for prompt, target in R.pieces_of(r, arch):
+                    yield prompt.render()
                     yield target
             for arch, per in r.get("asm", {}).items():
                 for opt, asm in per.items():
@@ -204,9 +203,6 @@ def heldout_loss(model, tok, records, archs, opt: str, limit: int = 0, memory=No
     return tot / max(n, 1), n
 
 
-_ROLE = re.compile(r"<chunks>([\w-]+):")  # a prompt's piece role
-
-
 def pieces_exact(tr: NeuralTranslator, records: list[dict], arch: str, opt: str) -> dict:
     """Greedy translations of `records` (data/localdata.py records) against gcc's pieces, without the verifier
     (pass rates are the harness's, `neuralcc eval`): the pieces written exactly as gcc writes them, in
@@ -223,13 +219,12 @@ def pieces_exact(tr: NeuralTranslator, records: list[dict], arch: str, opt: str)
             out["errors"] += 1
             continue
         out["truncated"] += bool(t.truncated)
-        gold = dict((rec.get("pieces") or {}).get(arch) or [])
+        gold = dict(R.pieces_of(rec, arch))
         for (prompt, text), level, answer in zip(t.pieces, t.memory_levels, t.memory_answers):
             if prompt in gold:
                 ok, memory_ok = text == gold[prompt], answer == gold[prompt]
                 n, exact, by_memory_exact = n + 1, exact + ok, by_memory_exact + memory_ok
-                role = _ROLE.search(prompt)
-                row = by_role.setdefault(role.group(1) if role else "other", [0, 0])
+                row = by_role.setdefault(prompt.role, [0, 0])
                 row[0], row[1] = row[0] + 1, row[1] + ok
                 row = by_memory.setdefault(level or "none", [0, 0, 0])
                 row[0], row[1], row[2] = row[0] + 1, row[1] + ok, row[2] + memory_ok
