@@ -3,7 +3,7 @@ beside gcc's code for the function on both arches, and what a translation does w
 import pytest
 
 from neuralcc.cbase.toolchain import char_signed
-from neuralcc.translator.back.asmtext import global_names
+from neuralcc.translator.back.asmtext import unit_names
 from neuralcc.translator.back.data import data_piece
 from neuralcc.verifier.check import Checker
 from neuralcc.verifier.reference import compile_to_asm
@@ -61,6 +61,7 @@ def test_what_cannot_be_written_from_the_declaration_is_left_to_the_translator(d
     ("struct s { int f; int f_x; };\nint f(struct s *p) { return p->f + p->f_x; }\n", "f"),
     ("int f_g;\nint g;\nint f(int n) { g = n; f_g = g + 1; return f_g; }\n", "f"),
     ("int f_tab[4];\nint tab[4];\nint fx;\nint f(int i) { int f_i = f_tab[i] + tab[i] + fx; return f_i; }\n", "f"),
+    ("static int f_h0(int x) { return x; }\nstatic int h(int x) { return x + 1; }\nint f(int n) { return h(n) + f_h0(n); }\n", "f"),
 ])
 def test_names_that_share_a_prefix_or_suffix_with_the_placeholders_stay_apart(source, entry):
     """The function's name is `<FN>` only as a whole identifier or a file-scope name it begins: a field
@@ -77,16 +78,39 @@ def test_names_that_share_a_prefix_or_suffix_with_the_placeholders_stay_apart(so
     assert variables <= set(scope), variables  # globals are never renamed as the frame's variables
     text = " ".join(p.render() for p in got)
     assert "-><FN>" not in text and "int <FN>;" not in text  # the field `f` of the first
-    renamed = global_names(entry, sk.globals)
-    assert len(set(renamed.values()) | {g for g in sk.globals if g not in renamed}) == len(sk.globals)  # all apart
+    renamed = unit_names(entry, sk.globals, sk.helpers(entry))
+    names = set(sk.globals) | set(sk.helpers(entry))
+    assert len(set(renamed.values()) | {g for g in names if g not in renamed}) == len(names)  # all apart
     asm = "".join(f"\tmovl\t{r}(%rip), %eax\n" for r in renamed.values()) + "\tcall\t<FN>\n"
-    assert restore(asm, entry, sk.globals) == "".join(f"\tmovl\t{g}(%rip), %eax\n" for g in renamed) + f"\tcall\t{entry}\n"
+    assert restore(asm, entry, renamed) == "".join(f"\tmovl\t{g}(%rip), %eax\n" for g in renamed) + f"\tcall\t{entry}\n"
+
+
+def test_a_units_helpers_read_like_the_synthetic_corpora_s():
+    """The synthetic corpora name a unit's helpers `<entry>_h0`, `<entry>_h1`, ...: a helper of real C is
+    read the same way (its prologue is one the memory holds) and named back in the assembly."""
+    from neuralcc.translator import prompts
+    from neuralcc.translator.back.asmtext import restore
+    from neuralcc.translator.front import skeleton
+    from neuralcc.translator.memory.store import load_if_any
+    from neuralcc.translator.neural.decode import DEFAULT_MODEL
+
+    source = "static int helper(int x) { return x * x; }\nint sum(int n) { return helper(n) + 1; }\n"
+    sk = skeleton.build(source, params=True)  # a prologue, then a piece per parameter (as the shipped model)
+    renames = unit_names("sum", sk.globals, sk.helpers("sum"))
+    assert renames == {"helper": "<FN>_h0"}
+    scopes = skeleton.scopes(source)
+    got = {(p.func, p.role): prompts.prompt(sk, p, "x86-64", "O0", scopes[p.func], "sum") for p in sk.pieces if p.func}
+    assert got["helper", "prologue"].statement == "static int <FN>_h0() {"
+    assert "<FN>_h0(n)" in got["sum", "return"].statement
+    assert restore("\tcall\t<FN>_h0\n<FN>:\n", "sum", renames) == "\tcall\thelper\nsum:\n"
+    memory = load_if_any(DEFAULT_MODEL)
+    style = prompts.PromptStyle()
+    assert memory.lookup("x86-64", style.apply(got["helper", "prologue"])[0]).level == "exact"
 
 def test_a_units_globals_read_like_the_synthetic_corpora_s_and_are_named_back():
-    from neuralcc.translator.back.asmtext import global_names
     from neuralcc.translator.neural.decode import DecodeOptions, NeuralTranslator
 
-    assert global_names("f", {"n": "int n;", "tbl": "int tbl[4];", "m": "long m;", "f_g": "int f_g;"}) == {
+    assert unit_names("f", {"n": "int n;", "tbl": "int tbl[4];", "m": "long m;", "f_g": "int f_g;"}) == {
         "n": "<FN>_g2", "tbl": "<FN>_tab", "m": "<FN>_g3"}  # `<FN>_g` is f_g's: n takes the next name
     source = "int counter;\nint next(int k) {\n    counter = counter + k;\n    return counter;\n}\n"
     (out,) = NeuralTranslator().translate(source, "x86-64", "O0", entry="next", opt=DecodeOptions(memory_only=True))

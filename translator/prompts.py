@@ -99,8 +99,8 @@ def prompt(skel: Skeleton, piece: Piece, arch: str, opt: str, scope: dict[str, s
         notes.append(f"returns {info.ret}")
     if info is not None and piece.role in ("prologue", "epilogue"):
         notes.append("calls" if info.calls else "leaf")
-    renames = {g: r for g, r in asmtext.global_names(entry, skel.globals).items() if g not in scope}
-    name = lambda text: asmtext.replace_name(asmtext.rename_globals(text, renames), entry, keep=scope)
+    renames = {g: r for g, r in asmtext.unit_names(entry, skel.globals, skel.helpers(entry)).items() if g not in scope}
+    name = lambda text: asmtext.replace_name(asmtext.rename_unit(text, renames), entry, keep=scope)
     # in a struct definition only tags are renamed: its members are fields, whatever they are called
     tags = lambda text: _TAG.sub(lambda m: m.group(1) + name(m.group(2)), text)
     out = [Decl(tags(s.text), struct=StructDef(name(s.tag), tags(s.text), s.members and tuple(

@@ -55,38 +55,46 @@ def replace_name(text: str, name: str, placeholder: str = FN, keep=()) -> str:
     return re.sub(rf"(?<![\w.$])(?<!->){re.escape(name)}(?![A-Za-z0-9$]){kept}", placeholder, text)
 
 
-def global_names(entry: str, globals_: dict[str, str]) -> dict[str, str]:
-    """A unit's global variables (name -> declaration) -> their names as the model reads and writes them, the
-    synthetic corpora's (`k000123_g` for a scalar, `k000123_tab` for a table, which replace_name writes
-    `<FN>_g`, `<FN>_tab`): the first scalar `<FN>_g`, the next `<FN>_g2`, ..., the first array `<FN>_tab`, ...,
-    so the globals of real C read like the ones training saw, never like locals. Globals already named
-    `<entry>_...` stay; a new name another global has is passed over for the next."""
+def unit_names(entry: str, globals_: dict[str, str], helpers: list[str] | tuple = ()) -> dict[str, str]:
+    """A unit's global variables (name -> declaration) and its other functions (`helpers`, in the order
+    defined) -> their names as the model reads and writes them, the synthetic corpora's (`k000123_g` for a
+    scalar, `k000123_tab` for a table, `k000123_h0` for a helper, which replace_name writes `<FN>_g`,
+    `<FN>_tab`, `<FN>_h0`): the first scalar `<FN>_g`, the next `<FN>_g2`, ..., the first array `<FN>_tab`,
+    ..., the helpers `<FN>_h0`, `<FN>_h1`, ..., so the globals and helpers of real C read like the ones
+    training saw, never like locals. Names already `<entry>_...` stay; a new name the unit already has is
+    passed over for the next."""
+    taken = set(globals_) | set(helpers)
     out: dict[str, str] = {}
-    count = {"g": 0, "tab": 0}
-    for g, decl in globals_.items():
-        if g.startswith(entry + "_"):
-            continue
-        kind = "tab" if "[" in decl else "g"
+    count = {"g": 0, "tab": 0, "h": -1}
+
+    def fresh(kind: str) -> str:
         while True:
             count[kind] += 1
-            suffix = f"_{kind}{count[kind] if count[kind] > 1 else ''}"
-            if entry + suffix not in globals_:
-                break
-        out[g] = FN + suffix
+            n = count[kind]
+            suffix = f"_{kind}{n}" if kind == "h" else f"_{kind}{n if n > 1 else ''}"
+            if entry + suffix not in taken:
+                return FN + suffix
+
+    for g, decl in globals_.items():
+        if not g.startswith(entry + "_"):
+            out[g] = fresh("tab" if "[" in decl else "g")
+    for h in helpers:
+        if h != entry and not h.startswith(entry + "_"):
+            out[h] = fresh("h")
     return out
 
 
-def rename_globals(text: str, renames: dict[str, str]) -> str:
-    """`global_names`' renames applied to C or assembly text (not to fields after `.`/`->`, nor stack slots)."""
+def rename_unit(text: str, renames: dict[str, str]) -> str:
+    """`unit_names`' renames applied to C or assembly text (not to fields after `.`/`->`, nor stack slots)."""
     if not renames:
         return text
     words = "|".join(re.escape(g) for g in sorted(renames, key=len, reverse=True))
     return re.sub(rf"(?<![\w.$>@])({words})(?![\w$])", lambda m: renames[m.group(1)], text)
 
 
-def restore(text: str, name: str, globals_: dict[str, str] | None = None) -> str:
-    """Model text (piece tokens, <FN>, the unit's globals as `global_names` wrote them) -> assembler text."""
+def restore(text: str, name: str, renames: dict[str, str] | None = None) -> str:
+    """Model text (piece tokens, <FN>, the unit's names as `unit_names` wrote them) -> assembler text."""
     text = _CHUNK_TOKEN.sub(lambda m: f".L{m.group(1)}", text)
-    for g, renamed in global_names(name, globals_ or {}).items():
+    for g, renamed in (renames or {}).items():
         text = re.sub(rf"{re.escape(renamed)}(?![\w$])", g, text)
     return text.replace(FN, name)

@@ -175,9 +175,9 @@ def piece_targets(rec: dict, arch: str, opt: str, skel: Skeleton) -> list[str | 
     except ValueError:
         return None
     out: list[str | None] = [None] * len(skel.pieces)
-    renames = asmtext.global_names(rec["entry"], skel.globals)  # as prompts.prompt writes them
+    renames = asmtext.unit_names(rec["entry"], skel.globals, skel.helpers(rec["entry"]))  # as prompts.prompt does
     if skel.globals:
-        out[0] = "\n".join(asmtext.replace_name(asmtext.rename_globals(t, renames), rec["entry"])
+        out[0] = "\n".join(asmtext.replace_name(asmtext.rename_unit(t, renames), rec["entry"])
                             for t in unit.data) + "\n"
     elif unit.data:
         return None
@@ -265,7 +265,7 @@ def render(c: GccPiece, k: int, ext: dict[str, int], index: list[int], constants
             return local.setdefault(ref, f".LI{len(local)}")
         t = _LC_REF.sub(lambda mm: consts.setdefault(mm.group(0), f".LC{len(consts)}"), t)
         t = re.sub(r"\.L\d+\b", code, t)
-        body.append(asmtext.replace_name(asmtext.rename_globals(t, renames or {}), entry))
+        body.append(asmtext.replace_name(asmtext.rename_unit(t, renames or {}), entry))
     text = "\n".join(body) + "\n"
     if consts:
         extra = []
@@ -299,7 +299,7 @@ def reassemble(skel: Skeleton, texts: list[str | None], entry: str, functions: s
     out = "\n".join(x for x in code if x) + "\n"
     if rodata:
         out += "\t.section\t.rodata\n" + "\n".join(rodata) + "\n"
-    return asmtext.restore(out, entry, skel.globals)
+    return asmtext.restore(out, entry, asmtext.unit_names(entry, skel.globals, skel.helpers(entry)))
 
 
 _PIECE_LABEL = re.compile(r"^\.L(?:C(\d+)_\d+|(\d+)):\s*$")  # a piece's label, or one of its constants'

@@ -73,6 +73,10 @@ class Skeleton:
     def lines(self) -> list[int]:
         return [p.line for p in self.pieces]
 
+    def helpers(self, entry: str) -> list[str]:
+        """The unit's functions other than `entry`, in the order defined."""
+        return [f.name for f in self.functions if f.name != entry]
+
     def reachable(self, entry: str) -> set[str]:
         """`entry` and the unit's functions it calls, directly or not: what a translation of it needs."""
         by_name = {f.name: f for f in self.functions}
