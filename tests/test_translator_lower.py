@@ -211,6 +211,8 @@ def test_real_c_with_stdio_void_calls_and_initialised_arrays_lowers_and_compiles
     ("int length(int *a, int n) { return n; }\n", "length"),  # a body on the brace's line (was refused)
     ("int sq(int x) { int y = x * x; return y + 1; } /* after the brace */\nint one(void)\n{ return 1; }\n", "sq"),
     ("int peak(int n) {\n    int peak_i = n + 1;\n    return peak_i;\n}\n", "peak"),  # a local named after its function
+    ("int big(int a) {\n" + "    a = a + 1;\n" * 300 + "    return a;\n}\nint two(int x) { return x + 2; }\n",
+     "two"),  # a unit of more pieces than the model can name: only what the entry reaches is numbered
 ])
 def test_real_layouts_reach_a_verified_translation(source, entry, arch):
     """C as people write it, translated by the shipped memory and passed by the verifier on both arches."""

@@ -15,7 +15,7 @@ unit is refused, nothing is guessed.
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from pycparser import c_ast, c_generator
 
@@ -76,6 +76,16 @@ class Skeleton:
     def helpers(self, entry: str) -> list[str]:
         """The unit's functions other than `entry`, in the order defined."""
         return [f.name for f in self.functions if f.name != entry]
+
+    def only(self, names: set[str]) -> "Skeleton":
+        """The unit's data and the pieces of the functions `names`, numbered anew (a unit too big for the
+        model to name every piece may still have few in what one entry reaches)."""
+        kept = [p for p in self.pieces if p.role == "data" or p.func in names]
+        index = {p.index: k for k, p in enumerate(kept)}
+        pieces = [replace(p, index=index[p.index], targets={r: index[t] for r, t in p.targets.items()},
+                          names=list(p.names)) for p in kept]
+        functions = [replace(f, first=index[f.first], last=index[f.last]) for f in self.functions if f.name in names]
+        return Skeleton(pieces, functions, self.globals, self.structs, self.prototypes)
 
     def reachable(self, entry: str) -> set[str]:
         """`entry` and the unit's functions it calls, directly or not: what a translation of it needs."""

@@ -228,12 +228,14 @@ class NeuralTranslator:
         except VerifierInputError as err:
             raise SourceError(str(err)) from None
         skel = skeleton.build(source, params=self.params, cflags=cflags, ast=ast)
+        needed = skel.reachable(entry)
+        if len(skel.pieces) > asmtext.MAX_PIECES:  # the model names pieces <C0> ... <C255>: number only these
+            skel = skel.only(needed)
         if len(skel.pieces) > asmtext.MAX_PIECES:
-            raise SourceError(f"function '{entry}': its unit has {len(skel.pieces)} pieces of code, more than the "
-                              f"model can name ({asmtext.MAX_PIECES})")
+            raise SourceError(f"function '{entry}': it and what it calls have {len(skel.pieces)} pieces of code, "
+                              f"more than the model can name ({asmtext.MAX_PIECES})")
         variables = self.frame_variables(source, entry, cflags, ast)
         scope = scopes(source, variables)
-        needed = skel.reachable(entry)
         # the unit's global data is written only when what the entry reaches names some of it: a wrong data
         # piece would fail every function of the unit, also those that never touch it
         used = {n for p in skel.pieces if p.role != "data" and p.func in needed for n in p.names if n in skel.globals}
