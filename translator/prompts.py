@@ -105,7 +105,7 @@ def prompt(skel: Skeleton, piece: Piece, arch: str, opt: str, scope: dict[str, s
     tags = lambda text: _TAG.sub(lambda m: m.group(1) + name(m.group(2)), text)
     out = [Decl(tags(s.text), struct=StructDef(name(s.tag), tags(s.text), s.members and tuple(
         (m, tags(t)) for m, t in s.members))) for s in structs]
-    out += [Decl(name(d), variable=declared(name(d)) if local else None) for d, local in decls]
+    out += [Decl(d, variable=declared(d) if local else None) for d, local in ((name(d), local) for d, local in decls)]
     jumps = tuple(piece.targets.items())
     return Prompt(arch, opt, piece.role, name(piece.text), tuple(out), jumps,
                   piece.index + 1 if jumps else None, tuple(name(n) for n in notes))
