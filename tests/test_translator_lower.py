@@ -233,3 +233,28 @@ def test_a_function_that_names_no_global_is_not_failed_by_the_units_data(arch):
     (out,) = NeuralTranslator().translate(source, arch, "O0", entry="twice", opt=DecodeOptions(memory_only=True))
     assert out.pieces[0][0].role == "prologue"  # no data piece was written
     assert Checker(source, arch, "O0", "twice").check(out.asm).category == "pass"
+
+
+def test_the_lowered_ast_is_what_parsing_the_lowered_text_gives():
+    """Lowering builds the rewritten unit's AST with coords on the lines it printed: the skeleton and the
+    frames read from it equal those read from parsing the lowered text, layouts of every kind included."""
+    from dataclasses import asdict
+
+    from neuralcc.translator.front import skeleton
+    from neuralcc.verifier.signature import frame_variables
+
+    sources = [p.read_text() for p in sorted(KERNELS.glob("*.c"))]
+    sources += [generate_function(7, i).source for i in range(40)]
+    sources += ["int length(int *a, int n) { return n; } int g = 2;\nint h(int x)\n{\n  return x ? g : -x;\n}\n",
+                "int sq(int x) { int y = x * x; return y + 1; } /* after */\nint one(void)\n{ return 1; }\n",
+                "struct s { int a; struct s *next; };\nint f(struct s *q, int n) {\n"
+                "    if (n > 0 && q->next->a < 3) n = n ? 1 : 2;\n    switch (n) { case 1: n++; default: n--; }\n"
+                "    do { n--; } while (n > 0);\n    return n;\n}\n"]
+    for source in sources:
+        for atoms in (False, True):
+            low = L.lower_unit(source, atoms=atoms)
+            built, parsed = (skeleton.build(low.source, params=True, ast=a) for a in (low.ast, None))
+            assert [asdict(p) for p in built.pieces] == [asdict(p) for p in parsed.pieces], source
+            assert (built.functions, built.globals, built.prototypes) == (parsed.functions, parsed.globals,
+                                                                           parsed.prototypes)
+            assert frame_variables(low.source, ast=low.ast) == frame_variables(low.source)

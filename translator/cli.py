@@ -38,10 +38,9 @@ def register(subparsers) -> None:
                         "two encoder heads on the tokens left and right, two decoder heads on the previous two; "
                         "translator/neural/model.py)")
     p.add_argument("--lower", nargs="?", const=True, default=False, choices=["atoms"],
-                   help="the data is lowered to one operation per statement (python -m "
-                        "neuralcc.translator.data.lowerdata), or with `--lower atoms` to three-address code (lowerdata "
-                        "--atoms); the model's translations will lower their C the same way "
-                        "(translator/front/lower.py)")
+                   help="the data is lowered to one operation per statement (neuralcc prepare-data --lower ops), "
+                        "or with `--lower atoms` to three-address code (prepare-data's default); the model's "
+                        "translations will lower their C the same way (translator/front/lower.py)")
     p.add_argument("--no-bf16", action="store_true", help="train in fp32 (bf16 autocast is the default)")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default 1: one core per job)")
     p.add_argument("--retrieval", type=int, default=0, metavar="K",

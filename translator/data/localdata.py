@@ -2,18 +2,14 @@
 per function with, for each arch, the (prompt, target) of every piece: the prompt's fields as JSON
 (`prompts.Prompt.to_json`), gcc's piece as text (front/skeleton.py, prompts.py, back/pieces.py).
 
-    python -m neuralcc.translator.data.localdata --data data/synthetic-v1-slots --out data/synthetic-v1-local
-
-Reading the C (gcc -E and pycparser, twice) costs ~50 ms a function, so it is done once here rather
+The third stage of `neuralcc prepare-data` (prepare.py). Reading the C (gcc -E and pycparser) costs ~50 ms a function, so it is done once here rather
 than in every training epoch. A function whose gcc layout does not line up with the skeleton gives no
 pieces for that arch; the counts go to <out>/report.json.
 """
 from __future__ import annotations
 
-import argparse
 import gzip
 import json
-import sys
 from collections import Counter
 from functools import partial
 from multiprocessing import Pool
@@ -67,22 +63,6 @@ def convert_record(rec: dict, archs=("x86-64", "aarch64"), params: bool = False)
     return out, why
 
 
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m neuralcc.translator.data.localdata", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", required=True, help="shards with named stack slots (slotdata.py's output)")
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--per-shard", type=int, default=5000)
-    ap.add_argument("--params", action="store_true",
-                    help="a prologue piece for the frame and one piece per parameter (skeleton.build); a model "
-                         "trained on such records translates the same way")
-    args = ap.parse_args(argv)
-    counts = convert(Path(args.data), Path(args.out), args.workers, args.per_shard, args.params)
-    print(json.dumps(dict(counts), sort_keys=True), file=sys.stderr)
-    return 0
-
-
 def convert(data: Path, out: Path, workers: int = 2, per_shard: int = 5000, params: bool = False) -> Counter:
     """Every record of `data` (slotdata's shards) as (prompt, piece) records in `out`; what happened, counted."""
     out.mkdir(parents=True, exist_ok=True)
@@ -104,7 +84,3 @@ def convert(data: Path, out: Path, workers: int = 2, per_shard: int = 5000, para
         fh.close()
     (out / "report.json").write_text(json.dumps(dict(counts), indent=1, sort_keys=True) + "\n")
     return counts
-
-
-if __name__ == "__main__":
-    sys.exit(main())

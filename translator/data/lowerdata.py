@@ -1,7 +1,7 @@
 """Training data for lowered translation: corpus shards -> the same records with every function
 rewritten to one operation per statement (front/lower.py) and labelled again by gcc at -O0.
 
-    python -m neuralcc.translator.data.lowerdata --data data/synthetic-v1 --out data/synthetic-v1-lowered --limit 12000
+The first stage of `neuralcc prepare-data` (prepare.py), which runs all three.
 
 The output has the corpus's own format (URIs, splits and annotations unchanged; `meta.lowered` counts
 what was rewritten), so slotdata.py and localdata.py convert it as they convert any corpus. Lowering
@@ -10,7 +10,6 @@ training run will read (a 38-minute run read about 7,000 of 9,545 training funct
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from collections import Counter
@@ -74,29 +73,3 @@ def convert(data: Path, out: Path, archs: list[str], workers: int, limit: int | 
     report = {"source": str(data), "archs": archs, "opt": OPT, "atoms": atoms, "counts": dict(sorted(counts.items()))}
     (out / "build-report.json").write_text(json.dumps(report, indent=1) + "\n")
     return report
-
-
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m neuralcc.translator.data.lowerdata", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", required=True, help="corpus shard directory (neuralcc corpus build)")
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--arch", nargs="+", default=["x86-64", "aarch64"])
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--limit", type=int, default=None, help="the first N training records (valid and test are always whole)")
-    ap.add_argument("--atoms", action="store_true", help="three-address code (front/lower.py: lower_unit's atoms); "
-                                                          "a model trained on it is told with `neuralcc train --lower "
-                                                          "atoms`")
-    args = ap.parse_args(argv)
-    if not Path(args.data).is_dir():
-        print(f"lowerdata: error: {args.data}: not a directory", file=sys.stderr)
-        return 2
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    report = convert(Path(args.data), out, args.arch, args.workers, args.limit, args.atoms)
-    print(json.dumps(report["counts"]))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

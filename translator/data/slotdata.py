@@ -2,12 +2,10 @@
 assembly with named stack slots (back/frame.py). The names come from gcc's `-fverbose-asm` comments, from
 one compile per batch of units (the corpora's batching: every symbol of a unit starts with its entry
 name).
-
-    python -m neuralcc.translator.data.slotdata --data data/synthetic-v1 --out data/synthetic-v1-slots
+The second stage of `neuralcc prepare-data` (prepare.py).
 """
 from __future__ import annotations
 
-import argparse
 import gzip
 import json
 import subprocess
@@ -96,24 +94,3 @@ def convert(data: Path, out: Path, archs: list[str], workers: int, batch: int) -
     report = {"source": str(data), "archs": archs, "opt": OPT, "counts": dict(sorted(counts.items()))}
     (out / "build-report.json").write_text(json.dumps(report, indent=1) + "\n")
     return report
-
-
-def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m neuralcc.translator.data.slotdata", description=__doc__,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--data", required=True, help="corpus shard directory (neuralcc corpus build)")
-    ap.add_argument("--out", required=True)
-    ap.add_argument("--arch", nargs="+", default=["x86-64", "aarch64"])
-    ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--batch", type=int, default=200, help="units per gcc compile")
-    args = ap.parse_args(argv)
-    if not Path(args.data).is_dir():
-        print(f"slotdata: error: {args.data}: not a directory", file=sys.stderr)
-        return 2
-    report = convert(Path(args.data), Path(args.out), args.arch, args.workers, args.batch)
-    print(json.dumps(report["counts"]))
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -42,6 +42,7 @@ import copy
 from dataclasses import dataclass, field
 
 from pycparser import c_ast, c_generator
+from pycparser.c_parser import Coord
 
 from neuralcc.cbase.ctype import (ArrayType, CType, FloatType, IntType, PointerType, StructType, UnsupportedType,
                                      VoidType)
@@ -74,6 +75,7 @@ class Lowered:
     temporaries: int = 0
     kept: list[str] = field(default_factory=list)  # "line N: why" for statements left as written
     changed: bool = False
+    ast: c_ast.FileAST | None = None  # the rewritten unit as pycparser would read it, coords its lines
 
 
 # ------------------------------------------------------------------------------------------ types
@@ -170,7 +172,7 @@ class _Scope:
 
 
 class _Function:
-    """Rewrites one function body into lines of C."""
+    """Rewrites one function body into statements of one operation each (pycparser nodes)."""
 
     def __init__(self, reader, protos: dict, globals_: dict, enums: set, taken: set, prefix: str, atoms: bool = False):
         self.reader, self.protos, self.enums, self.taken = reader, protos, enums, taken
@@ -182,6 +184,7 @@ class _Function:
         self.prefix = prefix
         self.counter = 0
         self.result = Lowered("")
+        self.spelled: dict[int, str] = {}  # id of a declaration this pass wrote -> its type words (`spell`)
 
     # ---- temporaries and emitted statements
     def fresh(self) -> str:
@@ -194,6 +197,13 @@ class _Function:
 
     def expr(self, e) -> str:
         return self.gen.visit(e)
+
+    def declaration(self, t: CType, name: str, init) -> c_ast.Decl:
+        """`T name = init;` (or `T name;`), `T` spelled as `spell` does."""
+        words = spell(t)
+        d = c_ast.Decl(name, [], [], [], [], _type_node(words, name), init, None)
+        self.spelled[id(d)] = words
+        return d
 
     # ---- types of expressions
     def type_of(self, e) -> CType:
@@ -367,14 +377,15 @@ class _Function:
         if not e.op.startswith("p"):  # prefix: the new value
             out.append(_step(e.expr.name, e.op))
             return e.expr
-        old = self.declared(_decay(self.type_of(e.expr)), e.expr.name, out)
+        old = self.declared(_decay(self.type_of(e.expr)), e.expr, out)
         out.append(_step(e.expr.name, e.op))
         return old
 
-    def declared(self, t: CType, value: str, out: list) -> c_ast.ID:
+    def declared(self, t: CType, value, out: list) -> c_ast.ID:
         """A new temporary of type `t` holding `value`: `T tN = value;`."""
+        spell(t)  # refused before a name is taken
         name = self.fresh()
-        out.append(f"{spell(t)} {name} = {value};")
+        out.append(self.declaration(t, name, value))
         self.scope.names[name] = t
         self.result.temporaries += 1
         return c_ast.ID(name)
@@ -384,7 +395,7 @@ class _Function:
         if isinstance(t, StructType):
             raise Unsupported("a struct value")
         if not self.branches(e):  # named after its operands' temporaries, so names run in the order they are written
-            return self.declared(t, self.expr(self.one_operation(e, out)), out)
+            return self.declared(t, self.one_operation(e, out), out)
         name = self.fresh()
         self.assign_into(name, t, e, out, declare=True)
         self.scope.names[name] = t
@@ -401,10 +412,10 @@ class _Function:
         """`T name = e;` (or `name = e;`) as statements of one operation each."""
         if not self.branches(e):
             rhs = self.one_operation(e, out)
-            out.append(f"{spell(t)} {name} = {self.expr(rhs)};" if declare else f"{name} = {self.expr(rhs)};")
+            out.append(self.declaration(t, name, rhs) if declare else c_ast.Assignment("=", c_ast.ID(name), rhs))
             return
         if declare:
-            out.append(f"{spell(t)} {name};")
+            out.append(self.declaration(t, name, None))
         if isinstance(e, c_ast.BinaryOp):  # && or ||
             self.logical_into(name, e, out)
         else:
@@ -418,7 +429,7 @@ class _Function:
         """name = (a && b) or (a || b), with b evaluated only when C evaluates it."""
         inner: list = []
         self.assign_into(name, INT, _truth(e.right), inner, declare=False)
-        short = [f"{name} = {'0' if e.op == '&&' else '1'};"]
+        short = [c_ast.Assignment("=", c_ast.ID(name), c_ast.Constant("int", "0" if e.op == "&&" else "1"))]
         if e.op == "&&":
             self.if_lines(e.left, inner, short, out)
         else:
@@ -426,12 +437,7 @@ class _Function:
 
     def if_lines(self, cond, then_out: list, else_out: list, out: list) -> None:
         c = self.condition(cond, out)
-        out.append(f"if ({self.expr(c)}) {{")
-        out.extend(_indent(then_out))
-        if else_out:
-            out.append("} else {")
-            out.extend(_indent(else_out))
-        out.append("}")
+        out.append(c_ast.If(c, c_ast.Compound(then_out), c_ast.Compound(else_out) if else_out else None))
 
     def is_condition(self, c) -> bool:
         if isinstance(c, c_ast.BinaryOp) and c.op in _COMPARE:
@@ -480,7 +486,7 @@ class _Function:
         """A return's value; with atoms a constant goes through a variable of the function's return type
         (`int t1 = 0; return t1;`): kernels return variables, and both statements are common ones."""
         if self.atoms and isinstance(e, c_ast.Constant) and self.ret is not None:
-            return self.declared(self.ret, self.expr(e), out)
+            return self.declared(self.ret, e, out)
         return self.one_operation(e, out)
 
     def call(self, e: c_ast.FuncCall, out: list):
@@ -509,43 +515,38 @@ class _Function:
 
     # ---- statements
     def statement(self, s, out: list) -> None:
-        """Append the lowered lines of statement `s` (or its text as written)."""
+        """Append the lowered statements of `s` (or `s` as written)."""
         if isinstance(s, c_ast.Compound):
-            out.append("{")
-            self.block(s.block_items, out)
-            out.append("}")
+            inner: list = []
+            self.block(s.block_items, inner)
+            out.append(c_ast.Compound(inner))
         elif isinstance(s, c_ast.If):
             self.if_stmt(s, out)
         elif isinstance(s, c_ast.For):
             self.for_stmt(s, out)
         elif isinstance(s, c_ast.While):
-            self.loop_cond_stmt(s, out, "while")
+            out.append(c_ast.While(s.cond, c_ast.Compound(self.body(s.stmt))))
         elif isinstance(s, c_ast.DoWhile):
-            out.append("do {")
-            out.extend(_indent(self.body(s.stmt)))
-            out.append(f"}} while ({self.expr(s.cond)});")
+            out.append(c_ast.DoWhile(s.cond, c_ast.Compound(self.body(s.stmt))))
         elif isinstance(s, c_ast.Switch):
             pre: list = []
             cond = self.try_lower(s, lambda: self.operand(s.cond, pre), pre)
             out.extend(pre)
-            out.append(f"switch ({self.expr(cond if cond is not None else s.cond)}) {{")
             items = s.stmt.block_items if isinstance(s.stmt, c_ast.Compound) else [s.stmt]
+            arms: list = []
             for item in items or []:
                 if isinstance(item, (c_ast.Case, c_ast.Default)):
-                    out.append(f"case {self.expr(item.expr)}:" if isinstance(item, c_ast.Case) else "default:")
-                    inner: list = []
-                    self.block(item.stmts, inner, new_scope=False)
-                    out.extend(_indent(inner))
-                else:
                     inner = []
-                    self.statement(item, inner)
-                    out.extend(_indent(inner))
-            out.append("}")
+                    self.block(item.stmts, inner, new_scope=False)
+                    arms.append(c_ast.Case(item.expr, inner) if isinstance(item, c_ast.Case) else c_ast.Default(inner))
+                else:
+                    self.statement(item, arms)
+            out.append(c_ast.Switch(cond if cond is not None else s.cond, c_ast.Compound(arms)))
         elif isinstance(s, c_ast.Return):
             if s.expr is None:
-                out.append("return;")
+                out.append(s)
             else:
-                self.simple(s, out, lambda pre: f"return {self.expr(self.returned(s.expr, pre))};")
+                self.simple(s, out, lambda pre: c_ast.Return(self.returned(s.expr, pre)))
         elif isinstance(s, c_ast.Decl):
             self.decl(s, out)
         elif isinstance(s, c_ast.DeclList):
@@ -554,14 +555,14 @@ class _Function:
         elif isinstance(s, c_ast.Assignment):
             self.simple(s, out, lambda pre: self.assignment(s, pre))
         elif isinstance(s, c_ast.FuncCall):
-            self.simple(s, out, lambda pre: self.expr(self.call(s, pre)) + ";")  # its value (maybe void) unused
+            self.simple(s, out, lambda pre: self.call(s, pre))  # its value (maybe void) unused
         elif isinstance(s, c_ast.EmptyStatement):
             return
         elif self.atoms and isinstance(s, c_ast.UnaryOp) and s.op in _SIDE_EFFECT_UNARY and isinstance(s.expr, c_ast.ID):
             out.append(_step(s.expr.name, s.op))  # `i++;`: the kernels write `i += 1;`
             self.result.statements += 1
         else:
-            out.append(self.expr(s) + ";" if isinstance(s, c_ast.UnaryOp) else _stmt_text(self.gen, s))
+            out.append(s)
 
     def try_lower(self, s, fn, pre: list):
         mark_scope = dict(self.scope.names)
@@ -578,14 +579,14 @@ class _Function:
         pre: list = []
         last = self.try_lower(s, lambda: fn(pre), pre)
         if last is None:
-            out.append(_stmt_text(self.gen, s))
+            out.append(s)
             return
         if pre:
             self.result.statements += 1
         out.extend(pre)
         out.append(last)
 
-    def assignment(self, s: c_ast.Assignment, pre: list) -> str:
+    def assignment(self, s: c_ast.Assignment, pre: list) -> c_ast.Assignment:
         if s.op == "=":
             lhs = self.lvalue(s.lvalue, pre)
             self.type_of(s.lvalue)
@@ -595,24 +596,24 @@ class _Function:
             self.type_of(s.lvalue), self.type_of(s.rvalue)
             lhs = self.lvalue(s.lvalue, pre)
             rhs = self.operand(s.rvalue, pre)
-        return f"{self.expr(lhs)} {s.op} {self.expr(rhs)};"
+        return c_ast.Assignment(s.op, lhs, rhs)
 
     def decl(self, d: c_ast.Decl, out: list) -> None:
         t = self.reader.ctype(d.type)
         if d.init is None or "static" in d.storage or isinstance(d.init, c_ast.InitList) \
                 or not isinstance(t, (IntType, FloatType, PointerType)):
-            out.append(_stmt_text(self.gen, d))
+            out.append(d)
             if d.name:
                 self.scope.names[d.name] = t
             return
 
-        def lowered(pre: list) -> str:
+        def lowered(pre: list) -> c_ast.Node:
             if self.branches(d.init):  # `T x; if (c) { x = a; } else { x = b; }`: no temporary to copy
                 self.assign_into(d.name, t, d.init, pre, declare=True)
-                return pre.pop()  # its last line, the closing brace
+                return pre.pop()  # its `if`
             bare = copy.copy(d)
             bare.init = self.one_operation(d.init, pre)
-            return self.gen.visit(bare) + ";"
+            return bare
 
         self.simple(d, out, lowered)
         if d.name:
@@ -640,33 +641,16 @@ class _Function:
         if pre:
             self.result.statements += 1
         out.extend(pre)
-        out.append(f"if ({self.expr(cond if cond is not None else s.cond)}) {{")
-        out.extend(_indent(self.body(s.iftrue)))
-        if s.iffalse is not None:
-            out.append("} else {")
-            out.extend(_indent(self.body(s.iffalse)))
-        out.append("}")
+        out.append(c_ast.If(cond if cond is not None else s.cond, c_ast.Compound(self.body(s.iftrue)),
+                            c_ast.Compound(self.body(s.iffalse)) if s.iffalse is not None else None))
 
     def for_stmt(self, s: c_ast.For, out: list) -> None:
         self.scope = _Scope(self.scope)
-        init = ""
         if isinstance(s.init, c_ast.DeclList):
             for d in s.init.decls:
                 self.scope.names[d.name] = self.reader.ctype(d.type)
-            init = self.expr(s.init)
-        elif s.init is not None:
-            init = self.expr(s.init)
-        cond = self.expr(s.cond) if s.cond is not None else ""
-        nxt = self.expr(s.next) if s.next is not None else ""
-        out.append(f"for ({init}; {cond}; {nxt}) {{")
-        out.extend(_indent(self.body(s.stmt)))
-        out.append("}")
+        out.append(c_ast.For(s.init, s.cond, s.next, c_ast.Compound(self.body(s.stmt))))
         self.scope = self.scope.parent
-
-    def loop_cond_stmt(self, s, out: list, kw: str) -> None:
-        out.append(f"{kw} ({self.expr(s.cond)}) {{")
-        out.extend(_indent(self.body(s.stmt)))
-        out.append("}")
 
 
 def _safe_ctype(reader, node) -> CType:
@@ -693,13 +677,115 @@ def _truth(e):
     return c_ast.BinaryOp("!=", e, c_ast.Constant("int", "0"))
 
 
-def _indent(lines: list) -> list:
-    return ["    " + l for l in lines]
+def _type_node(words: str, name: str):
+    """The declarator pycparser reads from `words name` (`const char * *`: qualifiers, base, stars)."""
+    head = words.split("*")[0].split()
+    base = [w for w in head if w != "const"]
+    if base[0] in ("struct", "union"):
+        spec = (c_ast.Struct if base[0] == "struct" else c_ast.Union)(base[1], None)
+    else:
+        spec = c_ast.IdentifierType(base)
+    node = c_ast.TypeDecl(name, ["const"] if "const" in head else [], None, spec)
+    for _ in range(words.count("*")):
+        node = c_ast.PtrDecl([], node)
+    return node
 
 
-def _step(name: str, op: str) -> str:
+class _Printer:
+    """Lowered statements as the lines of C the model reads (four spaces a level, a brace on the line of
+    its statement), each statement's coord set to its line: the skeleton walks these nodes, and the
+    lowered text is never parsed again."""
+
+    def __init__(self, first_line: int, spelled: dict[int, str]):
+        self.first, self.spelled = first_line, spelled
+        self.gen = c_generator.CGenerator()
+        self.lines: list[str] = []
+
+    def emit(self, depth: int, text: str, node=None) -> None:
+        if node is not None:
+            node.coord = Coord("<stdin>", self.first + len(self.lines))
+        first, *more = text.split("\n")  # a multi-line statement as written keeps its own indentation
+        self.lines += ["    " * depth + first, *more]
+
+    def block(self, items, depth: int) -> None:
+        for s in items or []:
+            self.stmt(s, depth)
+
+    def stmt(self, s, depth: int) -> None:
+        e = self.gen.visit
+        if isinstance(s, c_ast.Compound):
+            self.emit(depth, "{", s)
+            self.block(s.block_items, depth)
+            self.emit(depth, "}")
+        elif isinstance(s, c_ast.If):
+            self.emit(depth, f"if ({e(s.cond)}) {{", s)
+            self.block(s.iftrue.block_items, depth + 1)
+            if s.iffalse is not None:
+                self.emit(depth, "} else {")
+                self.block(s.iffalse.block_items, depth + 1)
+            self.emit(depth, "}")
+        elif isinstance(s, c_ast.For):
+            parts = ["" if x is None else e(x) for x in (s.init, s.cond, s.next)]
+            self.emit(depth, f"for ({'; '.join(parts)}) {{", s)
+            self.block(s.stmt.block_items, depth + 1)
+            self.emit(depth, "}")
+        elif isinstance(s, c_ast.While):
+            self.emit(depth, f"while ({e(s.cond)}) {{", s)
+            self.block(s.stmt.block_items, depth + 1)
+            self.emit(depth, "}")
+        elif isinstance(s, c_ast.DoWhile):
+            self.emit(depth, "do {", s)
+            self.block(s.stmt.block_items, depth + 1)
+            self.emit(depth, f"}} while ({e(s.cond)});", s.cond)
+        elif isinstance(s, c_ast.Switch):
+            self.emit(depth, f"switch ({e(s.cond)}) {{", s)
+            for item in s.stmt.block_items:
+                if isinstance(item, (c_ast.Case, c_ast.Default)):
+                    self.emit(depth, f"case {e(item.expr)}:" if isinstance(item, c_ast.Case) else "default:", item)
+                    self.block(item.stmts, depth + 1)
+                else:
+                    self.stmt(item, depth + 1)
+            self.emit(depth, "}")
+        elif id(s) in self.spelled:
+            init = f" = {e(s.init)}" if s.init is not None else ""
+            self.emit(depth, f"{self.spelled[id(s)]} {s.name}{init};", s)
+        else:
+            self.emit(depth, _stmt_text(self.gen, s), s)
+
+
+class _Lines:
+    """Where a line of the unit as written lands in the lowered unit. `edits`: the function bodies
+    replaced, in source order, each (its brace's line and column, its closing brace's line, that
+    brace's new line)."""
+
+    def __init__(self, edits: list[tuple[int, int, int, int]]):
+        self.edits = edits
+
+    def __call__(self, line: int, column: int | None) -> int:
+        shift = 0
+        for brace, col, end, new_end in self.edits:
+            if line == end and (line > brace or (column or 0) > col):  # after the closing brace, on its line
+                return new_end
+            if line <= end:
+                break
+            shift = new_end - end
+        return line + shift
+
+
+def _move(node, where: _Lines, seen: set[int]) -> None:
+    """Every main-file coord under `node` renumbered for the lowered unit."""
+    if id(node) in seen:
+        return
+    seen.add(id(node))
+    if node.coord is not None and node.coord.file in ("<stdin>", "-"):
+        node.coord = Coord(node.coord.file, where(node.coord.line, node.coord.column), node.coord.column)
+    for _, child in node.children():
+        _move(child, where, seen)
+
+
+def _step(name: str, op: str) -> c_ast.Assignment:
     """`i++`, `++i`, `i--` or `--i` as the statement the kernels write: `i += 1;` or `i -= 1;`."""
-    return f"{name} {'+=' if '++' in op else '-='} 1;"
+    return c_ast.Assignment("+=" if "++" in op else "-=", c_ast.ID(name), c_ast.Constant("int", "1"))
 
 
 def _stmt_text(gen, s) -> str:
@@ -753,7 +839,7 @@ def lower_unit(source: str, functions: list[str] | None = None, prefix: str = "t
             defs.append(body)
     spans = {f.name: f for f in find_functions(source, SourceError)}
     result = Lowered(source)
-    edits = []  # (the body's opening brace, the offset after its closing one, new body lines)
+    lowered = []  # (the body's opening brace, the offset after its closing one, the function, its statements)
     for fd in defs:
         name = fd.decl.name
         if functions is not None and name not in functions or name not in spans:
@@ -769,11 +855,30 @@ def lower_unit(source: str, functions: list[str] | None = None, prefix: str = "t
         result.statements += fn.result.statements
         result.temporaries += fn.result.temporaries
         result.kept += [f"{name}: {k}" for k in fn.result.kept]
-        edits.append((spans[name].body, spans[name].end, _indent(body)))
+        lowered.append((spans[name].body, spans[name].end, fd, body, fn.spelled))
+    # the new text, and the AST renumbered to it: what reads the lowered unit reads these, unparsed
+    edits, texts, shift = [], [], 0
+    for brace, end, fd, body, spelled in sorted(lowered, key=lambda e: e[0]):
+        line, end_line = source.count("\n", 0, brace) + 1, source.count("\n", 0, end - 1) + 1
+        printer = _Printer(line + shift + 1, spelled)
+        printer.block(body, 1)
+        new_end = line + shift + len(printer.lines) + 1
+        edits.append((line, brace - source.rfind("\n", 0, brace), end_line, new_end))
+        texts.append((brace, end, printer.lines))
+        shift = new_end - end_line
+    where, seen = _Lines(edits), set()
+    bodies = {id(fd): body for _, _, fd, body, _ in lowered}
+    for node in ast.ext:
+        if id(node) in bodies:
+            _move(node.decl, where, seen)
+            node.body = c_ast.Compound(bodies[id(node)], node.body.coord)
+            node.body.coord = Coord("<stdin>", where(node.body.coord.line, node.body.coord.column))
+        else:
+            _move(node, where, seen)
     text = source
-    for brace, end, body in sorted(edits, reverse=True):  # any layout: `int f(int n) { return n; }` too
-        text = text[: brace + 1] + "\n" + "\n".join([*body, "}"]) + text[end:]
-    result.source = text
+    for brace, end, lines in reversed(texts):  # any layout: `int f(int n) { return n; }` too
+        text = text[: brace + 1] + "\n" + "\n".join([*lines, "}"]) + text[end:]
+    result.source, result.ast = text, ast
     result.changed = result.source != source
     return result
 

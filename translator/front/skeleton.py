@@ -351,7 +351,7 @@ def build(source: str, functions: list | None = None, params: bool = False, cfla
     `params`: a prologue is the frame's setup alone, followed by one "param" piece per parameter that
     stores it (pieces.split_prologue): a signature seen nowhere in training is then made of pieces
     that were. `cflags`: the compiler flags whose -I/-D/-U/-include the preprocessor needs; `ast`:
-    verifier.signature.parse_c(source, cflags=cflags), when the caller has it."""
+    verifier.signature.parse_c(source, cflags=cflags), or front.lower.lower_unit's, when the caller has it."""
     from neuralcc.verifier.errors import VerifierInputError
     from neuralcc.verifier.signature import parse_c
 

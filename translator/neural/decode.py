@@ -221,12 +221,13 @@ class NeuralTranslator:
         if self.lower:  # what the model reads and writes is the lowered unit; the verifier judges the original
             from ..front.lower import lower_unit
 
-            low = lower_unit(source, atoms=self.lower == "atoms", cflags=cflags)
-            source, lowered = low.source, low.statements
-        try:  # the unit the model reads, parsed once for its skeleton and its frames
-            ast = parse_c(source, "<source>", cflags)
-        except VerifierInputError as err:
-            raise SourceError(str(err)) from None
+            low = lower_unit(source, atoms=self.lower == "atoms", cflags=cflags)  # the unit's one parse
+            source, lowered, ast = low.source, low.statements, low.ast
+        else:
+            try:
+                ast = parse_c(source, "<source>", cflags)
+            except VerifierInputError as err:
+                raise SourceError(str(err)) from None
         skel = skeleton.build(source, params=self.params, cflags=cflags, ast=ast)
         needed = skel.reachable(entry)
         if len(skel.pieces) > asmtext.MAX_PIECES:  # the model names pieces <C0> ... <C255>: number only these
