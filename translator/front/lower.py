@@ -180,7 +180,6 @@ class _Function:
         self.ret: CType | None = None  # the function's return type
         self.scope = _Scope()
         self.scope.names.update(globals_)
-        self.gen = c_generator.CGenerator()
         self.prefix = prefix
         self.counter = 0
         self.result = Lowered("")
@@ -194,9 +193,6 @@ class _Function:
             if name not in self.taken:
                 self.taken.add(name)
                 return name
-
-    def expr(self, e) -> str:
-        return self.gen.visit(e)
 
     def declaration(self, t: CType, name: str, init) -> c_ast.Decl:
         """`T name = init;` (or `T name;`), `T` spelled as `spell` does."""
@@ -423,7 +419,7 @@ class _Function:
             self.assign_into(name, t, e.iftrue, then_out, declare=False)
             else_out: list = []
             self.assign_into(name, t, e.iffalse, else_out, declare=False)
-            self.if_lines(e.cond, then_out, else_out, out)
+            self.if_else(e.cond, then_out, else_out, out)
 
     def logical_into(self, name: str, e, out: list) -> None:
         """name = (a && b) or (a || b), with b evaluated only when C evaluates it."""
@@ -431,11 +427,11 @@ class _Function:
         self.assign_into(name, INT, _truth(e.right), inner, declare=False)
         short = [c_ast.Assignment("=", c_ast.ID(name), c_ast.Constant("int", "0" if e.op == "&&" else "1"))]
         if e.op == "&&":
-            self.if_lines(e.left, inner, short, out)
+            self.if_else(e.left, inner, short, out)
         else:
-            self.if_lines(e.left, short, inner, out)
+            self.if_else(e.left, short, inner, out)
 
-    def if_lines(self, cond, then_out: list, else_out: list, out: list) -> None:
+    def if_else(self, cond, then_out: list, else_out: list, out: list) -> None:
         c = self.condition(cond, out)
         out.append(c_ast.If(c, c_ast.Compound(then_out), c_ast.Compound(else_out) if else_out else None))
 
