@@ -16,6 +16,10 @@ class CType:
     def align(self) -> int:
         return self.size
 
+    @property
+    def is_float(self) -> bool:
+        return False
+
 
 @dataclass(frozen=True)
 class VoidType(CType):
@@ -64,6 +68,10 @@ class FloatType(CType):
     @property
     def size(self) -> int:
         return self.bytes
+
+    @property
+    def is_float(self) -> bool:
+        return True
 
 
 @dataclass(frozen=True)
@@ -133,6 +141,43 @@ def make_struct(name: str, members: list[tuple[str, CType]]) -> StructType:
         align = max(align, a)
     total = (offset + align - 1) // align * align
     return StructType(name, tuple(fields), total, align)
+
+
+# The scalar types under their C names, as `base_type` gives them (plain char: x86-64's, signed).
+CHAR = IntType("char", 1, True, is_char=True)
+SCHAR = IntType("signed char", 1, True, is_char=True)
+UCHAR = IntType("unsigned char", 1, False, is_char=True)
+SHORT = IntType("short", 2, True)
+USHORT = IntType("unsigned short", 2, False)
+INT = IntType("int", 4, True)
+UINT = IntType("unsigned int", 4, False)
+LONG = IntType("long", 8, True)
+ULONG = IntType("unsigned long", 8, False)
+LLONG = IntType("long long", 8, True)
+ULLONG = IntType("unsigned long long", 8, False)
+FLOAT = FloatType("float", 4)
+DOUBLE = FloatType("double", 8)
+
+
+def narrower_than_int(t: CType) -> bool:
+    """Whether the integer promotions (C11 6.3.1.1) turn `t` into int: _Bool, char, short, enum."""
+    return isinstance(t, IntType) and (t.bytes < 4 or t.is_bool or t.name == "enum")
+
+
+def promote(t: CType) -> CType:
+    """`t` after the integer promotions; every other type is unchanged (int32_t stays int32_t)."""
+    return INT if narrower_than_int(t) else t
+
+
+def canonical(t: CType) -> CType:
+    """The plain C type of `t`'s representation: int32_t -> int, long long -> long, unsigned -> unsigned int.
+    Two types have the same representation when their canonical types are equal."""
+    if isinstance(t, IntType) and not t.is_bool:
+        return {(1, True): SCHAR, (1, False): UCHAR, (2, True): SHORT, (2, False): USHORT, (4, True): INT,
+                (4, False): UINT, (8, True): LONG, (8, False): ULONG}[(t.bytes, t.signed)]
+    if isinstance(t, FloatType):
+        return FLOAT if t.bytes == 4 else DOUBLE
+    return t
 
 
 def int_literal(text: str) -> int:

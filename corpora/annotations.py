@@ -9,19 +9,13 @@ import re
 
 from neuralcc.cbase.annotations import AnnotationError, read_lines
 
-from .ctypes_model import ALL_INTS, CHAR, DOUBLE, FLOAT, CType, INT
+from neuralcc.cbase.ctype import FloatType, IntType, base_type
 
 
 def parse_annotations(lines: list[str]) -> dict:
     """{"len": {p: expr}, "out": [p], "range": {x: (lo, hi)}, "string": [p]} from `// ncc:` lines, read by
     the one grammar (cbase/annotations.py)."""
     return read_lines(lines).to_dict()
-
-
-_TYPES: dict[str, CType] = {t.name: t for t in ALL_INTS + [FLOAT, DOUBLE]}
-_TYPES.update({"char": CHAR, "int": INT, "unsigned int": _TYPES["unsigned"], "signed": INT,
-               "short int": _TYPES["short"], "long int": _TYPES["long"], "unsigned long int": _TYPES["unsigned long"],
-               "signed char": _TYPES["signed char"]})
 
 
 def parse_signature(source: str, entry: str):
@@ -48,8 +42,8 @@ def parse_signature(source: str, entry: str):
             tag = base.split()[1]
             ctype = None
         else:
-            ctype = _TYPES.get(base)
-            if ctype is None:
+            ctype = base_type(base.split(), char_signed=True)
+            if not (isinstance(ctype, FloatType) or isinstance(ctype, IntType) and not ctype.is_bool):
                 raise AnnotationError(f"unsupported parameter type {base!r} in {entry}")
         params.append((name, ctype, pointer, const, tag))
     return ret, params

@@ -10,12 +10,44 @@ always compare a variable expression against a value inside its range.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from .ctypes_model import (
-    CHAR, CHAR_HI, CHAR_LO, DOUBLE, FLOAT, INT, LLONG, LONG, SHORT, SIZE_T, UCHAR, UINT, ULONG,
-    CType, PLAIN_INTS, STDINT_INTS, promoted, unsigned_of, width_family,
+from neuralcc.cbase import ctype as C
+from neuralcc.cbase.ctype import (
+    CHAR, DOUBLE, FLOAT, INT, LLONG, LONG, SCHAR, SHORT, UCHAR, ULLONG, ULONG, USHORT, CType, IntType,
+    canonical, narrower_than_int, promote,
 )
+
+# The types the generator writes, under the names it spells them with (`unsigned`, not `unsigned int`:
+# the frozen streams spell it so).
+UINT = replace(C.UINT, name="unsigned")
+STDINT_INTS = [IntType(name, *C.TYPEDEFS[name], is_char=C.TYPEDEFS[name][0] == 1) for name in
+               ("int8_t", "uint8_t", "int16_t", "uint16_t", "int32_t", "uint32_t", "int64_t", "uint64_t", "size_t")]
+SIZE_T = STDINT_INTS[-1]
+PLAIN_INTS = [SCHAR, UCHAR, SHORT, USHORT, INT, UINT, LONG, ULONG, LLONG, ULLONG]
+CHAR_LO, CHAR_HI = -128, 255  # plain char holds either signedness: signed on x86-64, unsigned on AArch64
+
+
+def unsigned_of(t: CType) -> CType:
+    """The unsigned type that wraps arithmetic of a signed computation type (int, long, long long)."""
+    if not t.signed:
+        return t
+    if t.name in ("long long", "int64_t"):
+        return ULLONG
+    return UINT if t.bits == 32 else ULONG
+
+
+def width_family(t: CType) -> str:
+    """Feature label for the integer width of a type."""
+    if t.is_float:
+        return t.name
+    if t.bits == 8:
+        return "char"
+    if t.bits == 16:
+        return "short"
+    if t.bits == 32:
+        return "int"
+    return "long long" if t.name in ("long long", "unsigned long long") else "long"
 
 KINDS = ("scalar", "array", "map", "matrix", "string", "struct")
 
@@ -104,7 +136,7 @@ class Elem:
 
 
 def _fits(lo, hi, t: CType) -> bool:
-    return lo is not None and hi is not None and t.lo <= lo and hi <= t.hi
+    return lo is not None and hi is not None and t.min <= lo and hi <= t.max
 
 
 def _int_lit(v: int, t: CType) -> str:
@@ -168,9 +200,9 @@ class _Builder:
             return E(v.name, v.ty, refs=frozenset([v.name]))
         lo, hi = v.lo, v.hi
         if v.kind != "param" and v.kind != "loop" and (v.updated or v.name in self.in_loop_full):
-            lo, hi = v.ty.lo, v.ty.hi
+            lo, hi = v.ty.min, v.ty.max
         if v.kind == "acc":
-            lo, hi = v.ty.lo, v.ty.hi
+            lo, hi = v.ty.min, v.ty.max
         if v.ty == CHAR:
             lo, hi = CHAR_LO, CHAR_HI
         return E(v.name, v.ty, lo, hi, refs=frozenset([v.name]))
@@ -185,7 +217,7 @@ class _Builder:
         v = r.choice(choices)
         if cty.signed and r.random() < 0.2:
             v = -v
-        v = max(min(v, cty.hi), cty.lo)
+        v = max(min(v, cty.max), cty.min)
         if v in (0, 1, -1):
             v = 3
         return E(_int_lit(v, cty), cty, v, v, const=True)
@@ -215,7 +247,7 @@ class _Builder:
             e = E(obj.code, obj.ty, lo, hi, refs=obj.refs)
         elif kind == "global":
             name, gty = obj
-            e = E(name, gty, None if gty.is_float else gty.lo, None if gty.is_float else gty.hi,
+            e = E(name, gty, None if gty.is_float else gty.min, None if gty.is_float else gty.max,
                   refs=frozenset([name]))
             self.features.add("globals")
         elif kind == "table":
@@ -236,14 +268,14 @@ class _Builder:
         args = []
         refs = frozenset()
         for pt in ptypes:
-            a = self.expr(promoted(pt) if not pt.is_float else pt, 1, allow_const=False)
+            a = self.expr(promote(pt), 1, allow_const=False)
             args.append(a.code)
             refs |= a.refs
         self.unit.helper_depth -= 1
         self.unit.used_helpers.add(name)
         self.features.add("calls")
         return E(f"{name}({', '.join(args)})", ret,
-                 None if ret.is_float else ret.lo, None if ret.is_float else ret.hi, refs=refs | {name})
+                 None if ret.is_float else ret.min, None if ret.is_float else ret.max, refs=refs | {name})
 
     def convert(self, e: E, cty: CType) -> E:
         """Convert e to computation type cty without UB and without sign-compare warnings."""
@@ -261,18 +293,18 @@ class _Builder:
             if e.const:
                 return E(_float_lit(float(e.lo), cty), cty, const=True, refs=e.refs)
             return E(f"({cty.name})({e.code})", cty, refs=e.refs)
-        p = promoted(e.ty)
+        p = promote(e.ty)
         lo, hi = e.lo, e.hi
         if lo is None:
-            lo, hi = e.ty.lo, e.ty.hi
+            lo, hi = e.ty.min, e.ty.max
         # C converts operand pairs, not to our computation type: skip the cast only when the
         # promoted type already is the computation type.
-        if p.same_kind(cty):
+        if canonical(p) == canonical(cty):
             return E(e.code, cty, lo, hi, e.const, e.is_bool, e.refs)
-        code = f"({cty.name})({e.code})" if not e.const else _int_lit(max(min(lo, cty.hi), cty.lo), cty)
+        code = f"({cty.name})({e.code})" if not e.const else _int_lit(max(min(lo, cty.max), cty.min), cty)
         if _fits(lo, hi, cty):
             return E(code, cty, lo, hi, e.const, refs=e.refs)
-        return E(code, cty, cty.lo, cty.hi, refs=e.refs)
+        return E(code, cty, cty.min, cty.max, refs=e.refs)
 
     # ---------------------------------------------------------------- expressions
     def expr(self, cty: CType, depth: int, allow_const: bool = True) -> E:
@@ -309,10 +341,10 @@ class _Builder:
             if _fits(lo, hi, cty):
                 return E(f"({a.code} {op} {b.code})", cty, lo, hi, refs=refs)
         if not cty.signed:
-            return E(f"({a.code} {op} {b.code})", cty, cty.lo, cty.hi, refs=refs)
+            return E(f"({a.code} {op} {b.code})", cty, cty.min, cty.max, refs=refs)
         u = unsigned_of(cty)
         self.features.add("wrapping")
-        return E(f"({cty.name})(({u.name})({a.code}) {op} ({u.name})({b.code}))", cty, cty.lo, cty.hi, refs=refs)
+        return E(f"({cty.name})(({u.name})({a.code}) {op} ({u.name})({b.code}))", cty, cty.min, cty.max, refs=refs)
 
     def int_op(self, cty: CType, depth: int) -> E:
         r = self.rng
@@ -332,7 +364,7 @@ class _Builder:
                     hi = (1 << max(int(a.hi).bit_length(), int(b.hi).bit_length())) - 1
                     lo = 0
             else:
-                lo, hi = cty.lo, cty.hi
+                lo, hi = cty.min, cty.max
             return E(f"({a.code} {op} {b.code})", cty, lo, hi, refs=a.refs | b.refs)
         if op in ("<<", ">>"):
             return self.shift(op, cty, depth)
@@ -340,8 +372,8 @@ class _Builder:
             c = self.cond(depth - 1)
             a, b = self.operand_pair(cty, depth)
             self.features.add("ternary")
-            lo = min(a.lo, b.lo) if a.lo is not None and b.lo is not None else cty.lo
-            hi = max(a.hi, b.hi) if a.hi is not None and b.hi is not None else cty.hi
+            lo = min(a.lo, b.lo) if a.lo is not None and b.lo is not None else cty.min
+            hi = max(a.hi, b.hi) if a.hi is not None and b.hi is not None else cty.max
             return E(f"({c.code} ? {a.code} : {b.code})", cty, lo, hi, refs=a.refs | b.refs | c.refs)
         if op == "minmax":
             a = self.leaf(cty)
@@ -352,8 +384,8 @@ class _Builder:
                     return a
             rel = r.choice(["<", ">"])
             self.features.add("ternary")
-            lo = min(a.lo, b.lo) if a.lo is not None and b.lo is not None else cty.lo
-            hi = max(a.hi, b.hi) if a.hi is not None and b.hi is not None else cty.hi
+            lo = min(a.lo, b.lo) if a.lo is not None and b.lo is not None else cty.min
+            hi = max(a.hi, b.hi) if a.hi is not None and b.hi is not None else cty.max
             return E(f"({a.code} {rel} {b.code} ? {a.code} : {b.code})", cty, lo, hi, refs=a.refs | b.refs)
         if op == "cmp":
             c = self.cond(depth - 1)
@@ -366,7 +398,7 @@ class _Builder:
         if cty.signed and a.lo is not None:
             lo, hi = -a.hi - 1, -a.lo - 1
         else:
-            lo, hi = cty.lo, cty.hi
+            lo, hi = cty.min, cty.max
         return E(f"(~{a.code})", cty, lo, hi, refs=a.refs)
 
     def divide(self, op: str, cty: CType, depth: int) -> E:
@@ -378,31 +410,31 @@ class _Builder:
             b = self.constant(cty)
         else:
             b = self.leaf(cty)
-        m = max(abs(a.lo), abs(a.hi)) if a.lo is not None else max(abs(cty.lo), cty.hi)
+        m = max(abs(a.lo), abs(a.hi)) if a.lo is not None else max(abs(cty.min), cty.max)
         if op == "%" and b.lo is not None:
             m = min(m, max(abs(b.lo), abs(b.hi)))
         lo, hi = (-m, m) if cty.signed else (0, m)
-        lo, hi = max(lo, cty.lo), min(hi, cty.hi)
+        lo, hi = max(lo, cty.min), min(hi, cty.max)
         if a.lo is not None and a.lo >= 0:
             lo = 0
         refs = a.refs | b.refs
         zero_free = b.lo is not None and (b.lo > 0 or b.hi < 0)
         minus_one_ok = not cty.signed or (b.lo is not None and (b.lo > -1 or b.hi < -1)) or \
-            (a.lo is not None and a.lo > cty.lo)
+            (a.lo is not None and a.lo > cty.min)
         if zero_free and minus_one_ok:
             return E(f"({a.code} {op} {b.code})", cty, lo, hi, refs=refs)
         self.features.add("guarded_div")
         if not cty.signed:
             guard = f"{b.code} != 0"
-        elif a.lo is not None and a.lo > cty.lo:
+        elif a.lo is not None and a.lo > cty.min:
             guard = f"{b.code} != 0"
         else:
             guard = r.choice([f"{b.code} > 0", f"{b.code} != 0 && {b.code} != -1"])
         fallback = a.code if r.random() < 0.6 else b.code
-        flo = min(lo, a.lo if fallback == a.code else (b.lo if b.lo is not None else cty.lo))
-        fhi = max(hi, a.hi if fallback == a.code else (b.hi if b.hi is not None else cty.hi))
+        flo = min(lo, a.lo if fallback == a.code else (b.lo if b.lo is not None else cty.min))
+        fhi = max(hi, a.hi if fallback == a.code else (b.hi if b.hi is not None else cty.max))
         if a.lo is None or b.lo is None:
-            flo, fhi = cty.lo, cty.hi
+            flo, fhi = cty.min, cty.max
         return E(f"({guard} ? {a.code} {op} {b.code} : {fallback})", cty, flo, fhi, refs=refs)
 
     def shift(self, op: str, cty: CType, depth: int) -> E:
@@ -424,17 +456,17 @@ class _Builder:
                 if a.lo >= 0 and amount.isdigit():
                     hi = a.hi >> int(amount)
             else:
-                lo, hi = cty.lo, cty.hi
+                lo, hi = cty.min, cty.max
             return E(f"({a.code} >> {amount})", cty, lo, hi, refs=refs)
         if not cty.signed:
-            if a.lo is not None and a.lo >= 0 and (a.hi << kmax) <= cty.hi:
+            if a.lo is not None and a.lo >= 0 and (a.hi << kmax) <= cty.max:
                 return E(f"({a.code} << {amount})", cty, a.lo, a.hi << kmax, refs=refs)
-            return E(f"({a.code} << {amount})", cty, cty.lo, cty.hi, refs=refs)
-        if a.lo is not None and a.lo >= 0 and (a.hi << kmax) <= cty.hi:
+            return E(f"({a.code} << {amount})", cty, cty.min, cty.max, refs=refs)
+        if a.lo is not None and a.lo >= 0 and (a.hi << kmax) <= cty.max:
             return E(f"({a.code} << {amount})", cty, 0, a.hi << kmax, refs=refs)
         u = unsigned_of(cty)
         self.features.add("wrapping")
-        return E(f"({cty.name})(({u.name})({a.code}) << {amount})", cty, cty.lo, cty.hi, refs=refs)
+        return E(f"({cty.name})(({u.name})({a.code}) << {amount})", cty, cty.min, cty.max, refs=refs)
 
     def float_op(self, cty: CType, depth: int) -> E:
         r = self.rng
@@ -477,7 +509,7 @@ class _Builder:
         r = self.rng
         pool = [v.ty for v in self.vars] + [e.ty for e in self.elems]
         t = r.choice(pool) if pool else INT
-        return promoted(t) if not t.is_float else t
+        return promote(t)
 
     def cond(self, depth: int = 1) -> E:
         """A condition that depends on variables and is not constant over their ranges."""
@@ -498,7 +530,7 @@ class _Builder:
                 b = self.constant(cty)
                 op = r.choice(["<", ">", "<=", ">="])
             else:
-                lo, hi = (a.lo, a.hi) if a.lo is not None else (cty.lo, cty.hi)
+                lo, hi = (a.lo, a.hi) if a.lo is not None else (cty.min, cty.max)
                 lo, hi = max(lo, -10**6), min(hi, 10**6)
                 if hi - lo >= 2:
                     v = r.randint(lo + 1, hi - 1)
@@ -530,17 +562,17 @@ class _Builder:
     # ---------------------------------------------------------------- statements
     def declare(self, ty: CType, init: E, kind: str = "local", name: str | None = None) -> Var:
         name = name or self.fresh(self.rng.choice(["t", "v", "s", "r", "x", "m", "acc", "c"]))
-        conv = self.convert(init, promoted(ty) if not ty.is_float else ty)
+        conv = self.convert(init, promote(ty))
         lo, hi = (conv.lo, conv.hi) if not ty.is_float else (None, None)
         if lo is not None and not _fits(lo, hi, ty):
-            lo, hi = ty.lo, ty.hi
-        if ty.narrow and lo is None:
-            lo, hi = ty.lo, ty.hi
+            lo, hi = ty.min, ty.max
+        if narrower_than_int(ty) and lo is None:
+            lo, hi = ty.min, ty.max
         if ty.is_float:
             code = init.code
         elif init.ty.is_float:
             code = conv.code
-        elif ty.narrow and not _fits(conv.lo, conv.hi, ty):
+        elif narrower_than_int(ty) and not _fits(conv.lo, conv.hi, ty):
             code = f"({ty.name})({conv.code})"
         else:
             code = conv.code
@@ -554,7 +586,7 @@ class _Builder:
     def update(self, v: Var, forced: E | None = None) -> None:
         """v = f(v, e): the new value always depends on the old one and on e."""
         r = self.rng
-        cty = promoted(v.ty) if not v.ty.is_float else v.ty
+        cty = promote(v.ty)
         e = forced if forced is not None else self.expr(cty, self.cfg.max_expr_depth)
         if forced is not None:
             e = self.convert(e, cty)
@@ -603,7 +635,7 @@ class _Builder:
 
     def acc_add(self, v: Var, op: str, e: E) -> None:
         """acc += e, counted against acc's bound; rendered in resolve_accs()."""
-        cty = promoted(v.ty)
+        cty = promote(v.ty)
         t = self.trip
         if e.lo is None or v.lo is None:
             v.acc_wrap = True
@@ -613,7 +645,7 @@ class _Builder:
             else:
                 v.lo, v.hi = v.lo - t * max(e.hi, 0), v.hi - t * min(e.lo, 0)
         direct = f"{v.name} {op}= {_wrap_rhs(e.code)};"
-        if not cty.signed and not v.ty.narrow:
+        if not cty.signed and not narrower_than_int(v.ty):
             wrapped = direct
         else:
             u = unsigned_of(cty)
@@ -626,7 +658,7 @@ class _Builder:
 
     def resolve_accs(self) -> None:
         for v in self.all_accs:
-            cty = promoted(v.ty)
+            cty = promote(v.ty)
             ok = not v.acc_wrap and _fits(v.lo, v.hi, cty) and _fits(v.lo, v.hi, v.ty)
             for idx, indent, direct, wrapped in v.acc_updates:
                 self.lines[idx] = indent + (direct if ok else wrapped)
@@ -635,7 +667,7 @@ class _Builder:
 
     def _assign(self, v: Var, res: E) -> None:
         code = _strip_parens(res.code)
-        if v.ty.narrow or (not v.ty.is_float and not res.ty.same_kind(promoted(v.ty))):
+        if narrower_than_int(v.ty) or (not v.ty.is_float and canonical(res.ty) != canonical(promote(v.ty))):
             if not _fits(res.lo, res.hi, v.ty):
                 code = f"({v.ty.name})({code})"
         if code.startswith(f"{v.name} + ") or code.startswith(f"{v.name} ^ "):
@@ -659,7 +691,7 @@ class _Builder:
         roll = r.random()
         if not ups or roll < 0.15:
             ty = self.pick_local_type()
-            cty = promoted(ty) if not ty.is_float else ty
+            cty = promote(ty)
             init = self.expr(cty, cfg.max_expr_depth)
             if init.const:
                 init = self.leaf(cty)
@@ -772,12 +804,12 @@ class _Builder:
         self.features.add("while")
         self.features.add("loops")
         u = self.declare(UINT, src, kind="loopsrc", name=self.fresh("u"))
-        u.lo, u.hi = 0, UINT.hi
+        u.lo, u.hi = 0, UINT.max
         self.vars.remove(u)
         self.emit(f"while ({u.name} != 0) {{")
         self.indent += 1
         saved = self._enter_loop(32)
-        bitvar = Var(u.name, UINT, 0, UINT.hi, "loop")
+        bitvar = Var(u.name, UINT, 0, UINT.max, "loop")
         self.vars.append(bitvar)
         used = self.block(budget - 1)
         self.vars.remove(bitvar)
@@ -826,11 +858,11 @@ class _Builder:
         return 1
 
     def ret_cty(self) -> CType:
-        return promoted(self.ret) if not self.ret.is_float else self.ret
+        return promote(self.ret)
 
     def ret_code(self, e: E) -> str:
         e = self.convert(e, self.ret_cty())
-        if self.ret.narrow and not _fits(e.lo, e.hi, self.ret):
+        if narrower_than_int(self.ret) and not _fits(e.lo, e.hi, self.ret):
             return f"({self.ret.name})({_strip_parens(e.code)})"
         return _strip_parens(e.code)
 
@@ -848,7 +880,7 @@ class _Builder:
         self.loop_depth -= 1
         for v in self.vars:
             if v.kind == "local" and v.updated:
-                v.lo, v.hi = v.ty.lo, v.ty.hi
+                v.lo, v.hi = v.ty.min, v.ty.max
 
     # ---------------------------------------------------------------- the end
     def final_return(self, extra: list[E] | None = None) -> None:
@@ -865,7 +897,7 @@ class _Builder:
                 if cty.is_float:
                     op = "+"
                 else:
-                    acc = E(f"({acc.code} ^ {p.code})", cty, cty.lo, cty.hi, refs=acc.refs | p.refs)
+                    acc = E(f"({acc.code} ^ {p.code})", cty, cty.min, cty.max, refs=acc.refs | p.refs)
                     if acc.lo is not None and p.lo is not None and acc.lo >= 0 and p.lo >= 0:
                         pass
                     continue
@@ -952,7 +984,7 @@ class UnitBuilder:
         r = self.rng
         t = r.choice([INT, UCHAR, UINT, SHORT] if not self.stdint else [INT, UCHAR, UINT, SHORT])
         size = r.choice([8, 16, 32])
-        vals = [r.randint(max(t.lo, -1000), min(t.hi, 1000)) if t.signed else r.randint(0, min(t.hi, 4000))
+        vals = [r.randint(max(t.min, -1000), min(t.max, 1000)) if t.signed else r.randint(0, min(t.max, 4000))
                 for _ in range(size)]
         name = f"{self.name}_tab"
         body = ", ".join(str(v) for v in vals)
@@ -982,7 +1014,7 @@ class UnitBuilder:
         self.globals_, self.tables = [], []
         names = ["x", "y", "z"]
         for pn, pt in zip(names, ptypes):
-            b.vars.append(Var(pn, pt, None if pt.is_float else pt.lo, None if pt.is_float else pt.hi, "param"))
+            b.vars.append(Var(pn, pt, None if pt.is_float else pt.min, None if pt.is_float else pt.max, "param"))
         self.helper_depth += 1
         for _ in range(r.randint(1, 2)):
             b.stmt(1)
@@ -999,11 +1031,11 @@ class UnitBuilder:
 def _range_for(rng: random.Random, t: CType) -> tuple:
     if t.is_float:
         return rng.choice([(-100.0, 100.0), (-1.0, 1.0), (0.0, 1000.0), (-1e4, 1e4)])
-    opts = [(-50, 50), (-1000, 1000), (0, 255), (0, 100), (-100000, 100000), (t.lo, t.hi)]
+    opts = [(-50, 50), (-1000, 1000), (0, 255), (0, 100), (-100000, 100000), (t.min, t.max)]
     lo, hi = rng.choice(opts)
-    lo, hi = max(lo, t.lo), min(hi, t.hi)
+    lo, hi = max(lo, t.min), min(hi, t.max)
     if lo >= hi:
-        lo, hi = t.lo, t.hi
+        lo, hi = t.min, t.max
     return lo, hi
 
 
@@ -1165,12 +1197,12 @@ def _generate(rng: random.Random, cfg: GeneratorConfig, index: int) -> Generated
         b.stmt(1)
     if u.globals_ and rng.random() < 0.85:
         gname, gt = u.globals_[0]
-        cty = promoted(gt) if not gt.is_float else gt
+        cty = promote(gt)
         e = b.leaf(cty)
         if gt.is_float:
             b.emit(f"{gname} += {_strip_parens(e.code)};")
         else:
-            ge = E(gname, gt, gt.lo, gt.hi)
+            ge = E(gname, gt, gt.min, gt.max)
             res = b.arith(rng.choice(["+", "-"]), ge, e, cty)
             b.emit(f"{gname} = {_strip_parens(res.code)};")
         feats.add("globals")
@@ -1184,10 +1216,10 @@ def _generate(rng: random.Random, cfg: GeneratorConfig, index: int) -> Generated
         if not _mentions("\n".join(b.lines), tab[0]):
             t = b.pick_local_type()
             b.unit.tables = [tab]
-            e = b.leaf(promoted(t) if not t.is_float else t)
+            e = b.leaf(promote(t))
             tries = 0
             while tab[0] not in e.code and tries < 20:
-                e = b.leaf(promoted(t) if not t.is_float else t)
+                e = b.leaf(promote(t))
                 tries += 1
             if tab[0] not in e.code:
                 raise _Retry()
@@ -1305,10 +1337,10 @@ def _array_loop(b: _Builder, rng, cfg, n_name, len_t, maxn, arrays, outs, struct
         tag, fields = structs_fields
         pname = params[0].name
         for fname, ft in fields:
-            lo, hi = (None, None) if ft.is_float else (ft.lo, ft.hi)
+            lo, hi = (None, None) if ft.is_float else (ft.min, ft.max)
             b.elems.append(Elem(f"{pname}[{i}].{fname}", ft, lo, hi, frozenset([pname])))
     for an, at in arrays:
-        lo, hi = (None, None) if at.is_float else (at.lo, at.hi)
+        lo, hi = (None, None) if at.is_float else (at.min, at.max)
         b.elems.append(Elem(f"{an}[{i}]", at, lo, hi, frozenset([an])))
         if rng.random() < 0.3:
             b.elems.append(Elem(f"{an}[{n_name} - 1 - {i}]", at, lo, hi, frozenset([an])))
@@ -1335,12 +1367,12 @@ def _array_loop(b: _Builder, rng, cfg, n_name, len_t, maxn, arrays, outs, struct
             b.update(accs[0], forced=E(el.code, el.ty, el.lo, el.hi, refs=el.refs))
             used += 1
     for on, ot in outs:
-        cty = promoted(ot) if not ot.is_float else ot
+        cty = promote(ot)
         e = b.expr(cty, cfg.max_expr_depth)
         if e.const:
             e = b.leaf(cty)
         code = _strip_parens(e.code)
-        if ot.narrow and not _fits(e.lo, e.hi, ot):
+        if narrower_than_int(ot) and not _fits(e.lo, e.hi, ot):
             code = f"({ot.name})({code})"
         b.emit(f"{on}[{i}] = {code};")
         used += 1
@@ -1351,7 +1383,7 @@ def _array_loop(b: _Builder, rng, cfg, n_name, len_t, maxn, arrays, outs, struct
         saved2 = b._enter_loop(maxn)
         saved_elems = list(b.elems)
         for an, at in arrays[:1]:
-            lo, hi = (None, None) if at.is_float else (at.lo, at.hi)
+            lo, hi = (None, None) if at.is_float else (at.min, at.max)
             b.elems.append(Elem(f"{an}[j]", at, lo, hi, frozenset([an])))
         b.vars.append(Var("j", idx_t, 1, max(maxn - 1, 1), "loop"))
         b._body_update()
@@ -1408,7 +1440,7 @@ def _matrix_loop(b: _Builder, rng, cfg, arrays, outs, budget):
     b.indent += 1
     saved2 = b._enter_loop(8)
     b.vars.append(Var("j", INT, 0, 7, "loop"))
-    lo, hi = (None, None) if mt.is_float else (mt.lo, mt.hi)
+    lo, hi = (None, None) if mt.is_float else (mt.min, mt.max)
     b.elems.append(Elem("m[i * cols + j]", mt, lo, hi, frozenset(["m"])))
     if rng.random() < 0.3:
         b.elems.append(Elem("m[(rows - 1 - i) * cols + j]", mt, lo, hi, frozenset(["m"])))
@@ -1426,13 +1458,13 @@ def _matrix_loop(b: _Builder, rng, cfg, arrays, outs, budget):
     if row is not None:
         on, ot = outs[0]
         code = "row"
-        if not ot.same_kind(row.ty) and not ot.is_float:
+        if canonical(ot) != canonical(row.ty) and not ot.is_float:
             code = f"({ot.name})row"
         b.emit(f"{on}[i] = {code};")
         b.vars.remove(row)
         accv = next(v for v in b.vars if v.name == "acc")
-        b.update(accv, forced=E("row", row.ty, row.ty.lo if not row.ty.is_float else None,
-                                row.ty.hi if not row.ty.is_float else None, refs=frozenset(["row"])))
+        b.update(accv, forced=E("row", row.ty, row.ty.min if not row.ty.is_float else None,
+                                row.ty.max if not row.ty.is_float else None, refs=frozenset(["row"])))
     b.vars.pop()
     b._leave_loop(saved)
     b.indent -= 1
@@ -1543,7 +1575,7 @@ def _counted_loop(b: _Builder, rng, cfg, budget):
     b.features.add("loops")
     if not b.updatable():
         t = b.pick_local_type()
-        init = b.leaf(promoted(t) if not t.is_float else t)
+        init = b.leaf(promote(t))
         b.declare(t, init)
     if p.lo >= 0 and p.hi <= 64:
         bound = p.name

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from multiprocessing import Pool
 from pathlib import Path
 
-from .ctypes_model import CHAR
+from neuralcc.cbase.ctype import CHAR
 from .generator import GeneratedFunction
 
 UB_CHECK_VERSION = "ub-v1-trials24"  # bump when the harness or the input drawing changes
@@ -308,12 +308,12 @@ def checkable(bm) -> GeneratedFunction:
     params = []
     for name, ctype, pointer, const, tag in sig:
         if pointer and name not in ann["len"] and name not in ann["string"]:
-            if ctype is CHAR and const:
+            if ctype == CHAR and const:
                 ann["string"].append(name)
             else:
                 ann["len"][name] = "1"
         if not pointer and name not in ann["range"]:
-            ann["range"][name] = (-100.0, 100.0) if ctype.is_float else (max(ctype.lo, -1000), min(ctype.hi, 1000))
+            ann["range"][name] = (-100.0, 100.0) if ctype.is_float else (max(ctype.min, -1000), min(ctype.max, 1000))
         params.append(Param(name, ctype if ctype is not None else CHAR, pointer=pointer, const=const, struct=tag))
     return GeneratedFunction(index=0, name=bm.entry, source=bm.source, features=list(bm.features), params=params,
                              return_type=ret, annotations=ann, structs={})

@@ -56,3 +56,23 @@ def test_one_reading_of_where_functions_are():
     assert [(f.name, f.static, f.line, f.last_line) for f in found] == [("twice", True, 2, 2), ("brace", False, 3, 6)]
     with pytest.raises(SourceError, match="unbalanced braces from line 1"):
         find_functions("int f(int x) { if (x) { return 1; }\n", SourceError)
+
+
+def test_one_c_type_model():
+    """The generator's types, the lowering's and the verifier's are cbase's: each type the generator spells
+    means, read back by the verifier's reading of C (base_type), the width and signedness it generates with;
+    the promotions and the usual conversions follow C11 6.3.1.1 and 6.3.1.8 on LP64."""
+    from neuralcc.cbase.ctype import (CHAR, INT, LLONG, LONG, SHORT, UCHAR, UINT, ULONG, base_type, canonical,
+                                      promote)
+    from neuralcc.corpora.generator import DOUBLE, FLOAT, PLAIN_INTS, STDINT_INTS
+    from neuralcc.translator.front.lower import promote as lowered, usual
+
+    for t in PLAIN_INTS + STDINT_INTS + [CHAR, FLOAT, DOUBLE]:
+        read = base_type(t.name.split(), char_signed=True)
+        assert canonical(read) == canonical(t), t.name
+    int32, uint64 = (next(t for t in STDINT_INTS if t.name == n) for n in ("int32_t", "uint64_t"))
+    assert [promote(t) for t in (CHAR, UCHAR, SHORT, INT, int32, LLONG, FLOAT)] == [INT, INT, INT, INT, int32, LLONG,
+                                                                                  FLOAT]
+    assert [lowered(t) for t in (UCHAR, int32, LLONG, uint64)] == [INT, INT, LONG, ULONG]
+    assert [usual(a, b) for a, b in ((UINT, LONG), (ULONG, LONG), (UINT, INT), (SHORT, UCHAR), (INT, FLOAT),
+                                     (FLOAT, DOUBLE))] == [LONG, ULONG, UINT, INT, FLOAT, DOUBLE]

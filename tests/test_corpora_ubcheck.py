@@ -1,7 +1,7 @@
 """The sanitizer check drops functions with UB and flags functions whose outputs never change."""
 import pytest
 
-from neuralcc.corpora.ctypes_model import INT
+from neuralcc.cbase.ctype import INT
 from neuralcc.corpora.generator import GeneratedFunction, Param, generate_function
 from neuralcc.corpora.ubcheck import check_batch
 

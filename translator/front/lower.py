@@ -44,19 +44,12 @@ from dataclasses import dataclass, field
 from pycparser import c_ast, c_generator
 from pycparser.c_parser import Coord
 
-from neuralcc.cbase.ctype import (ArrayType, CType, FloatType, IntType, PointerType, StructType, UnsupportedType,
-                                     VoidType)
-
+from neuralcc.cbase import ctype as C
 from neuralcc.cbase.csource import find_functions
+from neuralcc.cbase.ctype import (CHAR, DOUBLE, FLOAT, INT, LONG, UINT, ULONG, ArrayType, CType, FloatType, IntType,
+                                  PointerType, StructType, UnsupportedType, VoidType, canonical)
 
 from .csource import SourceError
-
-INT = IntType("int", 4, True)
-UINT = IntType("unsigned int", 4, False)
-LONG = IntType("long", 8, True)
-ULONG = IntType("unsigned long", 8, False)
-FLOAT = FloatType("float", 4)
-DOUBLE = FloatType("double", 8)
 
 _ARITH = {"+", "-", "*", "/", "%", "&", "|", "^"}
 _SHIFT = {"<<", ">>"}
@@ -85,15 +78,9 @@ def _arith(t: CType) -> bool:
 
 
 def promote(t: CType) -> CType:
-    if isinstance(t, IntType) and (t.bytes < 4 or t.is_bool or t.name == "enum"):
-        return INT
-    if isinstance(t, IntType):
-        return _canonical_int(t.bytes, t.signed)
-    return t
-
-
-def _canonical_int(nbytes: int, signed: bool) -> IntType:
-    return {(4, True): INT, (4, False): UINT, (8, True): LONG, (8, False): ULONG}[(nbytes, signed)]
+    """The integer promotions, in the plain type the lowering spells (int32_t -> int, long long -> long)."""
+    t = C.promote(t)
+    return canonical(t) if isinstance(t, IntType) else t
 
 
 def usual(a: CType, b: CType) -> CType:
@@ -107,9 +94,7 @@ def usual(a: CType, b: CType) -> CType:
     if a.signed == b.signed:
         return a if a.bytes >= b.bytes else b
     u, s = (a, b) if not a.signed else (b, a)
-    if u.bytes >= s.bytes:
-        return _canonical_int(max(u.bytes, s.bytes), False)
-    return s
+    return u if u.bytes >= s.bytes else s
 
 
 def spell(t: CType) -> str:
@@ -219,7 +204,7 @@ class _Function:
             if e.type in ("float", "double"):
                 return FLOAT if e.value.lower().endswith("f") else DOUBLE
             if e.type == "string":
-                return PointerType("char *", IntType("char", 1, True, is_char=True))
+                return PointerType("char *", CHAR)
             raise Unsupported(f"constant of type {e.type}")
         if isinstance(e, c_ast.Cast):
             t = self.reader.ctype(e.to_type.type)
