@@ -180,6 +180,20 @@ def canonical(t: CType) -> CType:
     return t
 
 
+def usual(a: CType, b: CType) -> CType | None:
+    """The type the usual arithmetic conversions (C11 6.3.1.8) give `a OP b` on LP64, in its plain spelling
+    (`canonical`); None when either is not arithmetic."""
+    if not all(isinstance(t, (IntType, FloatType)) for t in (a, b)):
+        return None
+    if a.is_float or b.is_float:
+        return DOUBLE if any(t.is_float and t.bytes == 8 for t in (a, b)) else FLOAT
+    a, b = canonical(promote(a)), canonical(promote(b))
+    if a.signed == b.signed:
+        return a if a.bytes >= b.bytes else b
+    u, s = (a, b) if not a.signed else (b, a)
+    return u if u.bytes >= s.bytes else s
+
+
 def int_literal(text: str) -> int:
     """The value of a C integer constant as written: decimal, octal (`017` is 15), hexadecimal, with
     or without its suffix (`10UL`). ValueError for anything else (`09`, `1.5`)."""

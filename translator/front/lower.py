@@ -84,17 +84,10 @@ def promote(t: CType) -> CType:
 
 
 def usual(a: CType, b: CType) -> CType:
-    """The usual arithmetic conversions (C11 6.3.1.8) on LP64."""
-    if not (_arith(a) and _arith(b)):
+    t = C.usual(a, b)
+    if t is None:
         raise Unsupported("arithmetic on a non-arithmetic type")
-    if isinstance(a, FloatType) or isinstance(b, FloatType):
-        return DOUBLE if DOUBLE in (a, b) or (isinstance(a, FloatType) and a.bytes == 8) or (
-            isinstance(b, FloatType) and b.bytes == 8) else FLOAT
-    a, b = promote(a), promote(b)
-    if a.signed == b.signed:
-        return a if a.bytes >= b.bytes else b
-    u, s = (a, b) if not a.signed else (b, a)
-    return u if u.bytes >= s.bytes else s
+    return t
 
 
 def spell(t: CType) -> str:
