@@ -23,7 +23,9 @@ import sys
 from dataclasses import dataclass
 from itertools import product
 
-from neuralcc.cbase.ctype import base_type, promote, usual
+from neuralcc.cbase.ctype import base_type, int_literal, promote, usual
+
+from .statements import HEADERS
 
 INTS = ("char", "signed char", "unsigned char", "short", "unsigned short", "int", "unsigned int", "long",
         "unsigned long")
@@ -43,7 +45,9 @@ SHIFTS = ("1", "2", "3", "4", "7", "8", "15", "16", "24", "31")
 FLOAT_CONSTANTS = ("0.0", "1.0", "2.0", "0.5", "0.1", "2.5", "10.0", "100.0", "1e-06", "-1.0")
 INDEX_TYPES = ("int", "unsigned int", "long", "unsigned long")
 COUNTER_TYPES = ("int", "unsigned int", "long", "unsigned long", "char", "short")
-STATEMENTS_PER_FUNCTION = 12
+STATEMENTS_PER_FUNCTION = 6  # few: one statement gcc folds away loses its function (pieces do not line up)
+# what gcc -O0 still folds away: `x += 0`, `x *= 1`, `x &= -1`
+IDENTITIES = {("+", "0"), ("-", "0"), ("*", "1"), ("/", "1"), ("|", "0"), ("^", "0"), ("&", "-1")}
 
 
 def _ctype(name: str):
@@ -65,6 +69,15 @@ def _constants(t: str, op: str) -> tuple[str, ...]:
     if op in ("<<", ">>"):
         return SHIFTS
     return tuple(k for k in INT_CONSTANTS if not (op in ("/", "%") and k == "0"))
+
+
+def _inside(t: str, k: str) -> bool:
+    """Whether `k` lies strictly inside `t`'s range: a comparison with a value at or past either end is
+    decided at compile time (`unsigned char a; a < 0`), and gcc -O0 then leaves the comparison out."""
+    if t in FLOATS:
+        return True
+    ct = _ctype(t)
+    return ct.min < int_literal(k.lstrip("-")) * (-1 if k.startswith("-") else 1) < ct.max
 
 
 @dataclass(frozen=True)
@@ -104,7 +117,8 @@ def forms():
     for x in ARITH:
         for op in _ops(x):
             for k in _constants(x, op)[::2]:
-                yield _form("compound-constant", [(x, "x")], f"x {op}= {k};")
+                if (op, k) not in IDENTITIES:
+                    yield _form("compound-constant", [(x, "x")], f"x {op}= {k};")
     for x, a in product(SCALARS, SCALARS):  # conversions
         yield _form("convert", [(x, "x"), (a, "a")], f"x = a;")
         yield _form("convert", [(a, "a")], f"{x} t = ({x}) a;")
@@ -141,17 +155,22 @@ def forms():
             yield _form("branch", [(a, "a"), (b, "b"), ("int", "x")], f"if (a {op} b) {{", "    x = 1;", "}")
     for a in ARITH:
         for op in COMPARISONS:
-            for k in (FLOAT_CONSTANTS[:6] if a in FLOATS else INT_CONSTANTS):
+            for k in (FLOAT_CONSTANTS[:6] if a in FLOATS else [k for k in INT_CONSTANTS if _inside(a, k)]):
                 yield _form("compare-constant", [(a, "a")], f"int t = a {op} {k};")
                 yield _form("branch-constant", [(a, "a"), ("int", "x")], f"if (a {op} {k}) {{", "    x = 1;", "}")
     for a in SCALARS + ("char *", "int *"):
         yield _form("branch", [(a, "a"), ("int", "x")], "if (a) {", "    x = 1;", "}")
         yield _form("branch", [(a, "a"), ("int", "x")], "if (a) {", "    x = 1;", "} else {", "    x = 2;", "}")
-    for i, n in product(COUNTER_TYPES, COUNTER_TYPES + ("10", "100", "0")):  # loop headers
+    yield from _characters()
+    yield from _pointers()
+    yield from _calls()
+    for i, n in product(COUNTER_TYPES, COUNTER_TYPES + ("10", "100")):  # loop headers
         bound = [(n, "n")] if not n.isdigit() else []
         limit = "n" if bound else n
         for test, step in (("<", "i++"), ("<=", "i++"), ("!=", "i++"), ("<", "i += 2"), (">", "i--"),
                            (">=", "i--")):
+            if test == ">=" and _ctype(i).min == 0:
+                continue  # `i >= 0` of an unsigned counter holds always: gcc leaves the test out
             up = test in ("<", "<=", "!=")
             yield _form("for", [(i, "i"), *bound, ("int", "x")],
                         f"for (i = {'0' if up else limit}; i {test} {limit if up else '0'}; {step}) {{", "    x += 1;", "}")
@@ -159,6 +178,119 @@ def forms():
             yield _form("for", [*bound, ("int", "x")], f"for (int j = 0; j < {limit}; j++) {{", "    x += j;", "}")
             yield _form("while", [(i, "i"), *bound], f"while (i < {limit}) {{", "    i += 1;", "}")
             yield _form("do", [(i, "i"), *bound], "do {", "    i += 1;", f"}} while (i < {limit});")
+
+
+# printable ASCII and the escapes C writes: a character literal is its own key (templates abstract digits)
+CHARACTERS = tuple(chr(c) for c in range(32, 127)) + ("\n", "\t", "\r", "\0", "\v", "\f")
+_ESCAPES = {"'": "\\'", "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r", "\0": "\\0", "\v": "\\v",
+            "\f": "\\f"}
+
+
+def _char(c: str) -> str:
+    return "'" + _ESCAPES.get(c, c) + "'"
+
+
+def _characters():
+    """Character literals compared with, added to, stored as characters."""
+    for c in map(_char, CHARACTERS):
+        for a in ("char", "unsigned char", "int"):
+            for op in COMPARISONS:
+                yield _form("character", [(a, "a")], f"int t = a {op} {c};")
+                yield _form("character", [(a, "a"), ("int", "x")], f"if (a {op} {c}) {{", "    x = 1;", "}")
+            for op in ("+", "-"):
+                yield _form("character", [(a, "a")], f"int t = a {op} {c};")
+        yield _form("character", [("char", "x")], f"x = {c};")
+        yield _form("character", [("int", "x")], f"x = {c};")
+        yield _form("character", [("char *", "p"), ("int", "i")], f"p[i] = {c};")
+        yield _form("character", [("char *", "p")], f"*p = {c};")
+
+
+POINTEES = ("char", "unsigned char", "short", "int", "unsigned int", "long", "float", "double", "char *")
+
+
+def _pointers():
+    """Addresses, pointer arithmetic, pointer comparisons."""
+    for e in POINTEES:
+        p = f"{e} *"
+        yield _form("pointer", [(p, "p"), (e, "a")], "p = &a;")
+        yield _form("pointer", [(p, "p"), (p, "q"), ("int", "i")], "p = &q[i];")
+        for i in INDEX_TYPES:
+            yield _form("pointer", [(p, "p"), (p, "q"), (i, "i")], "p = q + i;")
+            yield _form("pointer", [(p, "p"), (i, "i")], "p += i;")
+        for k in ("1", "2", "-1", "100"):
+            yield _form("pointer", [(p, "p"), (p, "q")], f"p = q + {k};")
+            yield _form("pointer", [(p, "p")], f"p += {k};")
+        yield _form("pointer", [(p, "p")], "p++;")
+        yield _form("pointer", [(p, "p")], "p--;")
+        yield _form("pointer", [(p, "p")], "p = 0;")
+        yield _form("pointer", [(p, "p"), (p, "q")], "p = q;")
+        yield _form("pointer", [(p, "p"), (p, "q")], "long t = p - q;")
+        for op in COMPARISONS:
+            yield _form("pointer", [(p, "p"), (p, "q"), ("int", "x")], f"if (p {op} q) {{", "    x = 1;", "}")
+        yield _form("pointer", [(p, "p"), ("int", "x")], "if (p == 0) {", "    x = 1;", "}")
+        yield _form("pointer", [(p, "p"), ("int", "x")], "if (!p) {", "    x = 1;", "}")
+
+
+# the C library the verifier serves (verifier/libc.py): (result types, argument lists of variable types or literals)
+CALLS = {
+    "strlen": (("size_t", "int", "long", "unsigned int"), [("const char *",), ("char *",), ('"hello"',)]),
+    "strcmp": (("int",), [("const char *", "const char *"), ("char *", "char *"), ("char *", '"a"')]),
+    "strncmp": (("int",), [("const char *", "const char *", "size_t"), ("char *", "char *", "int"),
+                           ("char *", "char *", "3")]),
+    "strcpy": (("char *", None), [("char *", "const char *"), ("char *", '"hello"')]),
+    "stpcpy": (("char *", None), [("char *", "const char *")]),
+    "strncpy": (("char *", None), [("char *", "const char *", "size_t"), ("char *", "char *", "int")]),
+    "strcat": (("char *", None), [("char *", "const char *"), ("char *", '"a"')]),
+    "strncat": (("char *", None), [("char *", "const char *", "size_t")]),
+    "strchr": (("char *",), [("const char *", "int"), ("char *", "char"), ("char *", "'a'")]),
+    "strrchr": (("char *",), [("const char *", "int"), ("char *", "char"), ("char *", "'/'")]),
+    "strstr": (("char *",), [("const char *", "const char *"), ("char *", '"a"')]),
+    "strdup": (("char *",), [("const char *",), ("char *",)]),
+    "memcpy": (("void *", None), [("void *", "const void *", "size_t"), ("char *", "char *", "int"),
+                                  ("int *", "int *", "size_t"), ("char *", "char *", "16")]),
+    "memset": (("void *", None), [("void *", "int", "size_t"), ("char *", "0", "int"), ("int *", "0", "size_t"),
+                                  ("char *", "'a'", "16")]),
+    "memcmp": (("int",), [("const void *", "const void *", "size_t"), ("char *", "char *", "int")]),
+    "malloc": (("void *", "char *", "int *", "double *", "long *"), [("size_t",), ("int",), ("long",), ("100",)]),
+    "calloc": (("void *", "char *", "int *"), [("size_t", "size_t"), ("int", "int"), ("int", "4")]),
+    "realloc": (("void *", "char *", "int *"), [("void *", "size_t"), ("char *", "int"), ("int *", "long")]),
+    "free": ((None,), [("void *",), ("char *",), ("int *",)]),
+    "abs": (("int",), [("int",), ("char",), ("long",)]),
+    "labs": (("long",), [("long",), ("int",)]),
+    "atoi": (("int",), [("const char *",), ("char *",)]),
+    "atol": (("long",), [("const char *",)]),
+    "atof": (("double",), [("const char *",)]),
+    "strtol": (("long", "int"), [("const char *", "0", "10"), ("char *", "char **", "int"), ("char *", "0", "16")]),
+    "strtod": (("double",), [("const char *", "0"), ("char *", "char **")]),
+    "toupper": (("int", "char"), [("int",), ("char",), ("unsigned char",)]),
+    "tolower": (("int", "char"), [("int",), ("char",), ("unsigned char",)]),
+    "rand": (("int", "unsigned int"), [()]),
+    "srand": ((None,), [("unsigned int",), ("int",), ("42",)]),
+    "putchar": ((None, "int"), [("int",), ("char",), ("'a'",)]),
+    "puts": ((None, "int"), [("const char *",), ('"hello"',)]),
+    "printf": ((None, "int"), [('"hello\\n"',), ('"%d\\n"', "int"), ('"%ld\\n"', "long"), ('"%f\\n"', "double"),
+                               ('"%s\\n"', "const char *"), ('"%c"', "char"), ('"%d %d\\n"', "int", "int"),
+                               ('"%u\\n"', "unsigned int"), ('"%zu\\n"', "size_t"), ('"%f\\n"', "float")]),
+    "sprintf": ((None, "int"), [("char *", '"%d"', "int"), ("char *", '"%s"', "const char *"), ("char *", '"%f"', "double")]),
+    "snprintf": ((None, "int"), [("char *", "size_t", '"%d"', "int"), ("char *", "16", '"%s"', "const char *")]),
+}
+
+
+def _literal(arg: str) -> bool:
+    return arg[0] in "\"'-" or arg[0].isdigit()
+
+
+def _calls():
+    """A call of each function the verifier serves, with arguments of the types it takes and its value
+    kept in each type real code keeps it in (or dropped)."""
+    for name, (results, variants) in CALLS.items():
+        for args in variants:
+            written = [t if _literal(t) else f"a{k}" for k, t in enumerate(args)]
+            variables = [(t, w) for t, w in zip(args, written) if not _literal(t)]
+            call = f"{name}({', '.join(written)})"
+            for r in results:
+                yield _form("call", variables, f"{call};" if r is None else
+                            f"{r}{'' if r.endswith('*') else ' '}t = {call};")
 
 
 def returns():
@@ -180,14 +312,14 @@ def _function(name: str, ret: str, body: list[tuple[tuple, tuple[str, ...]]]) ->
     """`ret name(void)` whose locals are the forms' variables, never initialised (nothing runs)."""
     lines, declared = [], []
     for k, (variables, text) in enumerate(body):
-        rename = {v: f"{v}{k}" for v in [v for _, v in variables] + ["t", "j"]}
+        rename = {v: f"{v}_{k}" for v in [v for _, v in variables] + ["t", "j"]}
         for t, v in variables:
             declared.append(f"    {t}{'' if t.endswith('*') else ' '}{rename[v]};")
         for line in text:
             for v, to in sorted(rename.items(), key=lambda kv: -len(kv[0])):
                 line = _rename(line, v, to)
             lines.append("    " + line)
-    return f"{ret} {name}(void) {{\n" + "\n".join(declared + lines) + "\n}\n"
+    return HEADERS + f"\n{ret} {name}(void) {{\n" + "\n".join(declared + lines) + "\n}\n"
 
 
 def _rename(line: str, name: str, to: str) -> str:

@@ -31,11 +31,12 @@ def test_gcc_compiles_every_function():
 def test_the_temporaries_are_declared_as_the_lowering_declares_them():
     """A temporary's form is already three-address code of the lowering's types: lowering a function of
     them keeps every operation's statement as written."""
-    recs = [r for r in F.generate() if "int t0 = a0 + b0;" in r["source"] or "unsigned long t0 = a0 * b0;" in r["source"]
-            or "double t0 = a0 / b0;" in r["source"]][:6]
+    recs = [r for r in F.generate() if "int t_0 = a_0 + b_0;" in r["source"] or "unsigned long t_0 = a_0 * b_0;" in r["source"]
+            or "double t_0 = a_0 / b_0;" in r["source"]][:6]
     assert recs
     for r in recs:
         low = lower_unit(r["source"], atoms=True)
-        ops = [ln.strip() for ln in r["source"].splitlines() if " t" in ln and "=" in ln]
+        ops = [ln.strip() for ln in r["source"].splitlines() if " t_" in ln and "=" in ln]
+        assert ops
         lowered = {ln.strip() for ln in low.source.splitlines()}
         assert all(op in lowered for op in ops), r["uri"]
