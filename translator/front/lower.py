@@ -39,6 +39,7 @@ exactly as written: the pass never guesses.
 from __future__ import annotations
 
 import copy
+from bisect import bisect_left
 from dataclasses import dataclass, field
 
 from pycparser import c_ast, c_generator
@@ -734,16 +735,15 @@ class _Lines:
 
     def __init__(self, edits: list[tuple[int, int, int, int]]):
         self.edits = edits
+        self.ends = [end for _, _, end, _ in edits]
 
     def __call__(self, line: int, column: int | None) -> int:
-        shift = 0
-        for brace, col, end, new_end in self.edits:
+        k = bisect_left(self.ends, line)  # the first body that ends on this line or after it
+        if k < len(self.edits):
+            brace, col, end, new_end = self.edits[k]
             if line == end and (line > brace or (column or 0) > col):  # after the closing brace, on its line
                 return new_end
-            if line <= end:
-                break
-            shift = new_end - end
-        return line + shift
+        return line + (self.edits[k - 1][3] - self.edits[k - 1][2] if k else 0)
 
 
 def _move(node, where: _Lines, seen: set[int]) -> None:
