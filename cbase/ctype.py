@@ -157,6 +157,8 @@ LLONG = IntType("long long", 8, True)
 ULLONG = IntType("unsigned long long", 8, False)
 FLOAT = FloatType("float", 4)
 DOUBLE = FloatType("double", 8)
+_PLAIN_INTS = {(1, True): SCHAR, (1, False): UCHAR, (2, True): SHORT, (2, False): USHORT, (4, True): INT,
+               (4, False): UINT, (8, True): LONG, (8, False): ULONG}  # (bytes, signed) -> its plain type
 
 
 def narrower_than_int(t: CType) -> bool:
@@ -173,8 +175,7 @@ def canonical(t: CType) -> CType:
     """The plain C type of `t`'s representation: int32_t -> int, long long -> long, unsigned -> unsigned int.
     Two types have the same representation when their canonical types are equal."""
     if isinstance(t, IntType) and not t.is_bool:
-        return {(1, True): SCHAR, (1, False): UCHAR, (2, True): SHORT, (2, False): USHORT, (4, True): INT,
-                (4, False): UINT, (8, True): LONG, (8, False): ULONG}[(t.bytes, t.signed)]
+        return _PLAIN_INTS[(t.bytes, t.signed)]
     if isinstance(t, FloatType):
         return FLOAT if t.bytes == 4 else DOUBLE
     return t

@@ -315,15 +315,9 @@ def _function(name: str, ret: str, body: list[tuple[tuple, tuple[str, ...]]]) ->
         rename = {v: f"{v}_{k}" for v in [v for _, v in variables] + ["t", "j"]}
         for t, v in variables:
             declared.append(f"    {t}{'' if t.endswith('*') else ' '}{rename[v]};")
-        for line in text:
-            for v, to in sorted(rename.items(), key=lambda kv: -len(kv[0])):
-                line = _rename(line, v, to)
-            lines.append("    " + line)
+        names = re.compile(rf"(?<![\w.'])({'|'.join(rename)})(?![\w'])")  # whole names, not inside literals
+        lines += ["    " + names.sub(lambda m: rename[m[1]], line) for line in text]
     return HEADERS + f"\n{ret} {name}(void) {{\n" + "\n".join(declared + lines) + "\n}\n"
-
-
-def _rename(line: str, name: str, to: str) -> str:
-    return re.sub(rf"(?<![\w.']){name}(?![\w'])", to, line)
 
 
 def generate() -> list[dict]:

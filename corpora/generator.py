@@ -14,14 +14,14 @@ from dataclasses import dataclass, field, replace
 
 from neuralcc.cbase import ctype as C
 from neuralcc.cbase.ctype import (
-    CHAR, DOUBLE, FLOAT, INT, LLONG, LONG, SCHAR, SHORT, UCHAR, ULLONG, ULONG, USHORT, CType, IntType,
+    CHAR, DOUBLE, FLOAT, INT, LLONG, LONG, SCHAR, SHORT, UCHAR, ULLONG, ULONG, USHORT, CType, base_type,
     canonical, narrower_than_int, promote,
 )
 
 # The types the generator writes, under the names it spells them with (`unsigned`, not `unsigned int`:
 # the frozen streams spell it so).
 UINT = replace(C.UINT, name="unsigned")
-STDINT_INTS = [IntType(name, *C.TYPEDEFS[name], is_char=C.TYPEDEFS[name][0] == 1) for name in
+STDINT_INTS = [base_type([name], char_signed=True) for name in
                ("int8_t", "uint8_t", "int16_t", "uint16_t", "int32_t", "uint32_t", "int64_t", "uint64_t", "size_t")]
 SIZE_T = STDINT_INTS[-1]
 PLAIN_INTS = [SCHAR, UCHAR, SHORT, USHORT, INT, UINT, LONG, ULONG, LLONG, ULLONG]
