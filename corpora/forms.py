@@ -178,6 +178,30 @@ def forms():
             yield _form("for", [*bound, ("int", "x")], f"for (int j = 0; j < {limit}; j++) {{", "    x += j;", "}")
             yield _form("while", [(i, "i"), *bound], f"while (i < {limit}) {{", "    i += 1;", "}")
             yield _form("do", [(i, "i"), *bound], "do {", "    i += 1;", f"}} while (i < {limit});")
+    yield from _jumps()
+    for x in ARITH:  # into a variable of the operand's own type, not a temporary: `x = a + 1;`, `x = x / 2;`
+        for op in _ops(x):
+            for k in _constants(x, op)[::2]:
+                if (op, k) not in IDENTITIES:
+                    yield _form("assign-constant", [(x, "x"), (x, "a")], f"x = a {op} {k};")
+                    yield _form("assign-constant", [(x, "x")], f"x = x {op} {k};")
+
+
+JUMP_TYPES = ("int", "unsigned int", "long", "char", "double", "int *")
+
+
+def _jumps():
+    """goto and labels, as gcc -O0 lays them out: a forward `if (c) goto L;` out of line right before
+    L (front/skeleton.py), a backward one in place, a goto that ends a block, a label after a loop."""
+    for a in JUMP_TYPES:
+        for op in COMPARISONS if not a.endswith("*") else ("==", "!="):
+            test = f"if (a {op} b) {{"
+            yield _form("goto", [(a, "a"), (a, "b"), ("int", "x")], test, "    goto L;", "}", "x = 1;", "L: ;")
+            yield _form("goto", [(a, "a"), (a, "b"), ("int", "x")], "L: ;", "x += 1;", test, "    goto L;", "}")
+    yield _form("goto", [("int", "a"), ("int", "x")], "if (a) {", "    x = 1;", "    goto L;", "}", "x = 2;", "L: ;")
+    yield _form("goto", [("int", "a"), ("int", "x")], "L: ;", "x += 1;", "if (a) {", "    x = 2;", "    goto L;", "}")
+    yield _form("goto", [("int", "i"), ("int", "n"), ("int", "x")], "for (i = 0; i < n; i++) {",
+                "    if (i == x) {", "        goto L;", "    }", "}", "x = 1;", "L: ;")
 
 
 # printable ASCII and the escapes C writes: a character literal is its own key (templates abstract digits)
@@ -312,7 +336,7 @@ def _function(name: str, ret: str, body: list[tuple[tuple, tuple[str, ...]]]) ->
     """`ret name(void)` whose locals are the forms' variables, never initialised (nothing runs)."""
     lines, declared = [], []
     for k, (variables, text) in enumerate(body):
-        rename = {v: f"{v}_{k}" for v in [v for _, v in variables] + ["t", "j"]}
+        rename = {v: f"{v}_{k}" for v in [v for _, v in variables] + ["t", "j", "L"]}
         for t, v in variables:
             declared.append(f"    {t}{'' if t.endswith('*') else ' '}{rename[v]};")
         names = re.compile(rf"(?<![\w.'])({'|'.join(rename)})(?![\w'])")  # whole names, not inside literals

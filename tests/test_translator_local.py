@@ -87,6 +87,54 @@ def test_skeleton_orders_pieces_like_gcc_O0_and_names_jump_targets():
     assert sk.functions[0].calls is False
 
 
+GOTO = """\
+int f(int n) {
+    int s = 0;
+    if (n > 100) goto out;
+    s = s * 2;
+out:
+    s = 0;
+again:
+    s += 1;
+    if (s < n) goto again;
+    return s;
+}
+"""
+
+
+def test_goto_and_labels_laid_out_like_gcc_O0():
+    """A label starts a piece and a goto jumps to it; a forward `if (c) goto L;` is laid out like
+    `if (c) break;` (its block, `nop`, right before L; the piece before it jumps over it), a backward
+    one stays in place."""
+    sk = skeleton.build(GOTO)
+    at = {(p.line, p.role): p for p in sk.pieces}
+    idx = {k: p.index for k, p in at.items()}
+    assert [(p.line, p.role) for p in sk.pieces] == [
+        (0, "data"), (1, "prologue"), (2, "stmt"), (3, "if"), (4, "stmt"), (3, "goto"), (6, "stmt"), (8, "stmt"),
+        (9, "if"), (9, "goto"), (10, "return"), (11, "epilogue")]
+    assert at[3, "if"].targets == {"else": idx[4, "stmt"], "then": idx[3, "goto"]}
+    assert at[4, "stmt"].targets == {"over": idx[6, "stmt"]}
+    assert at[3, "goto"].targets == {"to": idx[6, "stmt"]} and at[3, "goto"].text == "goto;"
+    assert at[9, "if"].targets == {"then": idx[9, "goto"], "else": idx[10, "return"]}
+    assert at[9, "goto"].targets == {"to": idx[8, "stmt"]}
+
+
+@pytest.mark.parametrize("arch", ["x86-64", "aarch64"])
+@pytest.mark.parametrize("name", ["first_negative", "collatz_steps", "clamp_sum", "zero_until"])
+def test_gcc_pieces_of_gotos_put_back_together_pass_the_verifier(name, arch):
+    from neuralcc.cbase.csource import find_functions
+    from neuralcc.translator.front.lower import lower_unit
+
+    unit = (Path(__file__).parent / "c" / "goto.c").read_text()
+    (span,) = [f for f in find_functions(unit, SourceError) if f.name == name]
+    source = unit[span.start:span.end] + "\n"
+    rec, why = _local_record(lower_unit(source, atoms=True).source, name, (arch,))
+    assert rec is not None and arch in rec["pieces"], why
+    assert any(p.role == "goto" for p, _ in R.pieces_of(rec, arch))
+    verdict = Checker(source, arch, "O0", name, examples=30, random_inputs=200).check(_gold_asm(rec, arch))
+    assert verdict.category == "pass", str(verdict)
+
+
 def test_prompt_declares_what_the_piece_names_and_where_it_may_jump():
     sk = skeleton.build(CONTROL)
     scope = skeleton.scopes(CONTROL)["f"]
@@ -116,9 +164,17 @@ def test_a_prompt_is_data_its_text_and_its_record_round_trip():
     with pytest.raises(ValueError, match="prepare-data"):
         R.pieces_of({"pieces": {"x86-64": [[got.render(), "\tret\n"]]}}, "x86-64")
 
+PRAGMA = "int f(int x) {\n    int s = 0;\n#pragma GCC unroll 4\n    for (int i = 0; i < x; i++) {\n        s += i;\n    }\n    return s;\n}\n"
+
+
 def test_skeleton_refuses_what_it_cannot_lay_out():
-    with pytest.raises(SourceError, match="line 2: Label statements are not supported"):
-        skeleton.build("int f(int x) {\n again:\n    x--;\n    if (x) goto again;\n    return x;\n}\n")
+    with pytest.raises(SourceError, match="line 3: Pragma statements are not supported"):
+        skeleton.build(PRAGMA)
+    with pytest.raises(SourceError, match="line 2: variable-length array 'tmp' .* not supported"):
+        skeleton.build("int f(int n) {\n    int tmp[n + 1];\n    tmp[0] = n;\n    return tmp[0];\n}\n")
+    skeleton.build("enum { N = 4 };\nint f(int n) {\n    int a[N * 2];\n    char b[sizeof(n)];\n    return a[0] + b[0];\n}\n")
+    with pytest.raises(SourceError, match="line 2: goto out: no label 'out' in f"):
+        skeleton.build("int f(int x) {\n    if (x) goto out;\n    return x;\n}\n")
     with pytest.raises(SourceError, match="C parse error|preprocessor"):
         skeleton.build("int f(int x) { return x + ; }\n")
 
@@ -485,7 +541,7 @@ def test_a_byte_level_bpe_model_trains_from_scratch_and_decodes_without_the_lexe
      "pieces of code, more than the model can name (256)"),
     ("int big(int a) {\n    a = " + " + ".join(f"a * {i}" for i in range(200)) + ";\n    return a;\n}\n", [],
      "line 2: the statement is too long"),
-    ("int f(int x) {\n again:\n    x--;\n    if (x) goto again;\n    return x;\n}\n", [], "Label statements"),
+    (PRAGMA, [], "line 3: Pragma statements"),
 ])
 def test_local_translate_bad_input_says_what_and_where(capsys, tmp_path, tiny_local, text, flags, msg):
     from neuralcc.translator.__main__ import main as cli_main

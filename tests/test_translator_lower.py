@@ -101,6 +101,13 @@ def test_atoms_lowers_to_three_address_code():
     assert body_lines(L.lower_unit(constant, atoms=True).source, "h")[1:3] == ["double t1 = 1;", "return t1;"]
 
 
+def test_a_label_stays_before_the_first_statement_of_what_it_labels():
+    src = "int g(int *a, int i)\n{\n    int s = 0;\nagain: s += a[i] * 2;\n    if (s < 100) goto again;\n    return s;\n}\n"
+    assert body_lines(L.lower_unit(src, atoms=True).source, "g") == [
+        "int s = 0;", "again: ;", "int t1 = a[i];", "int t2 = t1 * 2;", "s += t2;", "if (s < 100) {", "goto again;",
+        "}", "return s;"]
+
+
 @pytest.mark.parametrize("arch", ["x86-64", "aarch64"])
 def test_atoms_steps_inside_expressions_compute_what_the_original_computes(arch):
     src = ("int squeeze(char *out, const char *s, int n)\n{\n    int k = 0;\n    for (int i = 0; i < n; i++) {\n"

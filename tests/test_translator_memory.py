@@ -228,6 +228,26 @@ def test_a_loop_headers_piece_is_found_by_its_own_clause():
     assert clause(P) is None
 
 
+def test_a_piece_that_jumps_past_the_else_or_over_out_of_line_blocks_is_its_statements_piece_then_the_jump():
+    """`for (...) { if (c) break; s += x; }`: gcc lays the break's block after the body, and the body's
+    last piece jumps over it; a then-branch's last piece jumps past the else. Any statement can be that
+    piece: the memory answers with the statement's own piece, and the jump."""
+    mem = MemoryBuilder()
+    add(mem, "x86-64", [(P, ADD3)])
+    add(mem, "aarch64", [(P.replace("x86-64", "aarch64"), "\tldr\tw0, [sp, @VA@]\n\tadd\tw0, w0, 3\n\tstr\tw0, [sp, @VA@]\n")])
+    hit = lookup(mem, "x86-64", P + "over <C9> next <C8>")
+    assert hit.level == "exact" and hit.piece == ADD3 + "\tjmp\t<C9>\n"
+    assert lookup(mem, "x86-64", P.replace("3", "7") + "over <C9> next <C8>").piece \
+        == ADD3.replace("$3", "$7") + "\tjmp\t<C9>\n"  # a template's piece, then the jump
+    assert lookup(mem, "aarch64", P.replace("x86-64", "aarch64") + "over <C9> next <C8>").piece \
+        == "\tldr\tw0, [sp, @VA@]\n\tadd\tw0, w0, 3\n\tstr\tw0, [sp, @VA@]\n\tb\t<C9>\n"
+    assert lookup(mem, "x86-64", P + "join <C11> next <C8>").piece == ADD3 + "\tjmp\t<C11>\n"
+    brk = "<x86-64><O0><chunks>break: break;<sep><sep>exit <C{}>"
+    add(mem, "x86-64", [(brk.format(12), "\tjmp\t<C12>\n")])
+    assert lookup(mem, "x86-64", brk.format(12) + " over <C14> next <C13>").piece == "\tjmp\t<C12>\n"  # it jumps away already
+    assert lookup(mem, "x86-64", P.replace("+", "*") + "over <C9> next <C8>") is None
+
+
 def test_the_most_common_piece_wins_and_ties_are_deterministic():
     mem = MemoryBuilder()
     add(mem, "x86-64", [(P, "b\n")])

@@ -27,7 +27,8 @@ too: `x = c ? (long) a[i] : b;` has as many forms as its condition, arms and typ
 combine, and the memory had seen few of them (ternary functions passed 42% / 32% held out, against
 69% / 64% for all), while its `if` and its assignments are common statements. Loop headers (`for`,
 `while`, `do`) stay as written: they are evaluated more than once, and the generator's are one
-comparison already.
+comparison already. A label goes on a line of its own (`L: ;`) before the first statement of what it
+labels; a `goto` stays as written.
 
 With `atoms` (three-address code, the shipped model's lowering) an operand is a variable or a
 constant only: `short t1 = b[i];` loads, `o[i] = t4;` stores, `long t2 = (long) t1;` converts, and
@@ -533,6 +534,11 @@ class _Function:
             self.simple(s, out, lambda pre: self.call(s, pre))  # its value (maybe void) unused
         elif isinstance(s, c_ast.EmptyStatement):
             return
+        elif isinstance(s, c_ast.Label):  # on a line of its own, before the first statement of what it labels
+            inner: list = []
+            self.statement(s.stmt, inner)
+            out.append(c_ast.Label(s.name, c_ast.EmptyStatement(), s.coord))
+            out.extend(inner)
         elif self.atoms and isinstance(s, c_ast.UnaryOp) and s.op in _SIDE_EFFECT_UNARY and isinstance(s.expr, c_ast.ID):
             out.append(_step(s.expr.name, s.op))  # `i++;`: the kernels write `i += 1;`
             self.result.statements += 1
@@ -721,6 +727,8 @@ class _Printer:
                 else:
                     self.stmt(item, depth + 1)
             self.emit(depth, "}")
+        elif isinstance(s, c_ast.Label):
+            self.emit(max(depth - 1, 0), f"{s.name}: ;", s)
         elif id(s) in self.spelled:
             init = f" = {e(s.init)}" if s.init is not None else ""
             self.emit(depth, f"{self.spelled[id(s)]} {s.name}{init};", s)

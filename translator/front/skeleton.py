@@ -9,8 +9,9 @@ the pieces it may jump to, by role (`then <C4> else <C7>`). The model writes eve
 every piece, jumps included; this module only decides the order and names the jump targets, the
 way an assembler resolves labels.
 
-A piece of C this walk does not know (goto, labels, statement expressions) raises SourceError: the
-unit is refused, nothing is guessed.
+A label starts a piece, and a `goto` jumps to it. A piece of C this walk does not know (a `#pragma`
+among the statements, a `goto` without its label) raises SourceError: the unit is refused, nothing is
+guessed.
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ class Piece:
     index: int
     func: str  # the function it belongs to ("" for the unit's data)
     role: str  # data prologue param stmt if for-init for-step for-test while-entry while-test do-test
-    #            switch return break continue epilogue
+    #            switch return break continue goto epilogue
     line: int  # C line (gcc's .loc numbering)
     text: str = ""  # the C it implements
     targets: dict[str, int] = field(default_factory=dict)  # role -> piece index
@@ -133,13 +134,18 @@ def _calls(node) -> tuple[bool, list[str]]:
 
 
 class _Walker:
-    def __init__(self, src_lines: list[str], func: str):
+    def __init__(self, src_lines: list[str], func: str, constants: set[str] = frozenset()):
         self.src = src_lines
         self.func = func
+        self.constants = constants  # the unit's enumerators: an array sized by them is not variable-length
         self.pieces: list[Piece] = []
         self.loops: list[tuple[list, list | None, dict | None]] = []  # per loop/switch: break fixups, continue
         #   fixups (None: a switch), and the `if (c) break;` / `if (c) continue;` moved out of line (see if_)
         self.epilogue_refs: list[Piece] = []
+        self.labels: dict[str, int] = {}  # label -> the piece it starts
+        self.gotos: list[tuple[Piece, str]] = []  # each goto's piece and its label, resolved by finish()
+        self.ahead: dict[str, list] = {}  # label -> the forward `if (c) goto label;` moved out of line (see if_)
+        self.cut = False  # a label was just placed: the next statement starts a piece of its own
 
     def text(self, line: int) -> str:
         return self.src[line - 1].strip() if 0 < line <= len(self.src) else ""
@@ -147,7 +153,8 @@ class _Walker:
     def add(self, role: str, node, line: int | None = None, names_of=None) -> Piece:
         line = line if line is not None else node.coord.line
         last = self.pieces[-1] if self.pieces else None
-        if role == "stmt" and last is not None and last.role == "stmt" and last.line == line:
+        cut, self.cut = self.cut, False
+        if role == "stmt" and not cut and last is not None and last.role == "stmt" and last.line == line:
             # `int a = 0, b = 1;` or two statements on a line: gcc's line info makes them one piece
             last.names += [n for n in _names(names_of if names_of is not None else node) if n not in last.names]
             return last
@@ -167,7 +174,10 @@ class _Walker:
     def stmt(self, node, last: bool = False) -> None:
         if isinstance(node, c_ast.Compound):
             self.block(node.block_items, top=False)
+        elif isinstance(node, c_ast.EmptyStatement):
+            pass
         elif isinstance(node, c_ast.Decl):
+            self.fixed_size(node)
             if node.init is not None and "static" not in node.storage:
                 self.add("stmt", node)
         elif isinstance(node, c_ast.DeclList):
@@ -200,6 +210,10 @@ class _Walker:
             if loop is None:
                 raise SourceError(f"line {node.coord.line}: continue outside a loop")
             loop[1].append(self.add("continue", node))
+        elif isinstance(node, c_ast.Goto):
+            self.gotos.append((self.goto(node), node.name))
+        elif isinstance(node, c_ast.Label):
+            self.label(node, last)
         else:
             raise SourceError(f"line {getattr(node.coord, 'line', '?')}: {type(node).__name__} statements "
                               "are not supported by the translator's layout")
@@ -207,7 +221,14 @@ class _Walker:
     def if_(self, node) -> None:
         cond = self.add("if", node, names_of=node.cond)
         lone = _lone_jump(node.iftrue) if node.iffalse is None else None
-        if lone is not None and self.loops and self.loops[-1][1] is not None:
+        if isinstance(lone, c_ast.Goto):
+            if lone.name not in self.labels:
+                # forward, gcc -O0 lays it out like `if (c) break;`: its block (just `nop`) right before
+                # the label; a backward one stays in place
+                cond.targets["else"] = self.here
+                self.ahead.setdefault(lone.name, []).append((lone, cond))
+                return
+        elif lone is not None and self.loops and self.loops[-1][1] is not None:
             # gcc -O0 lays `if (c) break;` and `if (c) continue;` out of line: the `if` jumps to a block
             # (just `nop`) put where the jump lands, at the loop's exit or its continue point
             cond.targets["else"] = self.here
@@ -224,6 +245,44 @@ class _Walker:
                 then_end.targets["join"] = self.here
         else:
             cond.targets["else"] = self.here
+
+    def fixed_size(self, decl: c_ast.Decl) -> None:
+        """A variable-length array sizes the frame at run time, which the frame layout (back/frame.py)
+        cannot: refused, naming it."""
+        t = decl.type
+        while isinstance(t, (c_ast.ArrayDecl, c_ast.PtrDecl)):
+            if isinstance(t, c_ast.ArrayDecl) and t.dim is not None and any(
+                    isinstance(n, c_ast.ID) and n.name not in self.constants or isinstance(n, c_ast.FuncCall)
+                    for n in _nodes(t.dim)):
+                raise SourceError(f"line {decl.coord.line}: variable-length array '{decl.name}' "
+                                  "(its size is known only at run time) is not supported")
+            t = t.type
+
+    def goto(self, node: c_ast.Goto) -> Piece:
+        """A goto's piece reads `goto;`: where it goes is its jump target, whatever the label is called."""
+        p = self.add("goto", node)
+        p.text = "goto;"
+        return p
+
+    def label(self, node: c_ast.Label, last: bool) -> None:
+        if node.name in self.labels:
+            raise SourceError(f"line {node.coord.line}: label '{node.name}' defined twice")
+        before = self.pieces[-1]
+        self._place(self.ahead.pop(node.name, []), "goto", "to", 0)
+        if before.role in ("goto", "break", "continue", "return") and "over" in before.targets:
+            del before.targets["over"]  # it jumps away already: nothing falls into the moved blocks
+        self.labels[node.name] = self.here
+        self.cut = True
+        self.stmt(node.stmt, last=last)
+
+    def finish(self) -> None:
+        """Every goto's piece jumps to its label's."""
+        for p, name in self.gotos:
+            if name not in self.labels:
+                raise SourceError(f"line {p.line}: goto {name}: no label '{name}' in {self.func}")
+            p.targets["to"] = self.labels[name]
+        for name, moved in self.ahead.items():
+            raise SourceError(f"line {moved[0][0].coord.line}: goto {name}: no label '{name}' in {self.func}")
 
     def _loop(self, body):
         breaks, conts, moved = [], [], {"break": [], "continue": []}
@@ -243,7 +302,7 @@ class _Walker:
         blocks = []
         for node, cond in moved:
             cond.targets["then"] = self.here
-            blocks.append(self.add(role, node))
+            blocks.append(self.goto(node) if role == "goto" else self.add(role, node))
         for p in blocks:
             p.targets[target] = self.here
         if before is not None:
@@ -311,10 +370,18 @@ class _Walker:
 
 
 def _lone_jump(node):
-    """The break or continue that is all of `node` (`break;`, `{ break; }`), else None."""
+    """The break, continue or goto that is all of `node` (`break;`, `{ goto out; }`), else None."""
     while isinstance(node, c_ast.Compound) and node.block_items and len(node.block_items) == 1:
         node = node.block_items[0]
-    return node if isinstance(node, (c_ast.Break, c_ast.Continue)) else None
+    return node if isinstance(node, (c_ast.Break, c_ast.Continue, c_ast.Goto)) else None
+
+
+def _nodes(node):
+    """`node` and every node under it, but for what `sizeof` reads (a size known at compile time)."""
+    yield node
+    if not (isinstance(node, c_ast.UnaryOp) and node.op == "sizeof"):
+        for _, child in node.children():
+            yield from _nodes(child)
 
 
 def _decl_text(decl: c_ast.Decl) -> str:
@@ -377,6 +444,7 @@ def build(source: str, functions: list | None = None, params: bool = False, cfla
         if isinstance(t, c_ast.Struct) and t.decls is not None and t.name:
             structs[t.name] = StructDef(t.name, gen.visit(t) + ";", _members(t))
 
+    enumerators = {n.name for n in _nodes(ast) if isinstance(n, c_ast.Enumerator)}
     for node in ast.ext:
         main_file = node.coord is not None and node.coord.file in ("<stdin>", "-")
         if isinstance(node, c_ast.Decl):
@@ -396,7 +464,7 @@ def build(source: str, functions: list | None = None, params: bool = False, cfla
             span = spans.get(name)
             if span is None:
                 raise SourceError(f"function '{name}': cannot find its closing brace")
-            w = _Walker(src_lines, name)
+            w = _Walker(src_lines, name, enumerators)
             body_line = node.body.coord.line if node.body.coord else node.coord.line
             if params:
                 w.pieces.append(Piece(0, name, "prologue", body_line, _without_params(node.decl, gen) + " {"))
@@ -406,6 +474,7 @@ def build(source: str, functions: list | None = None, params: bool = False, cfla
                                       names=[p.name for p in (node.decl.type.args.params if node.decl.type.args else [])
                                              if getattr(p, "name", None)]))
             w.block(node.body.block_items, top=True)
+            w.finish()
             epi = Piece(0, name, "epilogue", span.last_line, "}")
             w.pieces.append(epi)
             base = len(pieces)

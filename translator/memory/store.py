@@ -6,8 +6,8 @@ piece for that prompt is the held-out piece 99% of the time; the 6M-parameter de
 73% of those and 2% of the others (docs/experiments.md). A prompt nobody has seen gets the piece of
 the nearest key: a template of the same prompt with its numbers filled in (templates.py), the
 template of the same statement on a struct of the same layout (structlayout.py), of a loop header's
-own clause (`clause_prompt`), the same prompt with numbers abstracted, the same statement with other
-declarations, both.
+own clause (`clause_prompt`), the piece of the same prompt without its trailing jump and then the jump
+(`jumped_on`), the same prompt with numbers abstracted, the same statement with other declarations, both.
 
 What it is used for: a nearest-neighbour baseline (every piece looked up, no model: `neuralcc eval
 --translator memory`), `memory_first` decoding (pieces it holds come from it, the model writes the rest),
@@ -128,17 +128,42 @@ def _answer(level: str, stored: str, read: Prompt) -> Hit | None:
     return Hit(level, piece) if piece is not None else None
 
 
+_JUMP = {"x86-64": "\tjmp\t<C{}>\n", "aarch64": "\tb\t<C{}>\n"}
+_LAST_JUMPS = re.compile(r"^\t(?:jmp|b|ret)\b[^\n]*\n?\Z", re.M)
+_THEN_JUMPS = ("join", "over")  # an unconditional jump after the piece's own code (front/skeleton.py)
+
+
+def jumped_on(prompt: Prompt, stored) -> Hit | None:
+    """A then-branch's last piece jumps past the else (`join`), a piece that out-of-line blocks follow
+    (`if (c) break;`'s, a forward `if (c) goto L;`'s) jumps over them (`over`), whatever its statement:
+    the piece of the same prompt without that target, when the memory holds it at a sure level, then
+    the jump; no jump after one that jumps already (a `return`, a `break`), as gcc writes none."""
+    then = [(r, j) for r, j in prompt.jumps if r in _THEN_JUMPS]
+    if len(then) != 1 or prompt.arch not in _JUMP:
+        return None
+    rest = tuple(j for j in prompt.jumps if j not in then)
+    (inner, *_) = nearest(replace(prompt, jumps=rest, next=prompt.next if rest else None), stored, 1) or [None]
+    if inner is None or not inner.sure:
+        return None
+    if _LAST_JUMPS.search(inner.piece):
+        return inner
+    return Hit(inner.level, inner.piece + _JUMP[prompt.arch].format(then[0][1]))
+
+
 def nearest(prompt: Prompt, stored, k: int) -> list[Hit]:
     """Up to `k` hits with distinct pieces, nearest level first: at each level of LEVELS, the piece
-    `stored(level, key)` holds for the prompt's key there (None: none), answered for the prompt."""
+    `stored(level, key)` holds for the prompt's key there (None: none), answered for the prompt; after
+    the sure levels, the piece `jumped_on` composes."""
     out: list[Hit] = []
     for level, (key, read) in zip(LEVELS, views(prompt)):
         piece = stored(level, key) if key is not None else None
-        hit = _answer(level, piece, read) if piece is not None else None
-        if hit is not None and all(h.piece != hit.piece for h in out):
-            out.append(hit)
-            if len(out) == k:
-                break
+        hits = [jumped_on(prompt, stored)] if level == "numbers" else []
+        hits.append(_answer(level, piece, read) if piece is not None else None)
+        for hit in hits:
+            if hit is not None and all(h.piece != hit.piece for h in out):
+                out.append(hit)
+                if len(out) == k:
+                    return out
     return out
 
 
