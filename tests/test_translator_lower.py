@@ -12,7 +12,7 @@ from pycparser import c_ast
 
 from neuralcc.corpora.generator import GeneratorConfig, generate_function
 from neuralcc.translator.front import lower as L
-from neuralcc.translator.front.csource import SourceError
+from neuralcc.translator.front.csource import SourceError, walk
 from neuralcc.verifier.check import Checker
 from neuralcc.cbase.ctype import IntType
 from neuralcc.verifier.reference import compile_to_asm
@@ -149,7 +149,7 @@ def test_lowered_generator_kernels_compile_cleanly_and_have_one_operation_per_st
 
         ast = pycparser.CParser().parse(preprocess(low.source, "<t>"), filename="<stdin>")
         for fd in (n for n in ast.ext if isinstance(n, c_ast.FuncDef)):
-            for node in L._walk(fd.body):
+            for node in walk(fd.body):
                 if isinstance(node, c_ast.Assignment):
                     value = node.rvalue
                 elif isinstance(node, c_ast.Decl) and node.init is not None and not isinstance(node.init, c_ast.InitList):
@@ -159,7 +159,7 @@ def test_lowered_generator_kernels_compile_cleanly_and_have_one_operation_per_st
                 else:
                     continue
                 assert not isinstance(value, c_ast.TernaryOp), (i, c_ast_text(value))  # an if/else now
-                inner = [n for n in L._walk(value) if isinstance(n, ops) and n is not value
+                inner = [n for n in walk(value) if isinstance(n, ops) and n is not value
                          and not (isinstance(n, c_ast.UnaryOp) and n.op in ("-", "sizeof", "*"))]
                 assert not inner, (i, c_ast_text(value))
                 if atoms and isinstance(value, (c_ast.BinaryOp, c_ast.Cast)):  # over variables and constants

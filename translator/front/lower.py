@@ -51,7 +51,7 @@ from neuralcc.cbase.csource import find_functions
 from neuralcc.cbase.ctype import (CHAR, DOUBLE, FLOAT, INT, LONG, UINT, ULONG, ArrayType, CType, FloatType, IntType,
                                   PointerType, StructType, UnsupportedType, VoidType, canonical)
 
-from .csource import SourceError
+from .csource import SourceError, walk
 
 _ARITH = {"+", "-", "*", "/", "%", "&", "|", "^"}
 _SHIFT = {"<<", ">>"}
@@ -797,7 +797,7 @@ def lower_unit(source: str, functions: list[str] | None = None, prefix: str = "t
     protos: dict[str, CType] = {}
     globals_: dict[str, CType] = {}
     enums: set[str] = set()
-    taken = {n.name for n in _walk(ast) if isinstance(n, (c_ast.ID, c_ast.Decl)) and n.name}  # temporaries avoid them
+    taken = {n.name for n in walk(ast) if isinstance(n, (c_ast.ID, c_ast.Decl)) and n.name}  # temporaries avoid them
     defs = []
     for node in ast.ext:
         if isinstance(node, c_ast.Typedef):
@@ -809,7 +809,7 @@ def lower_unit(source: str, functions: list[str] | None = None, prefix: str = "t
             body = None
         if isinstance(node, c_ast.Decl):
             reader._note_structs(node.type)
-            for n in _walk(node.type):
+            for n in walk(node.type):
                 if isinstance(n, c_ast.Enumerator):
                     enums.add(n.name)
             if isinstance(node.type, c_ast.FuncDecl):
@@ -864,8 +864,3 @@ def lower_unit(source: str, functions: list[str] | None = None, prefix: str = "t
     result.changed = result.source != source
     return result
 
-
-def _walk(node):
-    yield node
-    for _, child in node.children():
-        yield from _walk(child)

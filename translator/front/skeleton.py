@@ -16,11 +16,12 @@ guessed.
 from __future__ import annotations
 
 import copy
+import functools
 from dataclasses import dataclass, field, replace
 
 from pycparser import c_ast, c_generator
 
-from .csource import SourceError
+from .csource import SourceError, walk
 
 
 @dataclass
@@ -134,10 +135,10 @@ def _calls(node) -> tuple[bool, list[str]]:
 
 
 class _Walker:
-    def __init__(self, src_lines: list[str], func: str, constants: set[str] = frozenset()):
+    def __init__(self, src_lines: list[str], func: str, enumerators=frozenset):
         self.src = src_lines
         self.func = func
-        self.constants = constants  # the unit's enumerators: an array sized by them is not variable-length
+        self.enumerators = enumerators  # () -> the unit's enumerators: an array sized by them has a fixed size
         self.pieces: list[Piece] = []
         self.loops: list[tuple[list, list | None, dict | None]] = []  # per loop/switch: break fixups, continue
         #   fixups (None: a switch), and the `if (c) break;` / `if (c) continue;` moved out of line (see if_)
@@ -251,9 +252,9 @@ class _Walker:
         cannot: refused, naming it."""
         t = decl.type
         while isinstance(t, (c_ast.ArrayDecl, c_ast.PtrDecl)):
-            if isinstance(t, c_ast.ArrayDecl) and t.dim is not None and any(
-                    isinstance(n, c_ast.ID) and n.name not in self.constants or isinstance(n, c_ast.FuncCall)
-                    for n in _nodes(t.dim)):
+            read = [] if not isinstance(t, c_ast.ArrayDecl) or t.dim is None else \
+                [n for n in walk(t.dim, _not_sizeof) if isinstance(n, (c_ast.ID, c_ast.FuncCall))]
+            if any(isinstance(n, c_ast.FuncCall) or n.name not in self.enumerators() for n in read):
                 raise SourceError(f"line {decl.coord.line}: variable-length array '{decl.name}' "
                                   "(its size is known only at run time) is not supported")
             t = t.type
@@ -276,13 +277,14 @@ class _Walker:
         self.stmt(node.stmt, last=last)
 
     def finish(self) -> None:
-        """Every goto's piece jumps to its label's."""
+        """Every goto's piece jumps to its label's; the first goto whose label is missing is refused."""
+        missing = [(p.line, name) for p, name in self.gotos if name not in self.labels]
+        missing += [(moved[0][0].coord.line, name) for name, moved in self.ahead.items()]
+        if missing:
+            line, name = min(missing)
+            raise SourceError(f"line {line}: goto {name}: no label '{name}' in {self.func}")
         for p, name in self.gotos:
-            if name not in self.labels:
-                raise SourceError(f"line {p.line}: goto {name}: no label '{name}' in {self.func}")
             p.targets["to"] = self.labels[name]
-        for name, moved in self.ahead.items():
-            raise SourceError(f"line {moved[0][0].coord.line}: goto {name}: no label '{name}' in {self.func}")
 
     def _loop(self, body):
         breaks, conts, moved = [], [], {"break": [], "continue": []}
@@ -376,12 +378,9 @@ def _lone_jump(node):
     return node if isinstance(node, (c_ast.Break, c_ast.Continue, c_ast.Goto)) else None
 
 
-def _nodes(node):
-    """`node` and every node under it, but for what `sizeof` reads (a size known at compile time)."""
-    yield node
-    if not (isinstance(node, c_ast.UnaryOp) and node.op == "sizeof"):
-        for _, child in node.children():
-            yield from _nodes(child)
+def _not_sizeof(node) -> bool:
+    """What `sizeof` reads is not evaluated: its size is known at compile time."""
+    return not (isinstance(node, c_ast.UnaryOp) and node.op == "sizeof")
 
 
 def _decl_text(decl: c_ast.Decl) -> str:
@@ -444,7 +443,7 @@ def build(source: str, functions: list | None = None, params: bool = False, cfla
         if isinstance(t, c_ast.Struct) and t.decls is not None and t.name:
             structs[t.name] = StructDef(t.name, gen.visit(t) + ";", _members(t))
 
-    enumerators = {n.name for n in _nodes(ast) if isinstance(n, c_ast.Enumerator)}
+    enumerators = functools.cache(lambda: {n.name for n in walk(ast) if isinstance(n, c_ast.Enumerator)})
     for node in ast.ext:
         main_file = node.coord is not None and node.coord.file in ("<stdin>", "-")
         if isinstance(node, c_ast.Decl):
