@@ -181,7 +181,8 @@ def run_unit(unit: Unit, missing: list[int]) -> list[dict]:
                "tokens_out": s.tokens_out, "injected": s.injected, "notes": s.notes, "asm": s.asm,
                "checker_setup_seconds": round(setup, 4)}
         if s.error:
-            rows.append({**row, "category": "translator.error", "passed": False, "message": s.error})
+            rows.append({**row, "category": "translator.error", "passed": False, "message": s.error,
+                         "refused": s.refused})
             continue
         if s.asm in judged:
             rows.append({**row, **judged[s.asm], "notes": [*s.notes, "the same text as an earlier sample: its verdict"]})

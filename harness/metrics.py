@@ -75,6 +75,12 @@ def category_rates(rows: list[dict]) -> dict[str, float]:
     return {c: n / total for c, n in counts.most_common()}
 
 
+def refusals(rows: list[dict]) -> dict[str, int]:
+    """How many (benchmark, target) pairs the translator refused, by the construct it named."""
+    counts = collections.Counter(r["refused"] for r in rows if r["sample"] == 0 and r.get("refused"))
+    return dict(counts.most_common())
+
+
 def length_bucket(lines: int) -> str:
     for hi in (10, 20, 40):
         if lines <= hi:
@@ -103,6 +109,7 @@ def summarize(rows: list[dict], ks: list[int]) -> dict:
         }
     out["headline"] = table
     out["categories"] = category_rates(rows)
+    out["refused"] = refusals(rows)
     out["by_length"] = {g: e.__dict__ for g, e in breakdown(rows, lambda r: [length_bucket(r["lines"])]).items()}
     out["by_construct"] = {g: e.__dict__ for g, e in breakdown(rows, lambda r: r.get("features") or ["none"]).items()}
     out["by_target"] = {g: e.__dict__ for g, e in breakdown(rows, lambda r: [f"{r['arch']} -{r['opt']}"]).items()}

@@ -109,6 +109,9 @@ def markdown(run: Path, rows: list[dict], summary: dict, ks: list[int], compare:
     lines += repair_table(summary)
     lines += ["", "## Verdict categories (share of samples)", ""]
     lines += [f"- `{c}`: {100 * v:.1f}%" for c, v in summary["categories"].items()]
+    if summary["refused"]:
+        lines += ["", "## Refused, by construct (benchmark x target)", ""]
+        lines += [f"- {c}: {n}" for c, n in summary["refused"].items()]
     if "mutant_recovery" in summary:
         lines += ["", f"Mutant recovery: the verdict named the injected fault in "
                       f"{100 * summary['mutant_recovery']:.1f}% of the mutants whose behaviour changed."]

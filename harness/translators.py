@@ -32,6 +32,7 @@ class Sample:
     tokens_in: int | None = None
     tokens_out: int | None = None
     error: str | None = None  # the translator could not produce this sample
+    refused: str | None = None  # ... because it does not read this construct (SourceError.construct)
     injected: str | None = None  # mutant translator: the fault put in
     notes: list[str] = field(default_factory=list)  # e.g. truncation reports
     repair: object | None = None  # translator.repair.Repair of this sample: its guess and check, if it has one
@@ -155,7 +156,7 @@ class Model(Translator):
             outs = self._translator.translate(bench.source, arch, opt, bench.entry, options,
                                               cflags=bench.meta.get("cflags"))
         except SourceError as err:
-            return [Sample("", error=str(err)) for _ in range(n)]
+            return [Sample("", error=str(err), refused=err.construct) for _ in range(n)]
         seconds = (time.perf_counter() - start) / max(len(outs), 1)
         samples = [Sample(t.asm, seconds, tokens_out=t.new_tokens, notes=[f"truncated: {x}" for x in t.truncated],
                           repair=Repair(t.draft)) for t in outs]

@@ -225,6 +225,29 @@ def test_model_translator_plugin(tmp_path):
     assert len(config["translator"]["model_sha256"]) == 64
 
 
+def test_refusals_are_counted_by_construct_in_the_report(tmp_path):
+    """A function the front end does not read is one row per target naming the construct, and the
+    report counts those rows by construct; the function beside it in the corpus is judged as usual."""
+    d = tmp_path / "corpus"
+    d.mkdir()
+    (d / "vla.c").write_text("int vla(int n) {\n  int tmp[n];\n  tmp[0] = n;\n  return tmp[0];\n}\n")
+    (d / "unroll.c").write_text("int unroll(int n) {\n  int s = 0;\n#pragma GCC unroll 4\n"
+                                "  for (int i = 0; i < n; i++)\n    s += i;\n  return s;\n}\n")
+    (d / "twice.c").write_text(SRC2)
+    out = tmp_path / "run"
+    evaluate(_cfg(d, "memory"), out, progress=False)
+    rows = {(r["benchmark"].split("#")[1], r["arch"]): r for r in read_results(out)}
+    assert rows["vla", "aarch64"]["refused"] == "variable-length array"
+    assert "line 2: variable-length array 'tmp'" in rows["vla", "aarch64"]["message"]
+    assert rows["unroll", "x86-64"]["refused"] == "Pragma statement"
+    assert "refused" not in rows["twice", "x86-64"] and rows["twice", "x86-64"]["category"] != "translator.error"
+    html, md = write_report(out)
+    text = md.read_text()
+    assert "## Refused, by construct" in text and "Refused, by construct" in html.read_text()
+    assert "- variable-length array: 2" in text and "- Pragma statement: 2" in text
+    assert json.loads((out / "summary.json").read_text())["refused"] == {"variable-length array": 2, "Pragma statement": 2}
+
+
 def _neuralcc(*args):
     return subprocess.run([sys.executable, "-m", "neuralcc.harness.cli", *map(str, args)], capture_output=True, text=True)
 

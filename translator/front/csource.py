@@ -3,7 +3,12 @@ from __future__ import annotations
 
 
 class SourceError(ValueError):
-    """A C input the translator cannot handle (message is user-facing)."""
+    """A C input the translator cannot handle. The message is user-facing and names the line; `construct`
+    names what was refused in a few stable words, so an evaluation can count refusals by construct."""
+
+    def __init__(self, message: str, construct: str = "input"):
+        super().__init__(message)
+        self.construct = construct
 
 
 def walk(node, into=lambda node: True):

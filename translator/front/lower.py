@@ -792,7 +792,7 @@ def lower_unit(source: str, functions: list[str] | None = None, prefix: str = "t
     try:
         ast = parse_c(source, "<source>", cflags)
     except VerifierInputError as err:
-        raise SourceError(str(err)) from None
+        raise SourceError(str(err), "C the parser cannot read") from None
     reader = _Reader(ast, "<source>", True, [])
     protos: dict[str, CType] = {}
     globals_: dict[str, CType] = {}

@@ -204,12 +204,12 @@ class _Walker:
                 self.epilogue_refs.append(p)
         elif isinstance(node, c_ast.Break):
             if not self.loops:
-                raise SourceError(f"line {node.coord.line}: break outside a loop or switch")
+                raise SourceError(f"line {node.coord.line}: break outside a loop or switch", "not C")
             self.loops[-1][0].append(self.add("break", node))
         elif isinstance(node, c_ast.Continue):
             loop = next((l for l in reversed(self.loops) if l[1] is not None), None)
             if loop is None:
-                raise SourceError(f"line {node.coord.line}: continue outside a loop")
+                raise SourceError(f"line {node.coord.line}: continue outside a loop", "not C")
             loop[1].append(self.add("continue", node))
         elif isinstance(node, c_ast.Goto):
             self.gotos.append((self.goto(node), node.name))
@@ -217,7 +217,8 @@ class _Walker:
             self.label(node, last)
         else:
             raise SourceError(f"line {getattr(node.coord, 'line', '?')}: {type(node).__name__} statements "
-                              "are not supported by the translator's layout")
+                              "are not supported by the translator's layout",
+                              f"{type(node).__name__} statement")
 
     def if_(self, node) -> None:
         cond = self.add("if", node, names_of=node.cond)
@@ -256,7 +257,7 @@ class _Walker:
                 [n for n in walk(t.dim, _not_sizeof) if isinstance(n, (c_ast.ID, c_ast.FuncCall))]
             if any(isinstance(n, c_ast.FuncCall) or n.name not in self.enumerators() for n in read):
                 raise SourceError(f"line {decl.coord.line}: variable-length array '{decl.name}' "
-                                  "(its size is known only at run time) is not supported")
+                                  "(its size is known only at run time) is not supported", "variable-length array")
             t = t.type
 
     def goto(self, node: c_ast.Goto) -> Piece:
@@ -267,7 +268,7 @@ class _Walker:
 
     def label(self, node: c_ast.Label, last: bool) -> None:
         if node.name in self.labels:
-            raise SourceError(f"line {node.coord.line}: label '{node.name}' defined twice")
+            raise SourceError(f"line {node.coord.line}: label '{node.name}' defined twice", "not C")
         before = self.pieces[-1]
         self._place(self.ahead.pop(node.name, []), "goto", "to", 0)
         if before.role in ("goto", "break", "continue", "return") and "over" in before.targets:
@@ -282,7 +283,7 @@ class _Walker:
         missing += [(moved[0][0].coord.line, name) for name, moved in self.ahead.items()]
         if missing:
             line, name = min(missing)
-            raise SourceError(f"line {line}: goto {name}: no label '{name}' in {self.func}")
+            raise SourceError(f"line {line}: goto {name}: no label '{name}' in {self.func}", "not C")
         for p, name in self.gotos:
             p.targets["to"] = self.labels[name]
 
@@ -426,7 +427,7 @@ def build(source: str, functions: list | None = None, params: bool = False, cfla
     try:
         ast = ast if ast is not None else parse_c(source, "<source>", cflags)
     except VerifierInputError as err:
-        raise SourceError(str(err)) from None
+        raise SourceError(str(err), "C the parser cannot read") from None
     spans = {f.name: f for f in (functions if functions is not None else find_functions(source, SourceError))}
     src_lines = source.split("\n")
     gen = c_generator.CGenerator()

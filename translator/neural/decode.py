@@ -169,11 +169,11 @@ class NeuralTranslator:
         """The function to translate (default: the last one defined), checked to exist."""
         funcs = find_functions(source, SourceError)
         if not funcs:
-            raise SourceError("no function definition found")
+            raise SourceError("no function definition found", "no function")
         if entry is None:
             entry = funcs[-1].name
         elif entry not in {f.name for f in funcs}:
-            raise SourceError(f"no function '{entry}' (found: {', '.join(f.name for f in funcs)})")
+            raise SourceError(f"no function '{entry}' (found: {', '.join(f.name for f in funcs)})", "no function")
         return entry
 
     # -- generation --------------------------------------------------------------------
@@ -202,7 +202,7 @@ class NeuralTranslator:
         try:
             return frame_variables(source, cflags=cflags, ast=ast)
         except VerifierInputError as err:
-            raise SourceError(f"function '{entry}': cannot lay out its stack frame: {err}") from None
+            raise SourceError(f"function '{entry}': cannot lay out its stack frame: {err}", "stack frame") from None
 
     # -- the skeleton's pieces, each written from its own prompt -----------------------------------
     def translate(self, source: str, arch: str, opt_level: str = "O0", entry: str | None = None,
@@ -227,14 +227,14 @@ class NeuralTranslator:
             try:
                 ast = parse_c(source, "<source>", cflags)
             except VerifierInputError as err:
-                raise SourceError(str(err)) from None
+                raise SourceError(str(err), "C the parser cannot read") from None
         skel = skeleton.build(source, params=self.params, cflags=cflags, ast=ast)
         needed = skel.reachable(entry)
         if len(skel.pieces) > asmtext.MAX_PIECES:  # the model names pieces <C0> ... <C255>: number only these
             skel = skel.only(needed)
         if len(skel.pieces) > asmtext.MAX_PIECES:
             raise SourceError(f"function '{entry}': it and what it calls have {len(skel.pieces)} pieces of code, "
-                              f"more than the model can name ({asmtext.MAX_PIECES})")
+                              f"more than the model can name ({asmtext.MAX_PIECES})", "too many pieces")
         variables = self.frame_variables(source, entry, cflags, ast)
         scope = scopes(source, variables)
         # the unit's global data is written only when what the entry reaches names some of it: a wrong data
@@ -252,7 +252,7 @@ class NeuralTranslator:
             bad = T.unrepresentable(self.tok, text)
             if bad is not None:
                 raise SourceError(f"function '{p.func or entry}' line {p.line}: {bad!r}, which the tokenizer cannot "
-                                  "represent")
+                                  "represent", "text the tokenizer cannot represent")
             names.append(named)
             # every level's piece: the nearest is the memory's answer, the nearest few what a retrieval-reading
             # model reads, the others what guess and check tries (translator/repair.py)
@@ -263,7 +263,7 @@ class NeuralTranslator:
                    else T.encode(self.tok, text))
             if len(ids) > self.cfg.max_source_tokens:
                 raise SourceError(f"function '{p.func or entry}' line {p.line}: the statement is too long for the "
-                                  f"model ({len(ids)} tokens > {self.cfg.max_source_tokens})")
+                                  f"model ({len(ids)} tokens > {self.cfg.max_source_tokens})", "statement too long")
             rows.append(p)
             srcs.append(ids)
         vocab = self.model.get_input_embeddings().weight.shape[0]
@@ -276,7 +276,7 @@ class NeuralTranslator:
         grammar = opt.grammar and T.kind_of(self.tok) == "lexer"
         operand_grammar = OperandGrammar(self.tok, operands) if operands and grammar else None  # stateless
         if (opt.memory_only or opt.memory_first) and self.memory is None:
-            raise SourceError("no translation memory beside this model (memory-<arch>.json.gz)")
+            raise SourceError("no translation memory beside this model (memory-<arch>.json.gz)", "no memory")
         # pieces the memory writes: every one it has a piece for (the baseline, and memory_first's greedy
         # answer: its nearest piece beat the model's on held-out and real C, docs/experiments.md); a
         # sampled memory_first answer after the first also has the model write the pieces the memory
