@@ -4,6 +4,7 @@ Most builds use the `gcc:O0` translator: gcc's own -O0 code offered as the "tran
 build is different code with the same meaning, so the verifier passes it and the splice is exercised
 for real. The `mutant` translator offers wrong code: it must never reach a program except in neural mode.
 """
+import hashlib
 import json
 import os
 import shutil
@@ -150,7 +151,8 @@ def test_verified_code_replaces_gccs_and_the_program_agrees(program, arch):
     assert "crc32.c" in r.stderr and "1/1 functions neural-verified (crc32)" in r.stderr
     rows = {row["function"]: row for row in report(program)}
     assert rows["crc32"]["outcome"] == rows["clampi"]["outcome"] == "neural"
-    assert rows["main"]["outcome"] == "gcc" and rows["main"]["category"] == "unsupported"
+    # main calls the other two units: judged with their code beside it, once the whole program is known
+    assert rows["main"]["outcome"] == "neural" and rows["main"]["at_link"]
     ref, got = run_program(program / "ref", arch), run_program(program / "prog", arch)
     assert (got.returncode, got.stdout) == (ref.returncode, ref.stdout) == (0, "cbf43926 0 9\n")
     # the program really holds the -O0 code: a frame pointer prologue, which gcc -O2 never writes
@@ -158,6 +160,42 @@ def test_verified_code_replaces_gccs_and_the_program_agrees(program, arch):
                           cwd=program, capture_output=True, text=True).stdout
     body = dump.split("<crc32>:")[1].split("\n\n")[0]
     assert ("push   %rbp" in body) if arch == "x86-64" else ("sub\tsp, sp" in body)
+
+
+@pytest.mark.parametrize("arch", ["x86-64", "aarch64"])
+def test_a_main_calling_other_units_is_verified_at_the_link(tmp_path, arch):
+    """Compiled one file at a time, main cannot be tested (it calls gcd, defined in the other file); at
+    the link ncc has both units and judges it with gcd's gcc code beside it."""
+    need_qemu(arch)
+    shutil.copy(KERNELS / "gcd.c", tmp_path / "gcd.c")
+    shutil.copy(PROGRAMS / "main_gcd.c", tmp_path / "main_gcd.c")
+    for src, obj in (("gcd.c", "gcd.o"), ("main_gcd.c", "main.o")):
+        assert ncc(["-O2", "-c", src, "-o", obj], tmp_path, arch, NCC_TRANSLATOR="gcc:O0").returncode == 0
+    assert report(tmp_path)[-1]["category"] == "unsupported"  # main, alone
+    r = ncc(["-O2", "-o", "prog", "gcd.o", "main.o"], tmp_path, arch, NCC_TRANSLATOR="gcc:O0")
+    assert r.returncode == 0, r.stderr
+    assert "main_gcd.c" in r.stderr and "at the link, beside the other units: main neural-verified" in r.stderr
+    (row,) = [row for row in report(tmp_path) if row["function"] == "main" and row["at_link"]]
+    assert row["outcome"] == "neural" and row["unit"] == "main_gcd.c"
+    got = run_program(tmp_path / "prog", arch)
+    assert got.returncode == 0 and got.stdout.endswith("gcd: 15/15 checks passed\n"), got
+    if arch == "x86-64":  # the -O0 main is linked: a frame pointer prologue, which gcc -O2 never writes
+        dump = subprocess.run(["objdump", "-d", "prog"], cwd=tmp_path, capture_output=True, text=True).stdout
+        assert "push   %rbp" in dump.split("<main>:")[1].split("\n\n")[0]
+    # wrong code offered at the link never reaches the program
+    ncc(["-O2", "-c", "main_gcd.c", "-o", "main.o"], tmp_path, arch, NCC_TRANSLATOR="mutant")
+    r = ncc(["-O2", "-o", "prog", "gcd.o", "main.o"], tmp_path, arch, NCC_TRANSLATOR="mutant")
+    assert r.returncode == 0 and "at the link, beside the other units: nothing more verified" in r.stderr, r.stderr
+    assert run_program(tmp_path / "prog", arch).stdout == got.stdout
+    # what ncc kept of main.o's unit, edited, is not read: the link step does not see a unit to judge
+    (kept,) = [p for p in (tmp_path / "cache").rglob("unit-*.json") if "main_gcd.c" in p.read_text()
+               and p.name == f"unit-{hashlib.sha256((tmp_path / 'main.o').read_bytes()).hexdigest()}.json"]
+    data = json.loads(kept.read_text())
+    data["entry"]["base"] = data["entry"]["base"].replace("checks passed", "checks faked")
+    kept.write_text(json.dumps(data))
+    r = ncc(["-O2", "-o", "prog", "gcd.o", "main.o"], tmp_path, arch, NCC_TRANSLATOR="gcc:O0")
+    assert r.returncode == 0 and "at the link" not in r.stderr, r.stderr
+    assert run_program(tmp_path / "prog", arch).stdout == got.stdout
 
 
 def test_wrong_code_never_reaches_the_program(program):
@@ -349,7 +387,7 @@ def test_a_header_edit_is_not_taken_from_cache(scaled):
 
 def test_a_tampered_cache_entry_is_discarded(scaled):
     build_scaled(scaled)
-    (entry,) = (scaled / "cache").rglob("*.json")
+    (entry,) = [p for p in (scaled / "cache").rglob("*.json") if not p.name.startswith("unit-")]  # the function's
     data = json.loads(entry.read_text())
     stored = data.get("entry", data)  # wherever the entry keeps its assembly
     assert stored["function"] == "scale" and stored["verified"] is True

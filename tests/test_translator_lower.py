@@ -108,6 +108,59 @@ def test_a_label_stays_before_the_first_statement_of_what_it_labels():
         "}", "return s;"]
 
 
+UPDATES = """struct pt { int x; int y; };
+int g(int *p, struct pt *q, int d, int *a, int n, float *f)
+{
+    (*p)++;
+    q->x += d;
+    *f *= 2.5f;
+    a[1]--;
+    int i = 0;
+    while (i < n && a[i] != 0 && *f < 9.0f) {
+        i++;
+        if (i == 3)
+            continue;
+        *p -= 2;
+    }
+    for (int j = 0; j < n && a[j] > d; j++)
+        d++;
+    return i + d;
+}
+"""
+
+
+def test_updates_through_pointers_become_a_load_an_operation_and_a_store():
+    lines = body_lines(L.lower_unit(UPDATES, atoms=True).source, "g")
+    assert lines[:12] == ["int t1 = *p;", "int t2 = t1 + 1;", "*p = t2;",
+                          "int t3 = q->x;", "int t4 = t3 + d;", "q->x = t4;",
+                          "float t5 = *f;", "float t6 = t5 * 2.5f;", "*f = t6;",
+                          "int t7 = a[1];", "int t8 = t7 - 1;", "a[1] = t8;"]
+    # an element's update stays one statement, as the kernels write it
+    assert body_lines(L.lower_unit("void h(long *o, int i, long v)\n{\n    o[i] += v;\n}\n", atoms=True).source,
+                      "h") == ["o[i] += v;"]
+
+
+def test_a_loop_test_of_several_conditions_tests_the_first_and_breaks_on_the_others():
+    lines = body_lines(L.lower_unit(UPDATES, atoms=True).source, "g")
+    loop = lines.index("while (i < n) {")
+    assert lines[loop + 1: loop + 5] == ["int t9 = a[i];", "if (t9 == 0) {", "break;", "}"]
+    # on floats the test is negated as it is, not turned into `t10 >= 9.0f`, which a NaN does not meet
+    assert lines[loop + 5: loop + 11] == ["float t10 = *f;", "int t11 = t10 < 9.0f;", "if (!t11) {", "break;", "}",
+                                          "i += 1;"]
+    step = lines.index("for (int j = 0; j < n; j++) {")
+    assert lines[step + 1: step + 5] == ["int t14 = a[j];", "if (t14 <= d) {", "break;", "}"]
+
+
+@pytest.mark.parametrize("arch", ["x86-64", "aarch64"])
+def test_updates_and_loop_tests_lowered_compute_what_the_original_computes(arch):
+    src = "// ncc: len(a)=8 range(n)=0..8\n" + UPDATES
+    low = L.lower_unit(src, atoms=True)
+    assert not low.kept, low.kept
+    verdict = Checker(src, arch, "O0", "g", examples=30, random_inputs=200).check(
+        compile_to_asm(low.source, arch, "O0", "<lowered>"))
+    assert verdict.category == "pass", (str(verdict), low.source)
+
+
 @pytest.mark.parametrize("arch", ["x86-64", "aarch64"])
 def test_atoms_steps_inside_expressions_compute_what_the_original_computes(arch):
     src = ("int squeeze(char *out, const char *s, int n)\n{\n    int k = 0;\n    for (int i = 0; i < n; i++) {\n"

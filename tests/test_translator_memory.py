@@ -195,6 +195,9 @@ def test_layout_keeps_what_gccs_code_reads_of_a_struct():
     assert "{f0 double at8}" in layout(arrow)  # no index: the size is not read
     assert layout(P) is None  # no struct
     assert layout(STRUCT.format(f="c", fields="int c[4];")) is None  # an array member: not modelled
+    # the tag is not read either: real C's `struct point` is written as the kernels' one struct
+    tagged = STRUCT.format(f="c", fields="unsigned long c;\n  short d;\n  unsigned char hi;").replace("<FN>_s", "point")
+    assert "struct point" in tagged and layout(tagged) == layout(prompt)
 
 
 def test_a_statement_on_another_struct_of_the_same_layout_finds_its_piece():

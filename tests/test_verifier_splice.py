@@ -121,3 +121,38 @@ int use(int a) { return sq(a) + sq(a + 1); }
     assert checker.check(checker.reference_asm).category == "pass"
     wrong = checker.reference_asm.replace("$1,", "$2,") if arch == "x86-64" else checker.reference_asm.replace(", 1\n", ", 2\n")
     assert wrong != checker.reference_asm and checker.check(wrong).category == "semantic.wrong_output"
+
+
+# A program in two units: main's unit calls `scaled` of the other, and both define a static `helper`
+# (and local labels) of their own.
+LIBRARY = """
+static int helper(int x) { return x * 3; }
+int scaled(int x) { int s = 0; for (int i = 0; i < x; i++) s += helper(i); return s; }
+"""
+PROGRAM = """
+#include <stdio.h>
+int scaled(int x);
+static int helper(int x) { return x + 1; }
+int main(void) {
+    int total = 0;
+    for (int i = 0; i < 5; i++)
+        total += helper(scaled(i));
+    printf("total %d\\n", total);
+    return total & 7;
+}
+"""
+
+
+def test_a_main_calling_another_unit_is_checked_with_that_unit_linked(arch):
+    assert "call to 'scaled'" in Checker(PROGRAM, arch, "O0", "main", examples=2, random_inputs=3).unsupported
+    library = compile_to_asm(LIBRARY, arch, "O0")
+    checker = Checker(PROGRAM, arch, "O0", "main", examples=2, random_inputs=3, link=[library])
+    assert checker.unsupported is None
+    assert checker.check(checker.reference_asm).category == "pass"  # each unit's own `helper` is called
+    printed = checker.check(checker.reference_asm.replace("total %d", "total %x"))
+    assert printed.category == "semantic.wrong_output", printed
+    # a candidate's main that calls the other unit's static helper cannot link: it is not found
+    call = "call\thelper" if arch == "x86-64" else "bl\thelper"
+    assert call in checker.reference_asm
+    rogue = checker.reference_asm.replace(call, call + ".lk0_")
+    assert checker.check(rogue).category.startswith("symbol."), checker.check(rogue)

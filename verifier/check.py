@@ -8,6 +8,9 @@ undefined behaviour: inputs on which the two disagree or the reference faults ar
 blamed on the candidate). It draws `random_inputs` inputs from a seeded sampler and runs the
 references on them once; every candidate then costs one emulated call per input. Then hypothesis
 explores `examples` more inputs from the same types, and shrinks any failure it finds.
+
+A function that calls into other units (a program's `main`) is checked with their assembly linked
+beside both the reference and the candidate: `Checker(..., link=[gcc's assembly of each other unit])`.
 """
 from __future__ import annotations
 
@@ -32,7 +35,7 @@ from .libc import Libc
 from .machine import Fault, Machine, RunResult
 from .marshal import Marshalled, Marshaller, TooLarge
 from .observe import Observation, Observer, first_difference
-from .splice import runnable_part
+from .splice import defined_symbols, linked_part, runnable_part
 from .reference import compile_to_asm, other_opt
 from .signature import UnitSpec, parse_unit
 from .verdict import Counterexample, Verdict
@@ -96,7 +99,8 @@ class _Found(Exception):
 class Checker:
     def __init__(self, source: str, arch: str, opt: str = "O0", function: str | None = None,
                  examples: int = 200, random_inputs: int = 1000, seed: int = 0, filename: str = "<source>",
-                 test_source: str | None = None, ulp: int = 0, cflags: list[str] | None = None):
+                 test_source: str | None = None, ulp: int = 0, cflags: list[str] | None = None,
+                 link: list[str] = ()):
         if arch not in ABIS:
             raise VerifierInputError(f"unknown arch '{arch}' (use x86-64 or aarch64)")
         self.arch, self.opt, self.filename = arch, opt, filename
@@ -114,20 +118,31 @@ class Checker:
         self.function = self.spec.name
         self.libc_names = Libc().served
         self.unsupported: str | None = self.spec.unsupported
+        self.calls_elsewhere: str | None = None  # a function it calls that neither this unit nor the libc defines
         self.discarded: dict[str, int] = {}
         self.items: list[Item] = []
         self.budget = MIN_BUDGET
         self.reference: Program | None = None
         self.reference_asm = compile_to_asm(source, arch, opt, filename, extra=self.cflags)
+        # the other units' code, run beside both sides exactly as given (their symbols kept apart)
+        taken = defined_symbols(self.reference_asm, arch)
+        parts = [linked_part(a, arch, f"lk{i}_", taken) for i, a in enumerate(link)]
+        self.linked = "".join(text for text, _ in parts)
+        self.private = set().union(*(names for _, names in parts))  # the other units' own: not the candidate's
         if self.unsupported:
             return
         self.plan: Plan = make_plan(self.spec, mine_constants(source))
+        if not self.plan.params:  # every input is the same one (a program's `main`): one run says it all
+            random_inputs = self.random_inputs = min(random_inputs, 1)
+            self.examples = 0
         self.marshaller = Marshaller(self.plan, len(self.abi.int_args), self.abi.float_args)
         try:
             self.reference = self.build(self.reference_asm)
             self.reference2 = self._second_reference()
         except AsmError as err:
             self.unsupported = f"gcc's own assembly cannot be run: {err.category}: {err.message}"
+            if err.category == "symbol.unknown_external":
+                self.calls_elsewhere = err.symbol  # linking that unit (`link`) would make it testable
             return
         sampler = RandomSampler(self.plan, seed)
         for _ in range(random_inputs):
@@ -151,9 +166,18 @@ class Checker:
                                          extra=flags + ["-fkeep-static-functions"]))
 
     # -- building and running programs -----------------------------------------------------------
+    def runnable(self, asm: str, entry: str | None = None) -> str:
+        """What is run of `asm`: the part the entry reaches, the other units' code (`link`) after it."""
+        return runnable_part(asm + "\n" + self.linked if self.linked else asm, entry or self.function, self.arch)
+
     def build(self, asm: str, entry: str | None = None) -> Program:
         entry = entry or self.function
-        prep = prepare(runnable_part(asm, entry, self.arch), self.arch)
+        prep = prepare(self.runnable(asm, entry), self.arch)
+        lines = asm.count("\n") + 1
+        for name, number in prep.references.items():  # its first use: in the unit's text, if the unit uses it
+            if name in self.private and number <= lines:
+                raise AsmError("symbol.undefined", f"symbol '{name}' is another unit's own: it cannot be "
+                               "used from here", number, prep.source_lines[number - 1].strip(), name)
         resolve_symbols(prep, entry, self.libc_names)
         image = assemble(prep)
         machine = Machine(image)

@@ -102,6 +102,26 @@ def function_only(asm: str, name: str, arch: str, keep: set[str] = frozenset(), 
     return "\n".join(kept) + "\n"
 
 
+def linked_part(asm: str, arch: str, tag: str, taken: set[str]) -> tuple[str, set[str]]:
+    """Another unit's assembly, to be run beside a unit that calls into it (a program's `main` calling
+    the functions of the other files). Its local labels are renamed with `tag` and its local symbols
+    (static functions and objects) renamed `sym.tag`, so neither clashes with the unit's own; what the
+    unit itself exports too (`taken`) is dropped from it, as the unit's definition is the one under test.
+    Returns the text and its private names (renamed symbols and labels), which only it may use."""
+    defined = defined_symbols(asm, arch)
+    exported = {m.group(1) for raw in asm.splitlines()
+                if (m := re.match(r"\.(?:globl|global|weak)\s+([\w.$]+)", _strip_comment(raw, arch).strip()))}
+    text = cut_symbols(asm, defined & exported & taken, arch)
+    for name in sorted(defined - exported, key=len, reverse=True):
+        text = re.sub(rf"(?<![\w.$]){re.escape(name)}(?![\w$])(?!\.\w)", f"{name}.{tag}", text)
+    kept = [raw for raw in rename_locals(text, tag).splitlines()
+            if not _strip_comment(raw, arch).strip().startswith((".file", ".ident"))
+            and ".note.GNU-stack" not in raw]
+    text = "\t.text\n" + "\n".join(kept) + "\n"
+    private = {f"{n}.{tag}" for n in defined - exported} | set(re.findall(rf"\.L{re.escape(tag)}\w+", text))
+    return text, private
+
+
 def own_parts(asm: str, name: str, arch: str) -> set[str]:
     """`name` and the parts gcc split off it that only it jumps into (`name.cold`)."""
     return {name} | {s for s in defined_symbols(asm, arch) if s.startswith(name + ".cold")}

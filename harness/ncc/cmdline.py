@@ -46,6 +46,7 @@ class Command:
     opt: str = "O0"
     output: str | None = None
     sources: list[str] = field(default_factory=list)  # C files ncc translates, in command-line order
+    objects: list[str] = field(default_factory=list)  # object files linked (ncc's own, if ncc made them)
     shaping: list[str] = field(default_factory=list)  # flags for the reference compile
     unverifiable: list[str] = field(default_factory=list)  # why ncc leaves every unit to gcc
     help: bool = False
@@ -66,6 +67,7 @@ def parse(argv: list[str], prog: str = "ncc") -> Command:
     args: list[str] = []
     action, opt, output = "link", "O0", None
     sources: list[str] = []
+    objects: list[str] = []
     shaping: list[str] = []
     unverifiable: list[str] = []
     language_set = False
@@ -109,6 +111,8 @@ def parse(argv: list[str], prog: str = "ncc") -> Command:
             unverifiable.append(a)
         elif not a.startswith("-") and value is None and a.endswith(".c") and not language_set:
             sources.append(a)
+        elif not a.startswith("-") and value is None and a.endswith(".o"):
+            objects.append(a)
     if language_set and sources:
         unverifiable.append("-x (ncc translates only .c files named as such)")
     if output == "-" and sources:
@@ -117,7 +121,7 @@ def parse(argv: list[str], prog: str = "ncc") -> Command:
         action = "other"
     if action in ("object", "asm") and output and len(sources) > 1:
         raise UsageError("cannot specify '-o' with '-c', '-S' or '-E' with multiple files")
-    return Command([COMPILERS[arch], *args], arch, action, opt, output, sources, shaping, unverifiable)
+    return Command([COMPILERS[arch], *args], arch, action, opt, output, sources, objects, shaping, unverifiable)
 
 
 def expand_response_files(argv: list[str]) -> list[str]:

@@ -20,6 +20,8 @@ from neuralcc.cbase.toolchain import ASSEMBLERS
 
 from .cmdline import Command, UsageError, parse
 from .settings import Settings, SettingsError
+from neuralcc.verifier.splice import defined_symbols
+
 from .unit import ALWAYS_GCC, UnitResult, UnitTranslator
 
 
@@ -70,7 +72,7 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
         print(HELP, end="")
         return 0
     status = subprocess.call(cmd.gcc)
-    if status != 0 or cmd.action == "other" or not cmd.sources:
+    if status != 0 or cmd.action == "other" or not (cmd.sources or cmd.action == "link" and cmd.objects):
         return status
     try:
         settings = Settings.load()
@@ -131,14 +133,12 @@ class Build:
                                       note=f"internal error reading the unit: {type(err).__name__}: {err}")
                 self.units.append(unit)
                 if unit.asm is not None:
-                    err = self.emit(unit, td, objects)
-                    if err:
-                        self.say(f"ncc: {path}: cannot assemble the translated unit ({err}); gcc's code is used")
-                        unit.asm = None
-                        for fr in unit.functions:
-                            fr.verified, fr.asm = False, None
-                            fr.category, fr.message = "ncc.assemble_failed", err
+                    self.emit_or_fall_back(unit, td, objects, path)
+                if cmd.action == "object" and unit.base is not None:
+                    units.cache.put_unit(cmd.output_for(path), unit)  # for the link step
                 self.summarise(unit, time.perf_counter() - t0)
+            if cmd.action == "link":
+                self.link_step(units, td, objects)
             self.write_report()
             # strict mode fails on the functions the verifier could test and the model did not pass
             failed = [f"{u.path}:{f.function} ({f.category})" for u in self.units for f in u.functions
@@ -162,15 +162,52 @@ class Build:
             print(f"ncc: error: NCC_TRANSLATOR: {err}", file=sys.stderr)
             return None
 
-    def emit(self, unit: UnitResult, tmpdir: str, objects: dict[str, str]) -> str | None:
-        """Write the unit's output from its final assembly; an error message if GNU as rejects it."""
+    def link_step(self, units: UnitTranslator, tmpdir: str, objects: dict[str, str]) -> None:
+        """Where the whole program is known: each function that calls other units' functions is judged
+        again with their gcc code beside it. The units are those of this command's .c files and those
+        of its objects that ncc made (it keeps each object's unit: Cache.put_unit)."""
+        linked = [(u.path, u) for u in self.units if u.base is not None]  # keyed by their word in gcc's command
+        for obj in self.cmd.objects:
+            unit = units.cache.get_unit(obj)
+            if unit is not None:
+                linked.append((obj, unit))
+        for key, unit in linked:
+            others = [o for _, o in linked if o is not unit]
+            exported = set().union(*(defined_symbols(o.base, o.arch) for o in others))
+            if not any(unit.functions[k].elsewhere in exported for k in unit.pending()):
+                continue
+            t0 = time.perf_counter()
+            now = units.link(unit, [o.base for o in others])
+            if not any(u is unit for u in self.units):
+                self.units.append(unit)  # reported again: its functions judged at the link
+            if now and unit.asm is not None:
+                self.emit_or_fall_back(unit, tmpdir, objects, key)
+            self.say(f"ncc: {unit.path} ({unit.arch} -{unit.opt}) at the link, beside the other units: "
+                     + (f"{', '.join(now)} neural-verified" if now else "nothing more verified")
+                     + f"; {time.perf_counter() - t0:.1f} s")
+
+    def emit_or_fall_back(self, unit: UnitResult, tmpdir: str, objects: dict[str, str], key: str) -> None:
+        err = self.emit(unit, tmpdir, objects, key)
+        if err:
+            self.say(f"ncc: {unit.path}: cannot assemble the translated unit ({err}); gcc's code is used")
+            unit.asm = None
+            objects.pop(key, None)
+            for fr in unit.functions:
+                fr.verified, fr.asm = False, None
+                fr.category, fr.message = "ncc.assemble_failed", err
+
+    def emit(self, unit: UnitResult, tmpdir: str, objects: dict[str, str], key: str) -> str | None:
+        """Write the unit's output from its final assembly; an error message if GNU as rejects it.
+        `key`: the unit's word in gcc's command (its .c file, or the object the link step replaces)."""
         cmd = self.cmd
         if cmd.action == "asm":
             Path(cmd.output_for(unit.path)).write_text(unit.asm)
             return None
-        asm = Path(tmpdir, f"u{len(objects)}.s")
+        fd, name = tempfile.mkstemp(dir=tmpdir, suffix=".s")
+        os.close(fd)
+        asm = Path(name)
         asm.write_text(unit.asm)
-        target = cmd.output_for(unit.path) if cmd.action == "object" else str(Path(tmpdir, f"u{len(objects)}.o"))
+        target = cmd.output_for(unit.path) if cmd.action == "object" else str(asm.with_suffix(".o"))
         obj = target + ".ncc-tmp"
         proc = subprocess.run([ASSEMBLERS[cmd.arch], str(asm), "-o", obj], capture_output=True, text=True)
         if proc.returncode != 0:
@@ -178,7 +215,7 @@ class Build:
             return (proc.stderr.strip().splitlines() or ["as failed"])[-1]
         os.replace(obj, target)
         if cmd.action == "link":
-            objects[unit.path] = target
+            objects[key] = target
         return None
 
     def relink(self, objects: dict[str, str]) -> int:
@@ -227,8 +264,8 @@ class Build:
                 lines.append({"unit": u.path, "function": f.function, "arch": u.arch, "opt": u.opt,
                               "outcome": outcome, "category": f.category, "message": f.message,
                               "samples": f.samples, "seconds": f.seconds, "cached": f.cached,
-                              "cache_discarded": f.cache_discarded,
-                              "mode": self.settings.mode, "cwd": os.getcwd()})
+                              "cache_discarded": f.cache_discarded, "at_link": f.at_link,
+                              "mode": self.settings.mode, "cwd": u.cwd})
         with open(self.settings.report, "a") as fh:  # one write per line: parallel builds do not interleave
             for line in lines:
                 fh.write(json.dumps(line) + "\n")

@@ -54,6 +54,8 @@ class FunctionResult:
     seconds: float = 0.0
     cached: bool = False
     cache_discarded: str = ""  # why a cache entry for this function was found and not used
+    elsewhere: str = ""  # unsupported because it calls this function of another unit: testable at the link
+    at_link: bool = False  # judged at the link step, with the other units' code beside it
 
     def used(self, mode: str) -> bool:
         return self.asm is not None and (self.verified or mode == "neural")
@@ -67,6 +69,33 @@ class UnitResult:
     functions: list[FunctionResult] = field(default_factory=list)
     asm: str | None = None  # final assembly, when any function is the translator's
     note: str = ""  # why the whole unit was left to gcc
+    source: str = ""  # what the link step needs to judge its functions that call other units
+    cflags: list[str] = field(default_factory=list)
+    base: str | None = None  # gcc's assembly of the unit
+    cwd: str = field(default_factory=os.getcwd)  # where it was compiled (the report tells builds apart by it)
+
+    def record(self) -> dict:
+        """What the link step reads back for an object this unit became (Cache.put_unit)."""
+        return {**{k: v for k, v in asdict(self).items() if k != "functions"},
+                "functions": [{k: v for k, v in asdict(f).items() if k not in CACHE_STATE} for f in self.functions]}
+
+    @classmethod
+    def from_record(cls, data: dict) -> "UnitResult":
+        return cls(**{**data, "functions": [FunctionResult(**f) for f in data["functions"]]})
+
+    def pending(self) -> list[int]:
+        """The functions the verifier could test with other units' code beside them."""
+        return [k for k, f in enumerate(self.functions) if f.elsewhere]
+
+    def assemble(self, mode: str) -> None:
+        """The unit's final assembly: gcc's with every function the mode uses replaced (None: all gcc's)."""
+        final, used = self.base, 0
+        for k, fr in enumerate(self.functions):
+            if fr.used(mode):
+                # the same splice as the one verified (same tag): the verified text is what is linked
+                final = replace_function(final, fr.asm, fr.function, self.arch, tag(k))
+                used += 1
+        self.asm = final if used else None
 
 
 def gcc_functions(asm: str, arch: str) -> set[str]:
@@ -81,6 +110,11 @@ def cache_key(parts: dict) -> str:
 
 def sha256(text: str) -> str:
     return hashlib.sha256(text.encode(errors="surrogateescape")).hexdigest()
+
+
+def file_sha256(path: str) -> str:
+    with open(path, "rb") as fh:
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def code_digest() -> str:
@@ -126,23 +160,45 @@ class Cache:
         return hmac.new(self.secret, f"{key}\n{canonical}".encode(), "sha256").hexdigest()
 
     def get(self, key: str) -> Lookup:
+        entry, discarded = self._read(key)
+        try:
+            return Lookup(FunctionResult(**entry, cached=True) if entry is not None else None, discarded)
+        except TypeError:
+            return Lookup(discarded="unreadable")
+
+    def put(self, key: str, result: FunctionResult) -> None:
+        self._write(key, {k: v for k, v in asdict(result).items() if k not in CACHE_STATE})
+
+    def get_unit(self, obj: str) -> UnitResult | None:
+        """The unit an object file was made from by ncc, found by the object's bytes (None: not ncc's,
+        or changed since)."""
+        try:
+            entry, _ = self._read(f"unit-{file_sha256(obj)}")
+            return UnitResult.from_record(entry) if entry is not None else None
+        except (OSError, TypeError, KeyError):
+            return None
+
+    def put_unit(self, obj: str, unit: UnitResult) -> None:
+        self._write(f"unit-{file_sha256(obj)}", unit.record())
+
+    def _read(self, key: str) -> tuple[dict | None, str]:
+        """The entry under `key` and, if one was there and is not returned, why."""
         if self.secret is None:
-            return Lookup()
+            return None, ""
         try:
             data = json.loads(self._path(key).read_text())
             entry, digest = data["entry"], data["digest"]
             if not hmac.compare_digest(self._digest(key, entry), str(digest)):
-                return Lookup(discarded="digest mismatch")
-            return Lookup(FunctionResult(**entry, cached=True))
+                return None, "digest mismatch"
+            return entry, ""
         except FileNotFoundError:
-            return Lookup()
+            return None, ""
         except (OSError, ValueError, TypeError, KeyError):
-            return Lookup(discarded="unreadable")
+            return None, "unreadable"
 
-    def put(self, key: str, result: FunctionResult) -> None:
+    def _write(self, key: str, entry: dict) -> None:
         if self.secret is None:
             return
-        entry = {k: v for k, v in asdict(result).items() if k not in CACHE_STATE}
         path = self._path(key)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -203,7 +259,7 @@ class UnitTranslator:
     def run(self, path: str, arch: str, opt: str, shaping: list[str]) -> UnitResult:
         source = Path(path).read_text(errors="replace")
         cflags = [f"-I{os.path.dirname(os.path.abspath(path))}", *shaping]
-        result = UnitResult(path, arch, opt)
+        result = UnitResult(path, arch, opt, source=source, cflags=cflags)
         try:
             base = compile_to_asm(source, arch, opt, path, extra=cflags)
             defined = parse_unit(source, path, char_signed=char_signed(arch), cflags=cflags).functions
@@ -218,6 +274,7 @@ class UnitTranslator:
         except VerifierInputError as err:
             result.note = f"left to gcc: {err}"
             return result
+        result.base = base
         for k, name in enumerate(names):
             key = cache_key({**unit, "function": name, "identity": self.identity()})
             found = self.cache.get(key)
@@ -231,20 +288,42 @@ class UnitTranslator:
         for name in sorted(gcc_functions(base, arch) - set(defined)):  # static inline helpers of its headers
             result.functions.append(FunctionResult(name, ALWAYS_GCC[1], "defined in an included header: ncc "
                                                    "translates the functions of the .c file itself"))
-        final, used = base, 0
-        for k, fr in enumerate(result.functions):
-            if fr.used(self.settings.mode):
-                # the same splice as the one verified (same tag): the verified text is what is linked
-                final = replace_function(final, fr.asm, fr.function, arch, tag(k))
-                used += 1
-        result.asm = final if used else None
+        result.assemble(self.settings.mode)
         return result
 
+    def link(self, unit: UnitResult, others: list[str]) -> list[str]:
+        """At the link step, where the whole program is known: judge again each function of `unit` that
+        calls other units, with their gcc code (`others`) beside it, and assemble the unit again. The
+        functions now the translator's, by name."""
+        read = sha256(preprocess(unit.source, unit.path, cpp_flags(unit.cflags)))
+        identity = {"path": os.path.abspath(unit.path), "source": sha256(unit.source), "read": read,
+                    "cflags": unit.cflags, "arch": unit.arch, "opt": unit.opt, "base": sha256(unit.base),
+                    "link": sorted(sha256(o) for o in others), "identity": self.identity()}
+        now = []
+        for k in unit.pending():
+            name = unit.functions[k].function
+            key = cache_key({**identity, "function": name})
+            found = self.cache.get(key)
+            fr = found.result
+            if fr is None:
+                fr = self.function(unit.source, unit.path, name, unit.arch, unit.opt, unit.cflags, tag(k), others,
+                                   unit.base)
+                fr.cache_discarded = found.discarded
+                if not fr.category.startswith("ncc.internal"):
+                    self.cache.put(key, fr)
+            fr.at_link = True
+            unit.functions[k] = fr
+            now += [name] if fr.used(self.settings.mode) else []
+        unit.assemble(self.settings.mode)
+        return now
+
     def function(self, source: str, path: str, name: str, arch: str, opt: str, cflags: list[str],
-                 tag: str) -> FunctionResult:
+                 tag: str, link: list[str] = (), base: str | None = None) -> FunctionResult:
+        """`link`: the other units' gcc code, run beside it; `base`: the unit's gcc code that code was
+        linked against, which the reference must then be."""
         start = time.perf_counter()
         try:
-            fr = self._function(source, path, name, arch, opt, cflags, tag)
+            fr = self._function(source, path, name, arch, opt, cflags, tag, link, base)
         except VerifierInputError as err:
             fr = FunctionResult(name, "unsupported", str(err))
         except Exception as err:  # one function's failure must not stop the build: gcc's code is used
@@ -254,12 +333,15 @@ class UnitTranslator:
         fr.seconds = round(time.perf_counter() - start, 3)
         return fr
 
-    def _function(self, source, path, name, arch, opt, cflags, tag) -> FunctionResult:
+    def _function(self, source, path, name, arch, opt, cflags, tag, link=(), base=None) -> FunctionResult:
         s = self.settings
         checker = Checker(source, arch, opt, name, examples=s.examples, random_inputs=s.inputs, seed=s.seed,
-                          filename=path, cflags=cflags)
+                          filename=path, cflags=cflags, link=list(link))
+        if base is not None and checker.reference_asm != base:
+            return FunctionResult(name, "ncc.changed", "gcc compiles the unit differently from when its object "
+                                  "was made (a header changed?): its object is gcc's")
         if checker.unsupported and s.mode != "neural":
-            return FunctionResult(name, "unsupported", checker.unsupported)
+            return FunctionResult(name, "unsupported", checker.unsupported, elsewhere=checker.calls_elsewhere or "")
         bench = Benchmark(uri=f"file://{os.path.abspath(path)}#{name}", source=source, entry=name,
                           meta={"cflags": cflags})
         samples = self.translator.translate(bench, arch, MODEL_OPT.get(opt, opt), s.samples, s.seed)
@@ -302,7 +384,7 @@ class UnitTranslator:
         if verdict.category == "pass":
             try:
                 image = checker.build(candidate).image  # what the verifier ran: the part `name` reaches
-                bad = encoding_mismatches(runnable_part(candidate, name, arch), image, name)
+                bad = encoding_mismatches(checker.runnable(candidate), image, name)
             except (AsmError, GnuAsError) as err:
                 return FunctionResult(name, "asm.encoding", f"GNU as cannot build what keystone ran: {err}", asm)
             if bad:

@@ -57,6 +57,7 @@ _ARITH = {"+", "-", "*", "/", "%", "&", "|", "^"}
 _SHIFT = {"<<", ">>"}
 _COMPARE = {"<", ">", "<=", ">=", "==", "!="}
 _SIDE_EFFECT_UNARY = {"++", "--", "p++", "p--"}
+_INVERSE = {"<": ">=", ">": "<=", "<=": ">", ">=": "<", "==": "!=", "!=": "=="}
 
 
 class Unsupported(Exception):
@@ -501,7 +502,8 @@ class _Function:
         elif isinstance(s, c_ast.For):
             self.for_stmt(s, out)
         elif isinstance(s, c_ast.While):
-            out.append(c_ast.While(s.cond, c_ast.Compound(self.body(s.stmt))))
+            cond, body = self.guarded(s.cond, s.stmt)
+            out.append(c_ast.While(cond, c_ast.Compound(self.body(body))))
         elif isinstance(s, c_ast.DoWhile):
             out.append(c_ast.DoWhile(s.cond, c_ast.Compound(self.body(s.stmt))))
         elif isinstance(s, c_ast.Switch):
@@ -542,6 +544,9 @@ class _Function:
         elif self.atoms and isinstance(s, c_ast.UnaryOp) and s.op in _SIDE_EFFECT_UNARY and isinstance(s.expr, c_ast.ID):
             out.append(_step(s.expr.name, s.op))  # `i++;`: the kernels write `i += 1;`
             self.result.statements += 1
+        elif self.atoms and isinstance(s, c_ast.UnaryOp) and s.op in _SIDE_EFFECT_UNARY:  # `(*p)++;`, `a[i]--;`
+            one = c_ast.Constant("int", "1")
+            self.simple(s, out, lambda pre: self.updated(self.lvalue(s.expr, pre), "+" if "++" in s.op else "-", one, pre))
         else:
             out.append(s)
 
@@ -577,7 +582,46 @@ class _Function:
             self.type_of(s.lvalue), self.type_of(s.rvalue)
             lhs = self.lvalue(s.lvalue, pre)
             rhs = self.operand(s.rvalue, pre)
+            if self.atoms and not isinstance(lhs, (c_ast.ID, c_ast.ArrayRef)):  # `o[i] += t` is the kernels' own
+                return self.updated(lhs, s.op[:-1], rhs, pre)
         return c_ast.Assignment(s.op, lhs, rhs)
+
+    def updated(self, target, op: str, value, out: list) -> c_ast.Assignment:
+        """`*p op= v`, `s->f op= v`, `a[i]++` (atoms): a load, the operation, a store (`int t1 = *p;
+        int t2 = t1 + v; *p = t2;`), the statements the kernels write. `target`'s indices are atoms, so reading it twice is evaluating it once, as C does; the
+        operation's result converts to the target's type, as a compound assignment's does."""
+        t = _decay(self.type_of(target))
+        if isinstance(t, StructType):
+            raise Unsupported("a struct value")
+        old = self.declared(t, target, out)
+        return c_ast.Assignment("=", target, self.declared(t, c_ast.BinaryOp(op, old, value), out))
+
+    def guarded(self, cond, body):
+        """A loop test `a && b && ...` (atoms): the loop tests `a`, the body begins with `if (!b) break;`
+        for each further operand, which C evaluates in that order on every iteration, after `a`, as
+        before (a `continue` still goes to the test, or to a `for`'s step first). Other tests as they are."""
+        first, parts = cond, []
+        while isinstance(first, c_ast.BinaryOp) and first.op == "&&":
+            parts.insert(0, first.right)
+            first = first.left
+        if not (self.atoms and parts and self.is_condition(first)):
+            return cond, body
+        try:
+            guards = [c_ast.If(self.negated(p), c_ast.Break(p.coord), None, p.coord) for p in parts]
+        except Unsupported:
+            return cond, body
+        items = (body.block_items or []) if isinstance(body, c_ast.Compound) else [body]
+        return first, c_ast.Compound(guards + list(items), getattr(body, "coord", None))
+
+    def negated(self, c):
+        """The condition `!c`, as a comparison of the other sense where that is the same (not on floats:
+        `!(x < y)` holds for a NaN, `x >= y` does not)."""
+        if isinstance(c, c_ast.BinaryOp) and c.op in _COMPARE and not any(
+                isinstance(_decay(self.type_of(x)), FloatType) for x in (c.left, c.right)):
+            return c_ast.BinaryOp(_INVERSE[c.op], c.left, c.right, c.coord)
+        if isinstance(c, c_ast.UnaryOp) and c.op == "!":
+            return c.expr
+        return c_ast.UnaryOp("!", c, c.coord)
 
     def decl(self, d: c_ast.Decl, out: list) -> None:
         t = self.reader.ctype(d.type)
@@ -630,7 +674,8 @@ class _Function:
         if isinstance(s.init, c_ast.DeclList):
             for d in s.init.decls:
                 self.scope.names[d.name] = self.reader.ctype(d.type)
-        out.append(c_ast.For(s.init, s.cond, s.next, c_ast.Compound(self.body(s.stmt))))
+        cond, body = self.guarded(s.cond, s.stmt)
+        out.append(c_ast.For(s.init, cond, s.next, c_ast.Compound(self.body(body))))
         self.scope = self.scope.parent
 
 

@@ -14,7 +14,9 @@ becomes
 
 Offsets and sizes are written as words (`at8`, `size16`), not numbers: the memory's templates abstract
 numbers, and a different offset is different code (`(%rax)` against `8(%rax)`). The size is written
-only when the statement indexes (`[`): through a plain pointer only the offset matters.
+only when the statement indexes (`[`): through a plain pointer only the offset matters. Nor does the
+code read the tag: the structs are written `<FN>_s`, `<FN>_s2`, ... in the order they are defined, the
+first as the synthetic kernels name their one struct, so `struct point` meets the layouts they hold.
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from neuralcc.cbase.ctype import FloatType, IntType, base_type, make_struct
 from ..prompts import Decl, Prompt
 
 _ACCESS = re.compile(r"(\.|->)\s*([A-Za-z_]\w*)")
+_STRUCT_TAG = re.compile(r"\bstruct\s+([\w<>]+)")
 
 
 def _layout(members: tuple[tuple[str, str], ...] | None) -> tuple[dict[str, tuple[str, int]], int] | None:
@@ -72,5 +75,8 @@ def layout_prompt(prompt: Prompt) -> Prompt | None:
             parts.append(f"size{structs[tag][1]}")
         return f"struct {tag} {{{'; '.join(parts)}}};"
 
-    decls = tuple(Decl(layout(d.struct.tag)) if d.struct is not None else d for d in prompt.decls)
-    return replace(prompt, statement=statement, decls=decls)
+    tag_of = {tag: "<FN>_s" + (str(i + 1) if i else "") for i, tag in enumerate(structs)}
+    tagged = lambda text: _STRUCT_TAG.sub(lambda m: f"struct {tag_of.get(m.group(1), m.group(1))}", text)
+    decls = tuple(Decl(tagged(layout(d.struct.tag))) if d.struct is not None else replace(d, text=tagged(d.text))
+                  for d in prompt.decls)
+    return replace(prompt, statement=tagged(statement), decls=decls)
