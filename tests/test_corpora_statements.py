@@ -8,7 +8,7 @@ import pytest
 from neuralcc.corpora.loaders import load_benchmarks
 from neuralcc.corpora.statements import compiles, generate
 from neuralcc.translator.data import records as R
-from neuralcc.translator.data.coverage import local_records, measure, model_writes, writes_report
+from neuralcc.translator.data.coverage import local_records, measure
 from neuralcc.translator.data.records import memory_from_records
 from neuralcc.translator.prompts import PromptStyle
 
@@ -63,20 +63,3 @@ def test_coverage_of_a_memory_holding_the_same_functions_is_complete(tmp_path):
     other = load_benchmarks("benchmark://kernels-v0")[3:5]  # functions it does not hold: some pieces missed
     out, _ = measure(tmp_path, other, ["x86-64"])
     assert out["x86-64"].pieces["none"] > 0 and out["x86-64"].all_right < 2
-
-
-def test_the_model_s_pieces_are_counted_beside_the_memory_s_by_level():
-    """--model-writes: the model writes every piece; its pieces equal to gcc's are counted per memory level
-    beside the memory's, and the memory's counts are the ones the coverage table gives."""
-    from neuralcc.translator.neural.decode import DEFAULT_MODEL
-
-    benches = load_benchmarks("benchmark://kernels-v0", limit=2)
-    records = []
-    out, _ = measure(DEFAULT_MODEL, benches, ["x86-64"], records=records)
-    assert len(records) == 2
-    res = model_writes(DEFAULT_MODEL, records, ["x86-64"])["x86-64"]
-    levels = res["pieces_exact_by_memory"]
-    assert sum(r["pieces"] for r in levels.values()) == res["n_pieces"] == sum(out["x86-64"].pieces.values())
-    assert {lv: r["memory"] for lv, r in levels.items()} == {lv: out["x86-64"].right[lv] for lv in levels}
-    assert 0 < sum(r["model"] for r in levels.values()) <= res["n_pieces"]
-    assert "pieces written by the model" in writes_report({"x86-64": res})

@@ -92,10 +92,8 @@ def local_records(benchmarks, archs: list[str], lower: str | bool, params: bool,
         yield b, local if local is not None else ", ".join(why)
 
 
-def measure(model_dir: Path, benchmarks, archs: list[str], workers: int = 2, rows: list | None = None,
-            records: list | None = None):
-    """Per arch, the memory's coverage of the benchmarks' pieces; `rows` collects one dict per piece,
-    `records` the benchmarks' local records (what `model_writes` reads)."""
+def measure(model_dir: Path, benchmarks, archs: list[str], workers: int = 2, rows: list | None = None):
+    """Per arch, the memory's coverage of the benchmarks' pieces; `rows` collects one dict per piece."""
     from ..prompts import PromptStyle
     from . import records as R
 
@@ -109,8 +107,6 @@ def measure(model_dir: Path, benchmarks, archs: list[str], workers: int = 2, row
         if isinstance(rec, str):
             skipped[rec] += 1
             continue
-        if records is not None:
-            records.append(rec)
         for arch in archs:
             pairs = R.canonical_pieces(rec, arch, style)
             if not pairs:
@@ -135,29 +131,6 @@ def measure(model_dir: Path, benchmarks, archs: list[str], workers: int = 2, row
                                  "memory": hit.piece if hit else None, "right": ok})
             cov.all_right += every
     return out, skipped
-
-
-def model_writes(model_dir: Path, records: list[dict], archs: list[str]) -> dict[str, dict]:
-    """Per arch, the model's greedy piece for each prompt against gcc's, beside the memory's, split by the
-    level the memory holds the prompt at (train.pieces_exact): where the model must earn its place."""
-    from ..neural.decode import NeuralTranslator
-    from ..neural.train import pieces_exact
-
-    translator = NeuralTranslator(model_dir)
-    return {arch: pieces_exact(translator, records, arch, OPT) for arch in archs}
-
-
-def writes_report(written: dict[str, dict]) -> str:
-    lines = []
-    for arch, res in written.items():
-        lines.append(f"{arch}: {res.get('n_pieces', 0)} pieces written by the model; gcc's piece: model "
-                     f"{res.get('pieces_exact', 0):.1%}, memory {res.get('memory_pieces_exact', 0):.1%}"
-                     f" ({res['errors']} functions refused)")
-        for level in (*LEVELS, "none"):
-            row = res.get("pieces_exact_by_memory", {}).get(level)
-            if row:
-                lines.append(f"  {level:18} {row['pieces']:6} pieces  model {row['model']:6}  memory {row['memory']:6}")
-    return "\n".join(lines)
 
 
 def report(out: dict[str, ArchCoverage], skipped: Counter, show: int) -> str:
@@ -193,9 +166,6 @@ def main(argv=None) -> int:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--show", type=int, default=15, help="statements listed per arch")
     ap.add_argument("--out", help="directory for pieces.jsonl and coverage.json")
-    ap.add_argument("--model-writes", action="store_true",
-                    help="also decode every piece with the model (greedy) and count its pieces equal to gcc's "
-                         "beside the memory's, by memory level (slow: the model writes every piece)")
     args = ap.parse_args(argv)
     model_dir = Path(args.model)
     if not list(model_dir.glob("memory-*.json.gz")):
@@ -207,13 +177,8 @@ def main(argv=None) -> int:
         print(f"coverage: error: {err}", file=sys.stderr)
         return 2
     rows = [] if args.out else None
-    records = [] if args.model_writes else None
-    archs = args.arch.split(",")
-    out, skipped = measure(model_dir, benchmarks, archs, args.workers, rows, records)
+    out, skipped = measure(model_dir, benchmarks, args.arch.split(","), args.workers, rows)
     print(report(out, skipped, args.show))
-    written = model_writes(model_dir, records, archs) if args.model_writes else None
-    if written:
-        print(writes_report(written))
     if args.out:
         d = Path(args.out)
         d.mkdir(parents=True, exist_ok=True)
@@ -221,7 +186,7 @@ def main(argv=None) -> int:
             fh.writelines(json.dumps(r) + "\n" for r in rows)
         (d / "coverage.json").write_text(json.dumps(
             {"model": str(model_dir), "corpus": args.corpus, "arches": {a: c.as_dict() for a, c in out.items()},
-             "skipped": dict(skipped), **({"model_writes": written} if written else {})}, indent=1) + "\n")
+             "skipped": dict(skipped)}, indent=1) + "\n")
     return 0
 
 
