@@ -5,6 +5,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from .translators import BEST_TRANSLATOR, MODEL_KINDS
+
 DEFAULT_SYNTHETIC = "benchmark://synthetic-v1/seed=7?count=100&filter=live"  # the held-out seed-7 stream
 
 
@@ -19,28 +21,31 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "write one JSONL line per sample to OUT/results.jsonl (resumable), then a report. "
                     "Translators: gcc | mutant | return0 | arg0 | model[:DIR] | memory[:DIR] | model+memory[:DIR] | "
                     "file:PATH | http:URL.")
-    p.add_argument("--translator", default="model", help="gcc, mutant, return0, arg0, model[:DIR], memory[:DIR] (the translation memory "
-                   "beside that model, alone: a nearest-neighbour baseline), model+memory[:DIR] (the model, "
-                   "with the pieces the memory holds taken from it), file:PATH or http:URL")
+    p.add_argument("--translator", default=BEST_TRANSLATOR,
+                   help="gcc, mutant, return0, arg0, model[:DIR], memory[:DIR] (the translation memory beside that "
+                        "model, alone: a nearest-neighbour baseline), model+memory[:DIR] (the model, with the pieces "
+                        "the memory holds taken from it), file:PATH or http:URL (default: %(default)s, the one that "
+                        "measures best with the shipped model)")
     p.add_argument("--corpus", nargs="+", default=[], metavar="URI",
                    help="benchmark URIs or paths, e.g. benchmark://kernels-v0 benchmark://humaneval-decompile-v0")
-    p.add_argument("--arch", default="x86-64,aarch64", help="comma-separated (default both)")
-    p.add_argument("--opt", default="O0", help="comma-separated opt levels (default O0)")
-    p.add_argument("-n", type=int, default=1, help="samples per benchmark (1 = greedy)")
-    p.add_argument("-k", default="1", help="comma-separated k for pass@k / verified@k")
+    p.add_argument("--arch", default="x86-64,aarch64", help="comma-separated (default: %(default)s)")
+    p.add_argument("--opt", default="O0", help="comma-separated opt levels (default: %(default)s)")
+    p.add_argument("-n", type=int, default=1, help="samples per benchmark (default: %(default)s = greedy)")
+    p.add_argument("-k", default="1", help="comma-separated k for pass@k / verified@k (default: %(default)s)")
     p.add_argument("--out", help="run directory (default runs/<translator>)")
-    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--workers", type=int, default=2, help="processes (default: %(default)s)")
     p.add_argument("--limit", type=int, help="at most this many benchmarks per corpus")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--examples", type=int, default=100, help="hypothesis examples per sample")
-    p.add_argument("--random", type=int, default=300, dest="random_inputs", help="fast random inputs per benchmark")
-    p.add_argument("--temperature", type=float, default=0.8, help="sampling temperature when n > 1")
+    p.add_argument("--seed", type=int, default=0, help="(default: %(default)s)")
+    p.add_argument("--examples", type=int, default=100, help="hypothesis examples per sample (default: %(default)s)")
+    p.add_argument("--random", type=int, default=300, dest="random_inputs",
+                   help="fast random inputs per benchmark (default: %(default)s)")
+    p.add_argument("--temperature", type=float, default=0.8, help="sampling temperature when n > 1 (default: %(default)s)")
     p.add_argument("--repair", type=int, default=0, metavar="CALLS",
                    help="guess and check: a failed greedy sample of model, memory or model+memory gets its "
                         "likeliest wrong pieces rewritten and checked again, at most CALLS more verifier calls; "
                         "reported as repaired@CALLS beside pass@1 (default 0: off)")
     p.add_argument("--prompt", help="prompt template file for http translators ({source} {entry} {arch} {opt})")
-    p.add_argument("--model-name", default="default", help="model name sent to http translators")
+    p.add_argument("--model-name", default="default", help="model name sent to http translators (default: %(default)s)")
     p.add_argument("--shared", help="the shared/ folder holding corpora/ (default ../shared)")
     p.add_argument("--default-run", action="store_true",
                    help="the main job (make eval): shipped model on the project's kernels and a held-out "
@@ -100,7 +105,8 @@ def eval_command(args) -> int:
     if args.default_run:  # every figure beside the trivial baselines, on the same benchmarks
         from dataclasses import replace
         baselines = comparisons(args.translator, has_memory)
-        runs = [(out / name, replace(cfg, translator=t)) for name, t in [("model", args.translator), *baselines]]
+        main_name = args.translator.partition(":")[0] if args.translator.partition(":")[0] in MODEL_KINDS else "main"
+        runs = [(out / name, replace(cfg, translator=t)) for name, t in [(main_name, args.translator), *baselines]]
     try:
         make_translator(cfg.translator, cfg.prompt, cfg.model_name, cfg.temperature)  # fail fast on a bad spec
         for run_dir, run_cfg in runs:
@@ -121,12 +127,13 @@ def eval_command(args) -> int:
 
 def comparisons(translator: str, has_memory) -> list[tuple[str, str]]:
     """What `--default-run` prints beside `translator`, as (run name, translator): the trivial baselines,
-    and for a model with a translation memory, the memory alone and the model with it."""
+    and for a translator of a model directory with a translation memory, the other two of the model
+    alone, the memory alone and the model with it."""
     out = [("return0", "return0"), ("arg0", "arg0")]
     kind, _, model_dir = translator.partition(":")
-    if kind == "model" and has_memory(model_dir or None):
+    if kind in MODEL_KINDS and has_memory(model_dir or None):
         suffix = f":{model_dir}" if model_dir else ""
-        out += [("memory", "memory" + suffix), ("model+memory", "model+memory" + suffix)]
+        out += [(other, other + suffix) for other in MODEL_KINDS if other != kind]
     return out
 
 

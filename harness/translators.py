@@ -329,6 +329,14 @@ def safe_name(uri: str) -> str:
     return re.sub(r"[^\w.=-]+", "_", uri.split("://", 1)[-1]).strip("_")
 
 
+# What `neuralcc eval`, `make eval` and `ncc` use unless told otherwise: the translator that measures best
+# with the shipped model directory. On humaneval-decompile (greedy, -O0, x86-64): the memory alone
+# 45.7%, the model writing the pieces the memory has none for 42.7% (its pieces lose two functions the
+# memory's empty pieces did not and win none), the model alone below both (README, "Results").
+BEST_TRANSLATOR = "memory"
+MODEL_KINDS = ("model", "memory", "model+memory")  # the translators made from one model directory
+
+
 def make_translator(spec: str, prompt: str | None = None, model_name: str = "default",
                     temperature: float = 0.8, threads: int | None = None) -> Translator:
     kind, _, arg = spec.partition(":")

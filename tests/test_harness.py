@@ -188,7 +188,19 @@ def test_default_run_says_whether_humaneval_is_included(tmp_path, shared_dir):
     present = (shared_dir / "corpora" / "humaneval-decompile.jsonl").exists()
     assert ("included" if present else "skipped") in r.stderr
     assert "Beside trivial baselines" in r.stdout and "report: " in r.stdout
-    assert (tmp_path / "run" / "model" / "report.html").exists()
+    assert (tmp_path / "run" / "main" / "report.html").exists()
+
+
+def test_without_a_translator_eval_and_ncc_use_the_one_that_measures_best_and_help_says_so():
+    from neuralcc.harness.cli import build_parser
+    from neuralcc.harness.ncc.settings import Settings
+    from neuralcc.harness.translators import BEST_TRANSLATOR
+
+    args = build_parser().parse_args(["eval", "--corpus", "benchmark://kernels-v0"])
+    assert args.translator == BEST_TRANSLATOR == Settings().translator == "memory"
+    r = subprocess.run([sys.executable, "-m", "neuralcc.harness.cli", "eval", "--help"], capture_output=True, text=True)
+    assert r.returncode == 0 and "(default: memory," in " ".join(r.stdout.split())
+    assert "(default: x86-64,aarch64)" in r.stdout and "(default: 300)" in r.stdout
 
 
 def test_default_run_puts_a_models_memory_alone_and_with_it_beside_it(tmp_path):
@@ -204,6 +216,9 @@ def test_default_run_puts_a_models_memory_alone_and_with_it_beside_it(tmp_path):
     mem.freeze().save(tmp_path)
     assert comparisons(f"model:{tmp_path}", has_memory)[2:] == [("memory", f"memory:{tmp_path}"),
                                                                ("model+memory", f"model+memory:{tmp_path}")]
+    # the memory alone, the default, has the model alone and the model with it beside it
+    assert comparisons(f"memory:{tmp_path}", has_memory)[2:] == [("model", f"model:{tmp_path}"),
+                                                                ("model+memory", f"model+memory:{tmp_path}")]
 
 
 def test_model_translator_plugin(tmp_path):

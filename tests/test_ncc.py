@@ -510,3 +510,20 @@ def test_every_program_matches_gcc_with_ncc(tmp_path, arch, translator):
     built = make_programs(str(BIN / ncc_name), tmp_path / "ncc", env=env)
     assert built.returncode == 0, built.stderr
     assert outputs(tmp_path / "ncc", names, arch) == outputs(tmp_path / "gcc", names, arch)
+
+
+def test_an_objects_unit_record_is_read_back_only_with_what_its_results_were_computed_from(tmp_path):
+    from neuralcc.harness.ncc.unit import Cache, UnitResult
+
+    cache = Cache.open(str(tmp_path / "cache"))
+    obj = tmp_path / "a.o"
+    obj.write_bytes(b"\x7fELF object")
+    unit = UnitResult("a.c", "x86-64", "O0", source="int f(void) { return 1; }\n", base="\t.text\n",
+                      inputs={"path": "/src/a.c", "source": "ab12", "compiled": "cd34"})
+    cache.put_unit(str(obj), unit)
+    back = cache.get_unit(str(obj))
+    assert back is not None and back.inputs == unit.inputs and back.source == unit.source
+    # a record that does not say what its results depend on keys nothing at the link: not ncc's
+    cache._write(f"unit-{hashlib.sha256(obj.read_bytes()).hexdigest()}",
+                 {k: v for k, v in unit.record().items() if k != "inputs"})
+    assert cache.get_unit(str(obj)) is None

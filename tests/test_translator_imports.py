@@ -90,7 +90,7 @@ def test_imports_are_read_as_modules():
                                           "front.skeleton", "front.lower", "memory.store", "neural.model",
                                           "neural.reading", "neural.tokenizer", "neural.asmgrammar"}
     assert _imports("neural.train") >= {"neural.samples", "data.records", "prompts", "memory.store", "neural.decode"}
-    assert _imports("memory.store") == {"prompts", "memory.structlayout", "memory.templates"}
+    assert _imports("memory.store") == {"prompts", "memory.equivalents", "memory.structlayout", "memory.templates"}
     assert "data.records" not in _imports("memory.__main__")  # under `if __name__ == "__main__":`
 
 

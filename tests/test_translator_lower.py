@@ -151,6 +151,52 @@ def test_a_loop_test_of_several_conditions_tests_the_first_and_breaks_on_the_oth
     assert lines[step + 1: step + 5] == ["int t14 = a[j];", "if (t14 <= d) {", "break;", "}"]
 
 
+ROTATED = """int r(const char *s, int *a, int n)
+{
+    int k = 0;
+    while (s[k] != '\\0') {
+        for (int j = 0; j < n; j++) {
+            if (a[j] < 0)
+                continue;
+            a[j] -= 1;
+        }
+        k++;
+    }
+    int i = 0;
+    while (a[i] > 0) {
+        i++;
+        if (i >= n)
+            break;
+        if (a[i] == 5)
+            continue;
+        a[i] = 7;
+    }
+    return k * 100 + i;
+}
+"""
+
+
+def test_a_loop_test_that_reads_memory_loads_before_the_loop_and_again_at_the_end_of_the_body():
+    lines = body_lines(L.lower_unit(ROTATED, atoms=True).source, "r")
+    loop = lines.index("while (t1 != '\\0') {")
+    assert lines[loop - 1] == "char t1 = s[k];"
+    # the `continue` of the inner loop does not skip the reload; the body's last statements reload
+    end = lines.index("k += 1;")
+    assert lines[end + 1: end + 3] == ["t1 = s[k];", "}"] and lines[loop + 1].startswith("for ("), lines
+    # a `continue` of the loop itself would: that test stays as written
+    assert "while (a[i] > 0) {" in lines
+
+
+@pytest.mark.parametrize("arch", ["x86-64", "aarch64"])
+def test_rotated_loops_compute_what_the_original_computes(arch):
+    src = "// ncc: len(a)=8 range(n)=1..8\n" + ROTATED
+    low = L.lower_unit(src, atoms=True)
+    assert "t1 = s[k];" in low.source and not low.kept, low.kept
+    verdict = Checker(src, arch, "O0", "r", examples=30, random_inputs=200).check(
+        compile_to_asm(low.source, arch, "O0", "<lowered>"))
+    assert verdict.category == "pass", (str(verdict), low.source)
+
+
 @pytest.mark.parametrize("arch", ["x86-64", "aarch64"])
 def test_updates_and_loop_tests_lowered_compute_what_the_original_computes(arch):
     src = "// ncc: len(a)=8 range(n)=0..8\n" + UPDATES

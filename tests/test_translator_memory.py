@@ -101,6 +101,47 @@ IF = "<x86-64><O0><chunks>if: if (VA < 5) {<sep>int VA;<sep>then <C4> else <C6> 
 IF_PIECE = "\tcmpl\t$4, @VA@(%rbp)\n\tjg\t<C6>\n"
 
 
+MUL = "<x86-64><O0><chunks>return: return VA * VB;<sep>int VA; int VB;<sep> | returns int"
+MUL_PIECE = "\tmovl\t@VA@(%rbp), %eax\n\timull\t@VB@(%rbp), %eax\n"
+PROLOGUE = "<aarch64><O0><chunks>prologue: int <FN>() {<sep><sep> | returns int leaf"
+PROLOGUE_PIECE = "\t.global\t<FN>\n\t.text\n\t.align\t2\n<FN>:\n\tsub\tsp, sp, #@FRAME@\n"
+WHILE = "<x86-64><O0><chunks>while-test: while (VA[VB] != 0) {<sep>char * VA; int VB;<sep>body <C5> exit <C7> next <C7>"
+WHILE_PIECE = "\tmovl\t@VB@(%rbp), %eax\n\tmovslq\t%eax, %rdx\n\tmovq\t@VA@(%rbp), %rax\n" \
+              "\taddq\t%rdx, %rax\n\tmovzbl\t(%rax), %eax\n\ttestb\t%al, %al\n\tjne\t<C5>\n"
+
+
+def test_a_prompt_the_memory_lacks_is_found_in_other_words_that_mean_the_same():
+    mem = MemoryBuilder()
+    cmp97 = WHILE_PIECE.replace("testb\t%al, %al", "cmpb\t$97, %al")
+    add(mem, "x86-64", [(MUL, MUL_PIECE), (WHILE, WHILE_PIECE), (WHILE.replace("!= 0", "!= 97"), cmp97)])
+    frozen = mem.freeze()
+    # a variable read twice: the piece of two variables of its type, both slots naming it
+    square = lookup(frozen, "x86-64", "<x86-64><O0><chunks>return: return VA * VA;<sep>int VA;<sep> | returns int")
+    assert square.piece == MUL_PIECE.replace("@VB@", "@VA@")
+    # a character literal is its int; a truth test is a comparison with zero; both together
+    for spelled in ("while (VA[VB] != '\\0') {", "while (VA[VB]) {"):
+        hit = lookup(frozen, "x86-64", WHILE.replace("while (VA[VB] != 0) {", spelled))
+        assert hit is not None and hit.piece == WHILE_PIECE, spelled
+    assert lookup(frozen, "x86-64", WHILE.replace("!= 0", "!= 'a'")) == lookup(frozen, "x86-64", WHILE.replace("!= 0", "!= 97"))
+    # a static function's prologue: the exported one's, exporting nothing
+    add(mem, "aarch64", [(PROLOGUE, PROLOGUE_PIECE)])
+    static = lookup(mem.freeze(), "aarch64", PROLOGUE.replace("int <FN>", "static int <FN>"))
+    assert static.piece == PROLOGUE_PIECE.replace("\t.global\t<FN>\n", "")
+    # what means something else is not found: another operation, another type
+    assert lookup(frozen, "x86-64", MUL.replace("*", "-")) is None
+    assert lookup(frozen, "x86-64", WHILE.replace("VA[VB] != 0", "VA[VB] < 3").replace("char", "float")) is None
+
+
+def test_equivalents_rename_the_copies_back_and_keep_declared_names():
+    from neuralcc.translator.memory.equivalents import equivalents
+
+    (alt,) = equivalents(prompt_of("<x86-64><O0><chunks>stmt: int VA = VB * VB;<sep>int VB;<sep>"))
+    assert alt.prompt.render() == "<x86-64><O0><chunks>stmt: int VA = VB * VC;<sep>int VB; int VC;<sep>"
+    assert alt.names == {"VA": "VA", "VB": "VB", "VC": "VB"}
+    # a variable the statement declares itself is not copied, nor are names inside string literals
+    assert equivalents(prompt_of('<x86-64><O0><chunks>stmt: int VA = VB("VA VA");<sep>int VB(const char *);<sep>')) == []
+
+
 def test_a_table_keeps_its_order_and_its_signs():
     table = "<x86-64><O0><chunks>data: static const int <FN>_tab[4] = {5, -7, 5, 7};<sep>static const int <FN>_tab[4];<sep>"
     head = "\t.section\t.rodata\n\t.align 16\n<FN>_tab:\n"

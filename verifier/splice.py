@@ -79,6 +79,20 @@ def rename_locals(asm: str, prefix: str) -> str:
     return re.sub(r"(?<![\w.$])\.L(\w+)", lambda m: f".L{prefix}{m.group(1)}", asm)
 
 
+def rename_symbols(asm: str, names, tag: str) -> str:
+    """Every use of each of `names` as a whole symbol becomes `name.tag` (longest names first, so a
+    name that is a prefix of another is not renamed inside it)."""
+    for name in sorted(names, key=len, reverse=True):
+        asm = re.sub(rf"(?<![\w.$]){re.escape(name)}(?![\w$])(?!\.\w)", f"{name}.{tag}", asm)
+    return asm
+
+
+def _unit_noise(stmt: str) -> bool:
+    """A statement about the whole file (its name, the compiler's, the stack note), which a spliced part
+    must not repeat."""
+    return stmt.startswith((".file", ".ident")) or ".note.GNU-stack" in stmt
+
+
 def function_only(asm: str, name: str, arch: str, keep: set[str] = frozenset(), tag: str = "") -> str:
     """The candidate's definition of `name` with the local labels and constants it uses. Every other
     symbol it defines, and every directive about one, is dropped (the unit it goes into has gcc's),
@@ -87,8 +101,7 @@ def function_only(asm: str, name: str, arch: str, keep: set[str] = frozenset(), 
     others = defined_symbols(asm, arch) - {name} - set(keep)
     text = cut_symbols(asm, others, arch)
     renamed = {f"{k}.{tag}" for k in keep}
-    for k in keep:
-        text = re.sub(rf"(?<![\w.$]){re.escape(k)}(?![\w$])(?!\.\w)", f"{k}.{tag}", text)
+    text = rename_symbols(text, keep, tag)
     kept = ["\t.text"]
     for raw in text.splitlines():
         stmt = _strip_comment(raw, arch).strip()
@@ -96,7 +109,7 @@ def function_only(asm: str, name: str, arch: str, keep: set[str] = frozenset(), 
         if m and m.group(1) != name and not m.group(1).startswith(".L") and (
                 m.group(1) not in renamed or stmt.startswith((".globl", ".global", ".weak"))):
             continue
-        if stmt.startswith((".file", ".ident")) or ".note.GNU-stack" in stmt:
+        if _unit_noise(stmt):
             continue
         kept.append(raw)
     return "\n".join(kept) + "\n"
@@ -112,11 +125,8 @@ def linked_part(asm: str, arch: str, tag: str, taken: set[str]) -> tuple[str, se
     exported = {m.group(1) for raw in asm.splitlines()
                 if (m := re.match(r"\.(?:globl|global|weak)\s+([\w.$]+)", _strip_comment(raw, arch).strip()))}
     text = cut_symbols(asm, defined & exported & taken, arch)
-    for name in sorted(defined - exported, key=len, reverse=True):
-        text = re.sub(rf"(?<![\w.$]){re.escape(name)}(?![\w$])(?!\.\w)", f"{name}.{tag}", text)
-    kept = [raw for raw in rename_locals(text, tag).splitlines()
-            if not _strip_comment(raw, arch).strip().startswith((".file", ".ident"))
-            and ".note.GNU-stack" not in raw]
+    text = rename_symbols(text, defined - exported, tag)
+    kept = [raw for raw in rename_locals(text, tag).splitlines() if not _unit_noise(_strip_comment(raw, arch).strip())]
     text = "\t.text\n" + "\n".join(kept) + "\n"
     private = {f"{n}.{tag}" for n in defined - exported} | set(re.findall(rf"\.L{re.escape(tag)}\w+", text))
     return text, private

@@ -17,11 +17,10 @@ from collections import Counter
 from pathlib import Path
 
 from neuralcc.cbase.toolchain import ASSEMBLERS
+from neuralcc.verifier.splice import defined_symbols
 
 from .cmdline import Command, UsageError, parse
 from .settings import Settings, SettingsError
-from neuralcc.verifier.splice import defined_symbols
-
 from .unit import ALWAYS_GCC, UnitResult, UnitTranslator
 
 
@@ -43,9 +42,10 @@ Settings (environment, or a TOML file named by NCC_CONFIG with an [ncc] table of
                                     (those the verifier cannot test at all, like a main that
                                     calls other units, stay gcc's and are named);
                                     neural: use the model's code even unverified (experiments only)
-  NCC_TRANSLATOR=model+memory[:DIR] the translator: the model, the pieces its translation memory
-                                    holds taken from the memory (also model[:DIR] alone, memory[:DIR],
-                                    gcc[:OPT], mutant, return0, arg0, file:PATH)
+  NCC_TRANSLATOR=memory[:DIR]       the translator: the translation memory beside the model, the one
+                                    that measures best (also model+memory[:DIR]: the model writes what
+                                    the memory lacks; model[:DIR] alone, gcc[:OPT], mutant, return0,
+                                    arg0, file:PATH)
   NCC_SAMPLES=1                     samples per function (1 = greedy; more: sampled, first verified wins)
   NCC_TEMPERATURE=0.8  NCC_SEED=0   sampling
   NCC_REPAIR=0                      guess and check: verifier calls a function whose samples failed may
@@ -171,9 +171,10 @@ class Build:
             unit = units.cache.get_unit(obj)
             if unit is not None:
                 linked.append((obj, unit))
+        defines = {id(u): defined_symbols(u.base, u.arch) for _, u in linked}
         for key, unit in linked:
             others = [o for _, o in linked if o is not unit]
-            exported = set().union(*(defined_symbols(o.base, o.arch) for o in others))
+            exported = set().union(*(defines[id(o)] for o in others))
             if not any(unit.functions[k].elsewhere in exported for k in unit.pending()):
                 continue
             t0 = time.perf_counter()

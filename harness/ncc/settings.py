@@ -6,6 +6,8 @@ import tomllib
 from dataclasses import dataclass, fields
 from pathlib import Path
 
+from ..translators import BEST_TRANSLATOR
+
 MODES = ("fallback", "strict", "neural")
 
 
@@ -16,7 +18,7 @@ class SettingsError(Exception):
 @dataclass
 class Settings:
     mode: str = "fallback"  # fallback: gcc's code where not verified; strict: fail the build; neural: use it anyway
-    translator: str = "model+memory"  # any `neuralcc eval --translator` spec: model+memory[:DIR], model[:DIR], gcc[:OPT], ...
+    translator: str = BEST_TRANSLATOR  # any `neuralcc eval --translator` spec: memory[:DIR], model+memory[:DIR], gcc[:OPT], ...
     samples: int = 1  # per function: 1 = greedy; more = sampled at `temperature`, the first verified one wins
     temperature: float = 0.8
     repair: int = 0  # guess and check: more verifier calls a function whose samples all failed may spend on

@@ -73,6 +73,7 @@ class UnitResult:
     cflags: list[str] = field(default_factory=list)
     base: str | None = None  # gcc's assembly of the unit
     cwd: str = field(default_factory=os.getcwd)  # where it was compiled (the report tells builds apart by it)
+    inputs: dict = field(default_factory=dict)  # the hashes of every text its results are computed from
 
     def record(self) -> dict:
         """What the link step reads back for an object this unit became (Cache.put_unit)."""
@@ -81,7 +82,8 @@ class UnitResult:
 
     @classmethod
     def from_record(cls, data: dict) -> "UnitResult":
-        return cls(**{**data, "functions": [FunctionResult(**f) for f in data["functions"]]})
+        # KeyError for a record without its inputs: the link step's cache key is made of them
+        return cls(**{**data, "inputs": data["inputs"], "functions": [FunctionResult(**f) for f in data["functions"]]})
 
     def pending(self) -> list[int]:
         """The functions the verifier could test with other units' code beside them."""
@@ -265,7 +267,7 @@ class UnitTranslator:
             defined = parse_unit(source, path, char_signed=char_signed(arch), cflags=cflags).functions
             emitted = defined_symbols(base, arch)
             names = [f for f in defined if f in emitted]  # not those gcc inlined everywhere and dropped
-            unit = {  # every text a result is computed from; the source itself for its `// ncc:` comments
+            result.inputs = {  # every text a result is computed from; the source itself for its `// ncc:` comments
                 "path": os.path.abspath(path), "source": sha256(source), "cflags": cflags, "arch": arch, "opt": opt,
                 # gcc's command for `base` stopped after the preprocessor (-E wins over -S): what gcc compiled
                 "compiled": sha256(compile_to_asm(source, arch, opt, path, extra=[*cflags, "-E"])),
@@ -276,7 +278,7 @@ class UnitTranslator:
             return result
         result.base = base
         for k, name in enumerate(names):
-            key = cache_key({**unit, "function": name, "identity": self.identity()})
+            key = cache_key({**result.inputs, "function": name, "identity": self.identity()})
             found = self.cache.get(key)
             fr = found.result
             if fr is None:
@@ -295,10 +297,7 @@ class UnitTranslator:
         """At the link step, where the whole program is known: judge again each function of `unit` that
         calls other units, with their gcc code (`others`) beside it, and assemble the unit again. The
         functions now the translator's, by name."""
-        read = sha256(preprocess(unit.source, unit.path, cpp_flags(unit.cflags)))
-        identity = {"path": os.path.abspath(unit.path), "source": sha256(unit.source), "read": read,
-                    "cflags": unit.cflags, "arch": unit.arch, "opt": unit.opt, "base": sha256(unit.base),
-                    "link": sorted(sha256(o) for o in others), "identity": self.identity()}
+        identity = {**unit.inputs, "link": sorted(sha256(o) for o in others), "identity": self.identity()}
         now = []
         for k in unit.pending():
             name = unit.functions[k].function

@@ -503,7 +503,15 @@ class _Function:
             self.for_stmt(s, out)
         elif isinstance(s, c_ast.While):
             cond, body = self.guarded(s.cond, s.stmt)
-            out.append(c_ast.While(cond, c_ast.Compound(self.body(body))))
+            loads = self.rotated(s, cond, body)
+            if loads is None:
+                out.append(c_ast.While(cond, c_ast.Compound(self.body(body))))
+            else:
+                pre, cond = loads
+                self.result.statements += 1
+                out.extend(pre)
+                reload = [c_ast.Assignment("=", c_ast.ID(d.name), copy.deepcopy(d.init)) for d in pre]
+                out.append(c_ast.While(cond, c_ast.Compound(self.body(body) + reload)))
         elif isinstance(s, c_ast.DoWhile):
             out.append(c_ast.DoWhile(s.cond, c_ast.Compound(self.body(s.stmt))))
         elif isinstance(s, c_ast.Switch):
@@ -588,8 +596,9 @@ class _Function:
 
     def updated(self, target, op: str, value, out: list) -> c_ast.Assignment:
         """`*p op= v`, `s->f op= v`, `a[i]++` (atoms): a load, the operation, a store (`int t1 = *p;
-        int t2 = t1 + v; *p = t2;`), the statements the kernels write. `target`'s indices are atoms, so reading it twice is evaluating it once, as C does; the
-        operation's result converts to the target's type, as a compound assignment's does."""
+        int t2 = t1 + v; *p = t2;`), the statements the kernels write. `target`'s indices are atoms, so
+        reading it twice is evaluating it once, as C does; the operation's result converts to the
+        target's type, as a compound assignment's does."""
         t = _decay(self.type_of(target))
         if isinstance(t, StructType):
             raise Unsupported("a struct value")
@@ -612,6 +621,19 @@ class _Function:
             return cond, body
         items = (body.block_items or []) if isinstance(body, c_ast.Compound) else [body]
         return first, c_ast.Compound(guards + list(items), getattr(body, "coord", None))
+
+    def rotated(self, s: c_ast.While, cond, body) -> tuple[list, object] | None:
+        """A loop test that reads memory (atoms: `while (s[n] != 0)`): its loads as statements before the
+        loop, the test on their temporaries, and the same loads again at the end of the body (`char t1 =
+        s[n]; while (t1 != 0) { ...; t1 = s[n]; }`), statements the kernels write. Not when the body
+        has a `continue` of this loop, which would skip the reload. None: the test as it is."""
+        if not self.atoms or self.is_condition(cond) or _continues(body):
+            return None
+        pre: list = []
+        test = self.try_lower(s, lambda: self.condition(cond, pre), pre)
+        if test is None or not all(isinstance(d, c_ast.Decl) and d.init is not None for d in pre):
+            return None
+        return pre, test
 
     def negated(self, c):
         """The condition `!c`, as a comparison of the other sense where that is the same (not on floats:
@@ -686,6 +708,15 @@ def _safe_ctype(reader, node) -> CType:
         return reader.ctype(node)
     except RecursionError:
         return UnsupportedType("recursive", reason="a self-referential struct")
+
+
+def _continues(s) -> bool:
+    """`s` has a `continue` of the loop it is the body of (not one of a loop inside it)."""
+    if isinstance(s, c_ast.Continue):
+        return True
+    if isinstance(s, (c_ast.For, c_ast.While, c_ast.DoWhile)) or s is None:
+        return False
+    return any(_continues(child) for _, child in s.children())
 
 
 def _decay(t: CType) -> CType:

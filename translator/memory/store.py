@@ -7,7 +7,8 @@ piece for that prompt is the held-out piece 99% of the time; the 6M-parameter de
 the nearest key: a template of the same prompt with its numbers filled in (templates.py), the
 template of the same statement on a struct of the same layout (structlayout.py), of a loop header's
 own clause (`clause_prompt`), the piece of the same prompt without its trailing jump and then the jump
-(`jumped_on`), the same prompt with numbers abstracted, the same statement with other declarations, both.
+(`jumped_on`), the same prompt with numbers abstracted, the same statement with other declarations, both;
+a prompt it holds nothing for at all is looked up in other words that mean the same (equivalents.py).
 
 What it is used for: a nearest-neighbour baseline (every piece looked up, no model: `neuralcc eval
 --translator memory`), `memory_first` decoding (pieces it holds come from it, the model writes the rest),
@@ -26,6 +27,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..prompts import Decl, Prompt
+from .equivalents import equivalents
 from .structlayout import layout_prompt
 from .templates import instantiate, template_key, template_of
 
@@ -197,7 +199,13 @@ class Memory:
         """The pieces of the `k` nearest keys whose pieces differ, nearest first (what a retrieval-reading
         model reads beside the prompt, neural/reading.py)."""
         levels = self.levels(arch)
-        return nearest(prompt, lambda level, key: (levels.get(level) or {}).get(key), k)
+        stored = lambda level, key: (levels.get(level) or {}).get(key)
+        found = nearest(prompt, stored, k)
+        for alt in ([] if found else equivalents(prompt)):  # the prompt in other words (equivalents.py)
+            found = [Hit(h.level, alt.back(h.piece)) for h in nearest(alt.prompt, stored, k)]
+            if found:
+                break
+        return found
 
     def save(self, model_dir: str | Path) -> None:
         """One file per arch. A key with no number abstracted is left out of the "numbers" levels: only
