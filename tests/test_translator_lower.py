@@ -185,6 +185,10 @@ def test_a_loop_test_that_reads_memory_loads_before_the_loop_and_again_at_the_en
     assert lines[end + 1: end + 3] == ["t1 = s[k];", "}"] and lines[loop + 1].startswith("for ("), lines
     # a `continue` of the loop itself would: that test stays as written
     assert "while (a[i] > 0) {" in lines
+    # a test that steps its variable steps it before the loop and again at the end of the body
+    down = body_lines(L.lower_unit("int d(int n)\n{\n    int s = 0;\n    while (n-- > 0)\n        s += n;\n"
+                                   "    return s;\n}\n", atoms=True).source, "d")
+    assert down[1:8] == ["int t1 = n;", "n -= 1;", "while (t1 > 0) {", "s += n;", "t1 = n;", "n -= 1;", "}"], down
 
 
 @pytest.mark.parametrize("arch", ["x86-64", "aarch64"])

@@ -135,11 +135,43 @@ def test_a_prompt_the_memory_lacks_is_found_in_other_words_that_mean_the_same():
 def test_equivalents_rename_the_copies_back_and_keep_declared_names():
     from neuralcc.translator.memory.equivalents import equivalents
 
-    (alt,) = equivalents(prompt_of("<x86-64><O0><chunks>stmt: int VA = VB * VB;<sep>int VB;<sep>"))
-    assert alt.prompt.render() == "<x86-64><O0><chunks>stmt: int VA = VB * VC;<sep>int VB; int VC;<sep>"
-    assert alt.names == {"VA": "VA", "VB": "VB", "VC": "VB"}
+    alts = {e.prompt.render(): e for e in equivalents(prompt_of("<x86-64><O0><chunks>stmt: int VA = VB * VB;<sep>int VB;<sep>"))}
+    # every rewrite together first (the declaration as a store, the second read as a copy), then each alone
+    assert list(alts) == ["<x86-64><O0><chunks>stmt: VA = VB * VC;<sep>int VA; int VB; int VC;<sep>",
+                          "<x86-64><O0><chunks>stmt: VA = VB * VB;<sep>int VA; int VB;<sep>",
+                          "<x86-64><O0><chunks>stmt: int VA = VB * VC;<sep>int VB; int VC;<sep>"]
+    assert alts["<x86-64><O0><chunks>stmt: int VA = VB * VC;<sep>int VB; int VC;<sep>"].names == {"VA": "VA", "VB": "VB", "VC": "VB"}
     # a variable the statement declares itself is not copied, nor are names inside string literals
-    assert equivalents(prompt_of('<x86-64><O0><chunks>stmt: int VA = VB("VA VA");<sep>int VB(const char *);<sep>')) == []
+    alts = equivalents(prompt_of('<x86-64><O0><chunks>stmt: int VA = VB("VA VA");<sep>int VB(const char *);<sep>'))
+    assert alts and all('("VA VA")' in e.prompt.statement and len(set(e.names.values())) == len(e.names) for e in alts)
+
+
+POINT = "struct <FN>_s { int x; int y; };"
+LOAD = "\tmovq\t@VB@(%rbp), %rax\n\tmovl\t4(%rax), %eax\n\tmovl\t%eax, @VA@(%rbp)\n"
+COPY = "\tmovq\t@VB@(%rbp), %rax\n\tmovq\t%rax, @VA@(%rbp)\n"
+
+
+def test_fields_through_a_pointer_const_and_declarations_are_found_in_the_words_the_memory_holds():
+    from neuralcc.translator.memory.equivalents import equivalents
+
+    mem = MemoryBuilder()
+    add(mem, "x86-64", [("<x86-64><O0><chunks>stmt: int VA = VB[1];<sep>int * VB;<sep>", LOAD),
+                        ("<x86-64><O0><chunks>stmt: VA = VB;<sep>int * VA; int * VB;<sep>", COPY),
+                        ("<x86-64><O0><chunks>param: 0: int *VA<sep>int * VA;<sep>", "\tmovq\t%rdi, @VA@(%rbp)\n")])
+    frozen = mem.freeze()
+    # a field read through a pointer is an element of its type at its offset
+    field = f"<x86-64><O0><chunks>stmt: int VA = VB->y;<sep>{POINT} struct <FN>_s * VB;<sep>"
+    assert lookup(frozen, "x86-64", field).piece == LOAD
+    # ... not when the pointer is also used otherwise, as a struct of fields of other types
+    mixed = f"<x86-64><O0><chunks>stmt: VA = VB->y + VB->z;<sep>struct <FN>_s {{ int x; int y; long z; }}; struct <FN>_s * VB; long VA;<sep>"
+    assert all("VB[" not in e.prompt.statement for e in equivalents(prompt_of(mixed)))
+    # a parameter stores a pointer whatever it points to
+    param = f"<x86-64><O0><chunks>param: 0: struct point *VA<sep>{POINT} struct <FN>_s * VA;<sep>"
+    assert lookup(frozen, "x86-64", param.replace("struct point", "struct <FN>_s")).piece == "\tmovq\t%rdi, @VA@(%rbp)\n"
+    # const, and a declaration with a value as a store
+    assert lookup(frozen, "x86-64", "<x86-64><O0><chunks>stmt: const int * VA = VB;<sep>int * VB;<sep>").piece == COPY
+    # a static local is stored once, not every time the statement runs
+    assert lookup(frozen, "x86-64", "<x86-64><O0><chunks>stmt: static int * VA = VB;<sep>int * VB;<sep>") is None
 
 
 def test_a_table_keeps_its_order_and_its_signs():

@@ -1,5 +1,5 @@
 /* loop tests of two conditions: joined by && in the loop's own test, joined by || in a test that
-   breaks out of the loop. */
+   breaks out of the loop; a do/while; a test that steps its variable (`n-- > 0`). */
 
 int count_until_zero(const int *a, int n) {
     int i = 0;
@@ -21,5 +21,22 @@ int prefix_below(const int *a, int n, int limit) {
     int s = 0;
     for (int i = 0; i < n && s + a[i] < limit; i++)
         s += a[i];
+    return s;
+}
+
+int digits(int x) {
+    int n = 0;
+    do {
+        n++;
+        x /= 10;
+    } while (x != 0);
+    return n;
+}
+
+int sum_down(int n) {
+    int s = 0;
+    while (n-- > 0) {
+        s += n;
+    }
     return s;
 }

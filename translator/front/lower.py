@@ -510,7 +510,8 @@ class _Function:
                 pre, cond = loads
                 self.result.statements += 1
                 out.extend(pre)
-                reload = [c_ast.Assignment("=", c_ast.ID(d.name), copy.deepcopy(d.init)) for d in pre]
+                reload = [c_ast.Assignment("=", c_ast.ID(d.name), copy.deepcopy(d.init)) if isinstance(d, c_ast.Decl)
+                          else copy.deepcopy(d) for d in pre]
                 out.append(c_ast.While(cond, c_ast.Compound(self.body(body) + reload)))
         elif isinstance(s, c_ast.DoWhile):
             out.append(c_ast.DoWhile(s.cond, c_ast.Compound(self.body(s.stmt))))
@@ -623,15 +624,17 @@ class _Function:
         return first, c_ast.Compound(guards + list(items), getattr(body, "coord", None))
 
     def rotated(self, s: c_ast.While, cond, body) -> tuple[list, object] | None:
-        """A loop test that reads memory (atoms: `while (s[n] != 0)`): its loads as statements before the
-        loop, the test on their temporaries, and the same loads again at the end of the body (`char t1 =
-        s[n]; while (t1 != 0) { ...; t1 = s[n]; }`), statements the kernels write. Not when the body
+        """A loop test that reads memory or steps a variable (atoms: `while (s[n] != 0)`, `while (n-- > 0)`):
+        its loads and steps as statements before the loop, the test on their temporaries, and the same
+        statements again at the end of the body (`char t1 = s[n]; while (t1 != 0) { ...; t1 = s[n]; }`),
+        statements the kernels write. Not when the body
         has a `continue` of this loop, which would skip the reload. None: the test as it is."""
         if not self.atoms or self.is_condition(cond) or _continues(body):
             return None
         pre: list = []
         test = self.try_lower(s, lambda: self.condition(cond, pre), pre)
-        if test is None or not all(isinstance(d, c_ast.Decl) and d.init is not None for d in pre):
+        if test is None or not all(isinstance(d, c_ast.Decl) and d.init is not None or isinstance(d, c_ast.Assignment)
+                                   for d in pre):  # loads, and the steps of `n--` (`int t1 = n; n -= 1;`)
             return None
         return pre, test
 

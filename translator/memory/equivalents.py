@@ -9,7 +9,12 @@ rewrite here changes the spelling, never what the piece computes:
   the copy naming the variable again (at -O0 each read is a load from its stack slot);
 - a character literal is the int it stands for (`'\\0'` is `0`, `'a'` is `97`: C gives it type int);
 - a loop's or branch's truth test `while (VA[VB])` is `while (VA[VB] != 0)`;
-- a `static` function's prologue is the prologue of the same function exported, without `.globl`.
+- a `static` function's prologue is the prologue of the same function exported, without `.globl`;
+- a struct's field read or written through a pointer (`VA->y`) is an element of the field's type at
+  its offset (`VA[1]` with `int * VA`), when every use of the pointer in the statement is such a field
+  of one type; a parameter's piece stores a pointer whatever it points to (`struct point *p` as `int *p`);
+- `const` changes no code that compiles: `const int * VA = VB;` is `int * VA = VB;`;
+- a declaration with a value is a store to the variable: `int * VA = VB;` is `VA = VB;` with `int * VA;`.
 
 Each equivalent comes with how its pieces are read back as the prompt's (`Equivalent.back`).
 """
@@ -20,7 +25,10 @@ from dataclasses import dataclass, field, replace
 
 from pycparser import c_ast, c_parser
 
+from neuralcc.cbase.ctype import base_type
+
 from ..prompts import _DECLARED_IN_TEXT, _LITERAL, _WORD, Decl, Prompt, rename_prompt, rename_slots, variable_names
+from .structlayout import scalar_layout
 
 _CHAR = re.compile(r"'(\\(?:[0-7]{1,3}|x[0-9a-fA-F]{1,2}|[ntrabfv\\'\"?])|[^'\\])'")
 _ESCAPES = {"n": 10, "t": 9, "r": 13, "a": 7, "b": 8, "f": 12, "v": 11, "\\": 92, "'": 39, '"': 34, "?": 63}
@@ -46,7 +54,7 @@ class Equivalent:
 
 def equivalents(prompt: Prompt) -> list[Equivalent]:
     """The prompt rewritten each way that applies, all rewrites together first."""
-    rewrites = [r for r in (_char_values, _truth_test, _unaliased, _exported) if r(prompt) is not None]
+    rewrites = [r for r in (_char_values, _truth_test, _fields_as_elements, _unqualified, _stored, _unaliased, _exported) if r(prompt) is not None]
     out, seen = [], {prompt.render()}
     for chosen in ([rewrites] if len(rewrites) > 1 else []) + [[r] for r in rewrites]:
         alt, copies = prompt, {}
@@ -141,3 +149,67 @@ def _exported(prompt: Prompt) -> tuple[Prompt, dict] | None:
     if prompt.role != "prologue" or not _STATIC.match(prompt.statement):
         return None
     return replace(prompt, statement=_STATIC.sub("", prompt.statement)), {}
+
+
+_STRUCT_POINTER = re.compile(r"^((?:const\s+)?)struct\s+([\w<>]+)\s*\*\s*(\w+);$")
+_PARAM = re.compile(r"^(\d+: )((?:const\s+)?)struct\s+[\w<>]+\s*\*\s*(\w+)$")
+
+
+def _fields_as_elements(prompt: Prompt) -> tuple[Prompt, dict] | None:
+    layouts = {d.struct.tag: scalar_layout(d.struct.members) for d in prompt.decls if d.struct is not None}
+    statement, decls, changed = prompt.statement, list(prompt.decls), False
+    param = _PARAM.match(statement) if prompt.role == "param" else None
+    for k, d in enumerate(decls):
+        m = _STRUCT_POINTER.match(d.text) if d.variable else None
+        layout = m and layouts.get(m.group(2))
+        if not layout:
+            continue
+        const, name = m.group(1), m.group(3)
+        if param is not None and param.group(3) == name:
+            statement = f"{param.group(1)}{const}int *{name}"
+            decls[k], changed = Decl(f"{const}int * {name};", name), True
+            continue
+        fields, _ = layout
+        uses = list(re.finditer(rf"(?<![\w.>]){re.escape(name)}\b(\s*->\s*(\w+))?", statement))
+        types = {fields[u.group(2)][0] if u.group(2) in fields else None for u in uses}
+        if not uses or len(types) != 1 or None in types:
+            continue
+        (ctype,) = types
+        size = base_type(ctype.split(), char_signed=True).size
+        if any(fields[u.group(2)][1] % size for u in uses):
+            continue
+        statement = re.sub(rf"(?<![\w.>]){re.escape(name)}\s*->\s*(\w+)",
+                           lambda f: f"{name}[{fields[f.group(1)][1] // size}]", statement)
+        decls[k], changed = Decl(f"{const}{ctype} * {name};", name), True
+    if not changed:
+        return None
+    named = " ".join([statement] + [d.text for d in decls if d.struct is None])
+    decls = [d for d in decls if d.struct is None or re.search(rf"\bstruct\s+{re.escape(d.struct.tag)}\b", named)]
+    return replace(prompt, statement=statement, decls=tuple(decls)), {}
+
+
+_CONST = re.compile(r"\bconst\s+")
+
+
+def _unqualified(prompt: Prompt) -> tuple[Prompt, dict] | None:
+    if prompt.role in ("prologue", "param") or not (_CONST.search(prompt.statement) or any(
+            d.struct is None and _CONST.search(d.text) for d in prompt.decls)):
+        return None
+    bare = lambda text: _outside_literals(text, lambda t: _CONST.sub("", t))
+    decls = tuple(d if d.struct is not None else replace(d, text=bare(d.text)) for d in prompt.decls)
+    return replace(prompt, statement=bare(prompt.statement), decls=decls), {}
+
+
+_DECLARATION = re.compile(r"^(?!return\b)([A-Za-z_][\w\s]*?[\w*])\s*(\**)\s*\b([A-Za-z_]\w*)\s*=(?!=)\s*(.+);$")
+
+
+def _stored(prompt: Prompt) -> tuple[Prompt, dict] | None:
+    m = _DECLARATION.match(prompt.statement) if prompt.role == "stmt" else None
+    if m is None or m.group(3) not in {n.group(2) for n in _DECLARED_IN_TEXT.finditer(prompt.statement)}:
+        return None
+    words = " ".join(m.group(1).split() + list(m.group(2)))
+    if {"static", "extern", "typedef"} & set(words.split()):  # a static is stored once, not each time
+        return None
+    name = m.group(3)
+    decl = Decl(f"{words} {name};", name)
+    return replace(prompt, statement=f"{name} = {m.group(4)};", decls=(decl, *prompt.decls)), {}

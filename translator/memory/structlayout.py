@@ -31,7 +31,7 @@ _ACCESS = re.compile(r"(\.|->)\s*([A-Za-z_]\w*)")
 _STRUCT_TAG = re.compile(r"\bstruct\s+([\w<>]+)")
 
 
-def _layout(members: tuple[tuple[str, str], ...] | None) -> tuple[dict[str, tuple[str, int]], int] | None:
+def scalar_layout(members: tuple[tuple[str, str], ...] | None) -> tuple[dict[str, tuple[str, int]], int] | None:
     """A struct of scalar members as (name -> (type text, offset), size); None for anything else
     (arrays, pointers, nested structs, bit-fields: their layout is not modelled here)."""
     if members is None:
@@ -51,7 +51,7 @@ def layout_prompt(prompt: Prompt) -> Prompt | None:
     renamed f0, f1, ... in order of first use; None when the prompt defines no struct or one whose
     layout is not modelled."""
     defined = [d.struct for d in prompt.decls if d.struct is not None]
-    structs = {s.tag: _layout(s.members) for s in defined}
+    structs = {s.tag: scalar_layout(s.members) for s in defined}
     if not structs or any(s is None for s in structs.values()):
         return None
     known = {name: (tag, spec) for tag, (fields, _) in structs.items() for name, spec in fields.items()}
