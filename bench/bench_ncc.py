@@ -1,7 +1,7 @@
 """ncc on the project's kernel programs: outputs against the gcc build, the share of functions the model
 wrote (neural-verified) per program and arch, and the build-time ratio ncc/gcc. One run, side by side.
 
-    .venv/bin/python bench/bench_ncc.py                            # ncc's default (the shipped model, memory first), both arches, -O0
+    .venv/bin/python bench/bench_ncc.py                            # ncc's default translator, both arches, -O0
     .venv/bin/python bench/bench_ncc.py --opt O2 --translator gcc:O0 --arch x86-64
 
 Every ncc build starts from an empty cache (a cached build re-translates nothing and would measure
@@ -19,6 +19,8 @@ import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
+
+from neuralcc.harness.translators import BEST_TRANSLATOR
 
 ROOT = Path(__file__).resolve().parents[1]
 PROGRAMS = ROOT / "corpora" / "kernels" / "programs"
@@ -49,7 +51,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--arch", action="append", choices=list(TOOLS), help="default: both")
     ap.add_argument("--opt", default="O0", help="optimisation level of both builds (default O0: the model's level)")
-    ap.add_argument("--translator", default="model+memory", help="NCC_TRANSLATOR (default: ncc's, the shipped model with its memory first)")
+    ap.add_argument("--translator", default=BEST_TRANSLATOR,
+                    help=f"NCC_TRANSLATOR (default: ncc's, {BEST_TRANSLATOR}: the translator that measures best)")
     ap.add_argument("--mode", default="fallback", choices=("fallback", "strict", "neural"))
     ap.add_argument("--out", help="also write the results as JSON here")
     args = ap.parse_args(argv)

@@ -162,8 +162,9 @@ _PLAIN_INTS = {(1, True): SCHAR, (1, False): UCHAR, (2, True): SHORT, (2, False)
 
 
 def narrower_than_int(t: CType) -> bool:
-    """Whether the integer promotions (C11 6.3.1.1) turn `t` into int: _Bool, char, short, enum."""
-    return isinstance(t, IntType) and (t.bytes < 4 or t.is_bool or t.name == "enum")
+    """Whether the integer promotions (C11 6.3.1.1) turn `t` into int: _Bool, char, short (an enum is read
+    as the int or unsigned int gcc gives it, verifier.signature.enum_type)."""
+    return isinstance(t, IntType) and (t.bytes < 4 or t.is_bool)
 
 
 def promote(t: CType) -> CType:

@@ -118,6 +118,7 @@ class Mutant(Translator):
 
 class Model(Translator):
     name = "model"
+    model_writes = True  # False: no piece is the model's, and torch is never imported
 
     def __init__(self, model_dir: str | None = None, temperature: float = 0.8, threads: int | None = None):
         from neuralcc.translator.neural.decode import DEFAULT_MODEL
@@ -141,13 +142,14 @@ class Model(Translator):
         return DecodeOptions(n=n, temperature=0.0 if n == 1 else self.temperature, seed=seed)
 
     def translate(self, bench, arch, opt, n, seed):
-        import torch
         from neuralcc.translator.front.csource import SourceError
         from neuralcc.translator.neural.decode import NeuralTranslator
         from neuralcc.translator.repair import Repair
 
         if self._translator is None:
-            if self.threads:
+            if self.threads and self.model_writes:
+                import torch
+
                 torch.set_num_threads(self.threads)
             self._translator = NeuralTranslator(self.model_dir)
         options = self.options(n, seed)
@@ -200,6 +202,7 @@ class MemoryBaseline(Model):
     in the translation memory saved beside a model (its training data's), no model. Beside the
     model's figure it shows what looking the pieces up would do."""
     name = "memory"
+    model_writes = False
 
     def __init__(self, model_dir: str | None = None, threads: int | None = None):
         super().__init__(model_dir, 0.0, threads)

@@ -291,6 +291,94 @@ def test_an_internal_failure_falls_back_for_that_function_only(program, tmp_path
     assert unit.asm is None
 
 
+GNU_C = r"""
+#include <stdio.h>
+struct node { int v; struct node *next; };
+
+__attribute__((noinline)) static int twice(int x) { return 2 * x; }
+
+int sum_list(struct node *n) {
+    int s = 0;
+    while (n) {
+        s += n->v;
+        n = n->next;
+    }
+    return s;
+}
+
+int with_pragma(int n) {
+    int s = 0;
+#pragma GCC unroll 4
+    for (int i = 0; i < n; i++)
+        s += i;
+    return s;
+}
+
+int ext(int x) {
+    __extension__ long long y = x;
+    return (int)(y * 3);
+}
+
+int asm_nop(int x) {
+    __asm__ volatile("nop");
+    return x + 1;
+}
+
+int kr(a, b)
+    int a;
+    int b;
+{
+    return a - b;
+}
+
+int octal(int x) { return x & 017; }
+
+double hexf(double x) { return x * 0x1.8p1; }
+
+int main(void) {
+    struct node c = {3, 0}, b = {2, &c}, a = {1, &b};
+    printf("%d %d %d %d %d %d %d %g\n", twice(4), sum_list(&a), with_pragma(5), ext(7), asm_nop(1), kr(9, 4),
+           octal(31), hexf(1.5));
+    return 0;
+}
+"""
+
+
+def test_gnu_c_is_read_function_by_function_and_what_is_refused_is_named(tmp_path):
+    """GNU attributes, `__extension__`, a self-referential struct, octal and hex-float literals are read; a
+    `#pragma` among the statements, inline assembly and a K&R definition are refused for their own function
+    only, by name: the unit's other functions are still translated, and the program is gcc's."""
+    (tmp_path / "gnu.c").write_text(GNU_C)
+    built = ncc(["-O0", "gnu.c", "-o", "gnu"], tmp_path)
+    assert built.returncode == 0, built.stderr
+    subprocess.run(["gcc", "-O0", "gnu.c", "-o", "ref"], cwd=tmp_path, check=True)
+    assert run_program(tmp_path / "gnu", "x86-64").stdout == run_program(tmp_path / "ref", "x86-64").stdout
+    rows = {r["function"]: r for r in report(tmp_path)}
+    assert set(rows) == {"twice", "sum_list", "with_pragma", "ext", "asm_nop", "kr", "octal", "hexf", "main"}, rows
+    assert not [r for r in rows.values() if "internal" in r["category"] or r["category"] == "ncc.unit_left_to_gcc"]
+    assert "Pragma" in rows["with_pragma"]["message"] and "inline assembly" in rows["asm_nop"]["message"]
+    assert rows["kr"]["outcome"] == "gcc" and "struct field 'next' is a pointer" in rows["sum_list"]["message"]
+    assert {f for f, r in rows.items() if r["outcome"] == "neural"} >= {"twice", "ext", "octal"}, rows
+
+
+def test_a_units_gcc_work_is_done_once_for_all_its_functions(program, tmp_path, monkeypatch):
+    """gcc compiles the unit once per level and flag set, and the unit is read once, however many functions
+    it has: every function's check shares them (verifier.check.UnitBuild)."""
+    import neuralcc.verifier.check as check
+
+    source = (program / "crc32.c").read_text() + CLAMP + "int twice(int x) { return 2 * x; }\n"
+    (program / "three.c").write_text(source)
+    compiled, read = [], []
+    real_compile, real_parse = check.compile_to_asm, check.parse_unit
+    monkeypatch.setattr(check, "compile_to_asm", lambda *a, **k: compiled.append((a[2], k.get("extra"))) or real_compile(*a, **k))
+    monkeypatch.setattr(check, "parse_unit", lambda *a, **k: read.append(1) or real_parse(*a, **k))
+    settings = Settings.load({"NCC_CACHE_DIR": str(tmp_path / "c"), "HOME": str(tmp_path)})
+    unit = UnitTranslator(settings, _Exploding()).run(str(program / "three.c"), "x86-64", "O2", [])
+    assert [f.function for f in unit.functions] == ["crc32", "clampi", "twice"]
+    assert len(compiled) == len(set(map(str, compiled))) == 3, compiled  # -O2, its -E, the -O0 second reference
+    assert len(read) == 1
+
+
 def test_a_unit_whose_reading_crashes_keeps_gccs_object_and_is_reported(program, tmp_path, monkeypatch, capsys):
     """A crash while a unit is read is that unit's: gcc's object is kept, the report has its line with
     the reason, and the other units are still translated (before, the build's report had no line)."""

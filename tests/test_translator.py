@@ -181,11 +181,11 @@ def test_a_model_of_a_retired_experiment_is_refused_and_one_without_a_mode_is_lo
             NeuralTranslator(model=model, tok=tok)
     old = M.build(TINY, tok)
     old.config.neuralcc = {**old.config.neuralcc, "max_order_tokens": 256}  # a retired field, in older configs
-    assert M.neuralcc_config(old) == TINY
+    assert M.neuralcc_config(old.config) == TINY
 
 
 def test_repetition_stops_a_row_and_only_that_row():
-    from neuralcc.translator.neural.decode import RepetitionStop
+    from neuralcc.translator.neural.generation import RepetitionStop
 
     stop = RepetitionStop(longest=4, times=3)
     ids = torch.tensor([[9, 1, 2, 3, 1, 2, 3, 1, 2, 3],   # "1 2 3" three times: stop

@@ -34,6 +34,22 @@ def test_a_translation_imports_no_training_code():
     assert not training, training
 
 
+def test_the_memory_alone_translates_without_torch_or_transformers():
+    """ncc's and eval's default translator writes no piece with the model: importing torch and transformers
+    (seconds, in every `ncc` process) would buy nothing."""
+    code = (
+        "import sys\n"
+        "from neuralcc.corpora import load_benchmarks\n"
+        "from neuralcc.harness.translators import make_translator\n"
+        "b = load_benchmarks('benchmark://kernels-v0/gcd')[0]\n"
+        "(s,) = make_translator('memory', threads=1).translate(b, 'x86-64', 'O0', 1, 0)\n"
+        "assert s.asm and not s.error, s.error\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'transformers')))\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip() == "[]", proc.stdout[:500]
+
+
 def _modules() -> dict[str, Path]:
     """Every module of translator/, by name."""
     out = {}

@@ -179,6 +179,19 @@ def test_skeleton_refuses_what_it_cannot_lay_out():
         skeleton.build("int f(int x) { return x + ; }\n")
 
 
+def test_a_refused_function_fails_only_the_translations_that_reach_it():
+    unit = PRAGMA + "int g(int x) {\n    return x + 1;\n}\n" + "int h(int x) {\n    return f(x) + 1;\n}\n"
+    skel = skeleton.build(unit)
+    assert [f.name for f in skel.functions] == ["g", "h"] and skel.refusal("g") is None
+    assert "function 'f', line 3: Pragma" in str(skel.refusal("f")) and skel.refusal("h") is skel.refusal("f")
+    memory = NeuralTranslator()
+    (out,) = memory.translate(unit, "x86-64", "O0", entry="g", opt=DecodeOptions(memory_only=True))
+    assert Checker(unit, "x86-64", "O0", "g").check(out.asm).category == "pass"
+    with pytest.raises(SourceError, match="function 'f', line 3: Pragma") as refused:
+        memory.translate(unit, "x86-64", "O0", entry="h", opt=DecodeOptions(memory_only=True))
+    assert refused.value.construct == "Pragma statement"
+
+
 def _local_record(source: str, entry: str, archs=("x86-64", "aarch64"), params: bool = False) -> dict:
     rec = {"uri": f"test:{entry}", "entry": entry, "source": source, "asm": {}, "lines": {}, "slots": True}
     for arch in archs:

@@ -368,3 +368,50 @@ def test_the_lowered_ast_is_what_parsing_the_lowered_text_gives():
             assert (built.functions, built.globals, built.prototypes) == (parsed.functions, parsed.globals,
                                                                            parsed.prototypes)
             assert frame_variables(low.source, ast=low.ast) == frame_variables(low.source)
+
+
+C_FILES = Path(__file__).parent / "c"
+
+
+def test_switches_commas_and_enumerators_become_statements_the_memory_holds():
+    switch = L.lower_unit((C_FILES / "switch.c").read_text(), atoms=True).source
+    lines = body_lines(switch, "fall_through")
+    tests = [(lines[i], lines[i + 1]) for i in range(len(lines) - 1) if lines[i].startswith("if (")]
+    assert "switch (" not in switch and [t for t, _ in tests] == ["if (k == 1) {", "if (k == -2) {", "if (k == 3) {"], lines
+    label = {l[:-3]: i for i, l in enumerate(lines) if l.endswith(": ;")}
+    after = lambda stmt: label[re.fullmatch(r"goto (\w+);", stmt).group(1)] + 1
+    assert [lines[after(g)] for _, g in tests] == ["s += 10;", "s += 1;", "s = 7;"], lines
+    assert lines[after(lines[lines.index("if (k == 3) {") + 3])] == "s += 5;", lines  # the default, in the middle
+    assert lines[after(lines[lines.index("s += 1;") + 1])] == "return s;", lines  # break: past the switch
+    assert "continue;" in body_lines(switch, "skip_zeros")  # still the loop's
+    commas = body_lines(L.lower_unit((C_FILES / "commas.c").read_text(), atoms=True).source, "reverse_sum")
+    assert commas[1:5] == ["{", "int i = 0;", "int j = n - 1;", "while (i < j) {"], commas
+    enums = L.lower_unit((C_FILES / "enums.c").read_text(), atoms=True).source
+    assert "if (c == 5) {" in body_lines(enums, "color_code") and "return -1;" not in enums
+    assert "enum color { RED, GREEN = 5, BLUE };" in enums  # the declarations stay as written
+
+
+@pytest.mark.parametrize("arch", ["x86-64", "aarch64"])
+@pytest.mark.parametrize("file", ["switch.c", "commas.c", "enums.c"])
+def test_switches_commas_and_enumerators_lowered_compute_what_the_original_computes(file, arch):
+    src = (C_FILES / file).read_text()
+    low = L.lower_unit(src, atoms=True)
+    asm = compile_to_asm(low.source, arch, "O0", "<lowered>")
+    for name in re.findall(r"^\w[\w ]*?\b(\w+)\(", src, re.M):
+        verdict = Checker(src, arch, "O0", name, examples=30, random_inputs=200).check(asm)
+        assert verdict.category == "pass", (name, str(verdict), low.source)
+
+
+@pytest.mark.parametrize("arch", ["x86-64", "aarch64"])
+def test_octal_hex_and_hex_float_literals_are_written_in_decimal_of_the_same_type(arch):
+    src = ("int octal(int x) { return x & 017; }\nunsigned big(unsigned x) { return x ^ 0xFFFFFFFF; }\n"
+           "long wide(long x) { return x + 0x80000000; }\ndouble hexf(double x) { return x * 0x1.8p1; }\n"
+           "float quarter(float x) { return x * 0x1p-2f; }\n")
+    low = L.lower_unit(src, atoms=True)
+    for line in ("return x & 15;", "return x ^ 4294967295U;", "return x + 2147483648U;", "return x * 3.0;",
+                 "return x * 0.25f;"):
+        assert line in low.source, low.source
+    asm = compile_to_asm(low.source, arch, "O0", "<lowered>")
+    for name in ("octal", "big", "wide", "hexf", "quarter"):
+        verdict = Checker(src, arch, "O0", name, examples=30, random_inputs=200).check(asm)
+        assert verdict.category == "pass", (name, str(verdict))

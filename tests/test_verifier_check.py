@@ -223,3 +223,30 @@ def test_equivalent_rewrites_pass(arch, kind):
         tried += 1
         assert checker.check(same).category == "pass", (fn, kind)
     assert tried
+
+
+def test_an_enum_is_the_integer_type_gcc_gives_it_and_its_enumerators_are_constants():
+    """No negative enumerator: unsigned int (gcc compares `c > 10` unsigned); one: int. An enumerator sizes
+    an array as the constant it is."""
+    from neuralcc.verifier.signature import parse_unit
+
+    src = ("enum color { RED, GREEN = 5, BLUE };\nenum sign { NEG = -1, ZERO, POS };\nenum { N = 4 };\n"
+           "int table[N * 2 + BLUE];\n"
+           "int big(enum color c) { return c > 10; }\nint pos(enum sign s) { return s > 0; }\n")
+    unit = parse_unit(src)
+    (c,), (s,) = unit.functions["big"].params, unit.functions["pos"].params
+    assert (c.type.name, c.type.signed) == ("unsigned int", False) and (s.type.name, s.type.signed) == ("int", True)
+    assert unit.globals["table"].length == 14
+
+
+def test_inline_assembly_statements_are_read_as_a_named_call_and_the_unit_still_parses():
+    from pycparser import c_ast
+
+    from neuralcc.verifier.signature import INLINE_ASM, parse_c
+
+    src = ('int f(int x) {\n    __asm__ volatile("nop");\n    asm("movq (%%rsp), %%rax" ::: "rax", "memory");\n'
+           '    return x;\n}\nint g(int x) { return x + 1; }\n')
+    ast = parse_c(src)
+    f, g = [n for n in ast.ext if isinstance(n, c_ast.FuncDef)]
+    calls = [s.name.name for s in f.body.block_items if isinstance(s, c_ast.FuncCall)]
+    assert calls == [INLINE_ASM, INLINE_ASM] and g.decl.name == "g"

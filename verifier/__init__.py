@@ -7,8 +7,8 @@
 
 It knows nothing of models: translators, corpora and the harness all go through this one entry point.
 """
-from .check import Checker
+from .check import Checker, UnitBuild
 from .errors import VerifierInputError
 from .verdict import CATEGORIES, Counterexample, Verdict
 
-__all__ = ["CATEGORIES", "Checker", "Counterexample", "Verdict", "VerifierInputError"]
+__all__ = ["CATEGORIES", "Checker", "Counterexample", "UnitBuild", "Verdict", "VerifierInputError"]

@@ -96,24 +96,54 @@ class _Found(Exception):
     pass
 
 
+@dataclass
+class UnitBuild:
+    """gcc's work on one unit, done once for every function checked in it: its assembly at each level and
+    with each extra flag asked for, and its reading (`parse_unit`). `ncc` checks every function of a
+    unit with one (`Checker(unit_build=...)`); a Checker given none makes its own."""
+    source: str
+    arch: str
+    filename: str = "<source>"
+    cflags: tuple[str, ...] = ()  # the user's -I -D -U -std -f... (gcc and the preprocessor see them)
+    _asm: dict = field(default_factory=dict, repr=False)
+    _spec: UnitSpec | None = field(default=None, repr=False)
+
+    def asm(self, opt: str, extra: tuple[str, ...] = ()) -> str:
+        """gcc's assembly of the unit at `opt` (VerifierInputError if gcc refuses it)."""
+        if (opt, extra) not in self._asm:
+            self._asm[opt, extra] = compile_to_asm(self.source, self.arch, opt, self.filename,
+                                                   extra=[*self.cflags, *extra])
+        return self._asm[opt, extra]
+
+    def spec(self) -> UnitSpec:
+        if self._spec is None:
+            self._spec = parse_unit(self.source, self.filename, char_signed=char_signed(self.arch),
+                                    cflags=list(self.cflags))
+        return self._spec
+
+
 class Checker:
     def __init__(self, source: str, arch: str, opt: str = "O0", function: str | None = None,
                  examples: int = 200, random_inputs: int = 1000, seed: int = 0, filename: str = "<source>",
                  test_source: str | None = None, ulp: int = 0, cflags: list[str] | None = None,
-                 link: list[str] = ()):
+                 link: list[str] = (), unit_build: UnitBuild | None = None):
         if arch not in ABIS:
             raise VerifierInputError(f"unknown arch '{arch}' (use x86-64 or aarch64)")
         self.arch, self.opt, self.filename = arch, opt, filename
         self.examples, self.random_inputs, self.seed, self.ulp = examples, random_inputs, seed, ulp
         self.source, self.test_source = source, test_source
         self.cflags = list(cflags or [])  # the user's -I -D -U -std -f... (gcc and the preprocessor see them)
+        self.unit_build = unit_build or UnitBuild(source, arch, filename, tuple(self.cflags))
+        if (self.unit_build.source, self.unit_build.arch, self.unit_build.filename, list(self.unit_build.cflags)) != \
+                (source, arch, filename, self.cflags):
+            raise ValueError("the unit build given is of another unit, arch or flags")
         self.abi = ABIS[arch]
         self._blocks = [self._poison_block(s) for s in range(POISON_SETS)]
         # what the callee-saved registers must hold after every call (poison set 1)
         self._saved = {reg: poison_gpr(1, i) for i, reg in enumerate(self.abi.gprs) if reg in self.abi.callee_saved}
         self._saved_fp = {reg: int.from_bytes(poison_vector(1, int(reg[1:]))[:8], "little")
                           for reg in self.abi.callee_saved_fp}
-        self.unit: UnitSpec = parse_unit(source, filename, char_signed=char_signed(arch), cflags=self.cflags)
+        self.unit: UnitSpec = self.unit_build.spec()
         self.spec = self.unit.entry(function)
         self.function = self.spec.name
         self.libc_names = Libc().served
@@ -123,7 +153,7 @@ class Checker:
         self.items: list[Item] = []
         self.budget = MIN_BUDGET
         self.reference: Program | None = None
-        self.reference_asm = compile_to_asm(source, arch, opt, filename, extra=self.cflags)
+        self.reference_asm = self.unit_build.asm(opt)
         # the other units' code, run beside both sides exactly as given (their symbols kept apart)
         taken = defined_symbols(self.reference_asm, arch)
         parts = [linked_part(a, arch, f"lk{i}_", taken) for i, a in enumerate(link)]
@@ -155,15 +185,14 @@ class Checker:
         """The function compiled at the other opt level. No FMA contraction in it, so only undefined
         behaviour makes the two references differ. A static function the other level inlines into
         every caller is not emitted there: gcc is then asked to keep it."""
-        flags = self.cflags + ["-ffp-contract=off"]
+        flags = ("-ffp-contract=off",)
         other = other_opt(self.opt)
         try:
-            return self.build(compile_to_asm(self.source, self.arch, other, self.filename, extra=flags))
+            return self.build(self.unit_build.asm(other, flags))
         except AsmError as err:
             if err.category != "symbol.missing_entry":
                 raise
-        return self.build(compile_to_asm(self.source, self.arch, other, self.filename,
-                                         extra=flags + ["-fkeep-static-functions"]))
+        return self.build(self.unit_build.asm(other, flags + ("-fkeep-static-functions",)))
 
     # -- building and running programs -----------------------------------------------------------
     def runnable(self, asm: str, entry: str | None = None) -> str:

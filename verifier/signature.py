@@ -1,14 +1,17 @@
 """Read a C translation unit with pycparser: the function under test, its parameters, the globals."""
 from __future__ import annotations
 
+import copy
+import re
+
 from dataclasses import dataclass, field
 
 import pycparser
 from pycparser import c_ast
 
 from neuralcc.cbase.annotations import AnnotationError, Annotations, find_annotations
-from neuralcc.cbase.ctype import (TYPEDEFS, ArrayType, CType, IntType, PointerType, UnsupportedType, VoidType,
-                                  base_type, int_literal, make_struct)
+from neuralcc.cbase.ctype import (TYPEDEFS, ArrayType, CType, FloatType, IntType, PointerType, UnsupportedType,
+                                  VoidType, base_type, int_literal, make_struct, narrower_than_int)
 from neuralcc.cbase.toolchain import PYCPARSER_DEFINES, cpp_flags
 
 from .boundaries import Boundary, boundaries
@@ -72,10 +75,38 @@ def preprocess(source: str, filename: str, cflags: list[str] | None = None) -> s
     return proc.stdout
 
 
+# an inline-assembly statement (`__asm__ volatile ("nop");`), which pycparser cannot read, is read as a call
+# of this name: the function that holds it is refused by name, and the rest of its unit is read
+INLINE_ASM = "__ncc_inline_asm"
+_ASM_STATEMENT = re.compile(r"(?<=[;{}:])(\s*)\b(?:__asm__|__asm|asm)\b(?:\s*\b(?:volatile|__volatile__|goto|inline)\b)*\s*\(")
+
+
+def without_inline_asm(text: str) -> str:
+    """`text` (preprocessed C) with each inline-assembly statement a call of INLINE_ASM; an asm label on a
+    declaration (`int f(void) __asm__("g");`, after `)` or a name) is not a statement and stays."""
+    out, at = [], 0
+    for m in _ASM_STATEMENT.finditer(text):
+        if m.start() < at:
+            continue
+        depth, k, quote = 1, m.end(), None
+        while k < len(text) and depth:
+            c = text[k]
+            if quote:
+                quote = None if c == quote and text[k - 1] != "\\" else quote
+            elif c in "\"'":
+                quote = c
+            else:
+                depth += {"(": 1, ")": -1}.get(c, 0)
+            k += 1
+        out += [text[at:m.start()], m.group(1), f"{INLINE_ASM}()"]
+        at = k
+    return "".join(out) + text[at:]
+
+
 def parse_c(source: str, filename: str = "<source>", cflags: list[str] | None = None) -> c_ast.FileAST:
     """The unit preprocessed (gcc -E, `cflags`' -I -D -U -include reach it) and parsed by pycparser; the
     main file's nodes have coord.file "<stdin>". VerifierInputError naming the file and line."""
-    text = preprocess(source, filename, cpp_flags(cflags or []))
+    text = without_inline_asm(preprocess(source, filename, cpp_flags(cflags or [])))
     try:
         return pycparser.CParser().parse(text, filename="<stdin>")
     except pycparser.c_parser.ParseError as err:
@@ -100,6 +131,8 @@ class _Reader:
         self.typedefs: dict[str, c_ast.Node] = {}
         self.structs: dict[str, c_ast.Struct] = {}
         self.laying_out: set[str] = set()  # structs whose members are being read (a list node points to its own)
+        self.enums = _Enums()
+        self.enums.visit(ast)
 
     def in_main_file(self, node) -> bool:
         return node.coord is not None and node.coord.file in ("<stdin>", "-")
@@ -136,10 +169,18 @@ class _Reader:
         decl: c_ast.FuncDecl = node.decl.type
         params: list[Param] = []
         variadic = False
+        old_style = {d.name: d for d in node.param_decls or []}  # a K&R definition's parameter declarations
+        widened = None
         for i, p in enumerate(decl.args.params if decl.args else []):
             if isinstance(p, c_ast.EllipsisParam):
                 variadic = True
                 continue
+            if isinstance(p, c_ast.ID):  # K&R: `int f(a, b) int a; char *b; { ... }`, undeclared is int
+                p = old_style.get(p.name) or c_ast.Decl(p.name, [], [], [], [], c_ast.TypeDecl(
+                    p.name, [], None, c_ast.IdentifierType(["int"])), None, None)
+                t = self.ctype(p.type)
+                if isinstance(t, FloatType) and t.size < 8 or narrower_than_int(t):
+                    widened = widened or p.name
             t = self.ctype(p.type)
             if isinstance(t, VoidType) and p.name is None:
                 continue  # f(void)
@@ -149,6 +190,8 @@ class _Reader:
         spec = FunctionSpec(node.decl.name, params, self.ctype(decl.type), variadic, node.decl.coord.line)
         spec.boundaries = boundaries(node.body, {p.name for p in params if isinstance(p.type, IntType)})
         spec.unsupported = self.why_unsupported(spec)
+        if widened and not spec.unsupported:  # the caller passes it promoted (a double, an int): another ABI
+            spec.unsupported = f"K&R definition: parameter '{widened}' is passed widened by the default promotions"
         return spec
 
     def why_unsupported(self, spec: FunctionSpec) -> str | None:
@@ -171,7 +214,7 @@ class _Reader:
             if isinstance(inner, c_ast.Struct):
                 return self.struct(inner)
             if isinstance(inner, c_ast.Enum):
-                return IntType("enum", 4, True)
+                return enum_type(inner, self.enums.defined)
             if isinstance(inner, c_ast.Union):
                 return UnsupportedType("union", reason="unions are not supported")
             return UnsupportedType(type(inner).__name__, reason="unsupported declaration")
@@ -187,7 +230,7 @@ class _Reader:
             length = None
             if node.dim is not None:
                 try:
-                    length = int(_const_value(node.dim))
+                    length = int(_const_value(node.dim, self.enums.values))
                 except (TypeError, ValueError):
                     return UnsupportedType("array", reason="array dimension is not a constant")
             return ArrayType(f"{elem.name}[{length or ''}]", elem, length)
@@ -236,13 +279,88 @@ def _unsupported_reason(t: CType, top: bool = False, depth: int = 0) -> str | No
     return None
 
 
-def _const_value(node) -> int:
-    if isinstance(node, c_ast.Constant):
+def _const_value(node, names: dict[str, int] | None = None) -> int:
+    """An integer constant expression's value (`names`: enumerators known); ValueError if it is not one."""
+    if isinstance(node, c_ast.Constant) and node.type != "char":
         return int_literal(node.value)
-    if isinstance(node, c_ast.BinaryOp):
-        a, b = _const_value(node.left), _const_value(node.right)
-        return {"+": a + b, "-": a - b, "*": a * b, "/": a // b if b else 0}[node.op]
+    if isinstance(node, c_ast.ID) and names and node.name in names:
+        return names[node.name]
+    if isinstance(node, c_ast.UnaryOp) and node.op in ("-", "+", "~"):
+        v = _const_value(node.expr, names)
+        return {"-": -v, "+": v, "~": ~v}[node.op]
+    if isinstance(node, c_ast.BinaryOp) and node.op in ("+", "-", "*", "/", "<<", ">>", "|", "&", "^"):
+        a, b = _const_value(node.left, names), _const_value(node.right, names)
+        if node.op == "/" and b == 0:
+            raise ValueError("division by zero")
+        return {"+": a + b, "-": a - b, "*": a * b, "/": (abs(a) // abs(b)) * (1 if (a < 0) == (b < 0) else -1), "<<": a << b, ">>": a >> b,
+                "|": a | b, "&": a & b, "^": a ^ b}[node.op]
     raise ValueError("not constant")
+
+
+class _Enums(c_ast.NodeVisitor):
+    def __init__(self):
+        self.values: dict[str, int] = {}
+        self.defined: dict[str, dict[str, int]] = {}  # tag -> its enumerators
+
+    def visit_Enum(self, node):
+        if node.values is None:
+            return
+        mine, value = {}, 0
+        try:
+            for e in node.values.enumerators:
+                value = _const_value(e.value, self.values) if e.value is not None else value
+                mine[e.name] = self.values[e.name] = value
+                value += 1
+        except ValueError:
+            return  # its later enumerators are not known here
+        if node.name:
+            self.defined[node.name] = mine
+
+
+def enum_values(ast) -> dict[str, int]:
+    """Every enumerator of the unit whose value this reads, and that value (C: the one written, else one
+    more than the one before)."""
+    v = _Enums()
+    v.visit(ast)
+    return v.values
+
+
+def enums_as_ints(node, ast):
+    """A copy of the declaration `node` with every enum type in it written as the integer type gcc gives
+    it (`enum color c` as `unsigned int c`), for text that says what the code does with the value."""
+    v = _Enums()
+    v.visit(ast)
+
+    def spelled(n):
+        if isinstance(n, c_ast.TypeDecl) and isinstance(n.type, c_ast.Enum):
+            n = copy.copy(n)
+            n.type = c_ast.IdentifierType(enum_type(n.type, v.defined).name.split())
+            return n
+        n = copy.copy(n)
+        for name, child in n.children():
+            field, _, index = name.partition("[")
+            if index:
+                items = list(getattr(n, field))
+                items[int(index[:-1])] = spelled(child)
+                setattr(n, field, items)
+            else:
+                setattr(n, field, spelled(child))
+        return n
+
+    return spelled(node)
+
+
+def enum_type(node: c_ast.Enum, defined: dict[str, dict[str, int]]) -> IntType:
+    """The integer type gcc gives an enum: unsigned int when no enumerator is negative, else int (a
+    value the enum holds is any value of that type, not only its enumerators')."""
+    values = defined.get(node.name) if node.name else None
+    if node.values is not None:
+        one = _Enums()
+        one.visit(node)
+        values = one.values
+    if values and min(values.values()) >= 0 and max(values.values()) <= 0xFFFFFFFF:
+        return IntType("unsigned int", 4, False)
+    return IntType("int", 4, True)
 
 
 def _last_line(node) -> int:

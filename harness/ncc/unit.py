@@ -21,13 +21,12 @@ import traceback
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from neuralcc.cbase.toolchain import char_signed, cpp_flags
+from neuralcc.cbase.toolchain import cpp_flags
 from neuralcc.corpora.loaders import Benchmark
-from neuralcc.verifier import Checker, Verdict, VerifierInputError
+from neuralcc.verifier import Checker, UnitBuild, Verdict, VerifierInputError
 from neuralcc.verifier.asmprep import AsmError
 from neuralcc.verifier.gnu_as import GnuAsError, encoding_mismatches
-from neuralcc.verifier.reference import compile_to_asm
-from neuralcc.verifier.signature import parse_unit, preprocess
+from neuralcc.verifier.signature import preprocess
 from neuralcc.verifier.splice import defined_symbols, replace_function, runnable_part, unreachable_functions
 
 from .settings import Settings
@@ -262,15 +261,16 @@ class UnitTranslator:
         source = Path(path).read_text(errors="replace")
         cflags = [f"-I{os.path.dirname(os.path.abspath(path))}", *shaping]
         result = UnitResult(path, arch, opt, source=source, cflags=cflags)
+        build = UnitBuild(source, arch, path, tuple(cflags))  # gcc's work on the unit, shared by its functions
         try:
-            base = compile_to_asm(source, arch, opt, path, extra=cflags)
-            defined = parse_unit(source, path, char_signed=char_signed(arch), cflags=cflags).functions
+            base = build.asm(opt)
+            defined = build.spec().functions
             emitted = defined_symbols(base, arch)
             names = [f for f in defined if f in emitted]  # not those gcc inlined everywhere and dropped
             result.inputs = {  # every text a result is computed from; the source itself for its `// ncc:` comments
                 "path": os.path.abspath(path), "source": sha256(source), "cflags": cflags, "arch": arch, "opt": opt,
                 # gcc's command for `base` stopped after the preprocessor (-E wins over -S): what gcc compiled
-                "compiled": sha256(compile_to_asm(source, arch, opt, path, extra=[*cflags, "-E"])),
+                "compiled": sha256(build.asm(opt, ("-E",))),
                 "read": sha256(preprocess(source, path, cpp_flags(cflags))),  # what the verifier and translator read
                 "base": sha256(base)}  # gcc's code around the candidate, and so gcc's version
         except VerifierInputError as err:
@@ -282,7 +282,7 @@ class UnitTranslator:
             found = self.cache.get(key)
             fr = found.result
             if fr is None:
-                fr = self.function(source, path, name, arch, opt, cflags, tag(k))
+                fr = self.function(source, path, name, arch, opt, cflags, tag(k), build=build)
                 fr.cache_discarded = found.discarded
                 if not fr.category.startswith("ncc.internal"):
                     self.cache.put(key, fr)
@@ -317,12 +317,12 @@ class UnitTranslator:
         return now
 
     def function(self, source: str, path: str, name: str, arch: str, opt: str, cflags: list[str],
-                 tag: str, link: list[str] = (), base: str | None = None) -> FunctionResult:
+                 tag: str, link: list[str] = (), base: str | None = None, build: UnitBuild | None = None) -> FunctionResult:
         """`link`: the other units' gcc code, run beside it; `base`: the unit's gcc code that code was
-        linked against, which the reference must then be."""
+        linked against, which the reference must then be; `build`: gcc's work on the unit, when the caller has it."""
         start = time.perf_counter()
         try:
-            fr = self._function(source, path, name, arch, opt, cflags, tag, link, base)
+            fr = self._function(source, path, name, arch, opt, cflags, tag, link, base, build)
         except VerifierInputError as err:
             fr = FunctionResult(name, "unsupported", str(err))
         except Exception as err:  # one function's failure must not stop the build: gcc's code is used
@@ -332,10 +332,10 @@ class UnitTranslator:
         fr.seconds = round(time.perf_counter() - start, 3)
         return fr
 
-    def _function(self, source, path, name, arch, opt, cflags, tag, link=(), base=None) -> FunctionResult:
+    def _function(self, source, path, name, arch, opt, cflags, tag, link=(), base=None, build=None) -> FunctionResult:
         s = self.settings
         checker = Checker(source, arch, opt, name, examples=s.examples, random_inputs=s.inputs, seed=s.seed,
-                          filename=path, cflags=cflags, link=list(link))
+                          filename=path, cflags=cflags, link=list(link), unit_build=build)
         if base is not None and checker.reference_asm != base:
             return FunctionResult(name, "ncc.changed", "gcc compiles the unit differently from when its object "
                                   "was made (a header changed?): its object is gcc's")

@@ -98,7 +98,7 @@ def spell(t: CType) -> str:
     if isinstance(t, IntType):
         if t.is_bool:
             return "_Bool"
-        return "int" if t.name == "enum" else t.name
+        return t.name
     if isinstance(t, FloatType):
         return t.name
     if isinstance(t, PointerType):
@@ -515,6 +515,8 @@ class _Function:
                 out.append(c_ast.While(cond, c_ast.Compound(self.body(body) + reload)))
         elif isinstance(s, c_ast.DoWhile):
             out.append(c_ast.DoWhile(s.cond, c_ast.Compound(self.body(s.stmt))))
+        elif isinstance(s, c_ast.Switch) and self.atoms and self.switched(s, out):
+            pass
         elif isinstance(s, c_ast.Switch):
             pre: list = []
             cond = self.try_lower(s, lambda: self.operand(s.cond, pre), pre)
@@ -558,6 +560,44 @@ class _Function:
             self.simple(s, out, lambda pre: self.updated(self.lvalue(s.expr, pre), "+" if "++" in s.op else "-", one, pre))
         else:
             out.append(s)
+
+    def switched(self, s: c_ast.Switch, out: list) -> bool:
+        """A `switch` (atoms) as the tests and jumps it means: `if (t == 10) goto L1;` per case, in order, then
+        `goto` the default (or past the switch), each arm after its label, a `break` of the switch a `goto`
+        past it. gcc -O0 compiles a switch to a jump table or a tree of comparisons chosen by the whole set of
+        case values: one piece per set, which the memory holds for few sets; `if`s and `goto`s are statements
+        it holds. C converts each case value to the promoted type of the controlling value; `==` converts
+        both to the same type when the case value's type is no wider than int, the only switches taken
+        here. False: the switch as it is."""
+        pre: list = []
+        cond = self.try_lower(s, lambda: self.operand(s.cond, pre), pre)
+        items = s.stmt.block_items if isinstance(s.stmt, c_ast.Compound) else [s.stmt]
+        cases = [item for item in items or [] if isinstance(item, c_ast.Case)]
+        try:
+            narrow = all(isinstance(t, IntType) and t.size <= 4 for t in (self.type_of(c.expr) for c in cases))
+        except Unsupported:
+            narrow = False
+        if cond is None or not narrow:
+            return False
+        out.extend(pre)
+        if pre:
+            self.result.statements += 1
+        past = self.fresh()
+        labels = {id(item): self.fresh() for item in items or [] if isinstance(item, (c_ast.Case, c_ast.Default))}
+        default = next((labels[id(i)] for i in items if isinstance(i, c_ast.Default)), past)
+        for case in cases:
+            jump = c_ast.Compound([c_ast.Goto(labels[id(case)], case.coord)])
+            out.append(c_ast.If(c_ast.BinaryOp("==", copy.deepcopy(cond), _signed_literal(case.expr), case.coord),
+                                jump, None, case.coord))
+        out.append(c_ast.Goto(default, s.coord))
+        for item in items or []:
+            if id(item) in labels:
+                out.append(c_ast.Label(labels[id(item)], c_ast.EmptyStatement(), item.coord))
+                self.block([_broken(copy.deepcopy(x), past) for x in item.stmts or []], out, new_scope=False)
+            else:
+                self.statement(_broken(copy.deepcopy(item), past), out)
+        out.append(c_ast.Label(past, c_ast.EmptyStatement(), s.coord))
+        return True
 
     def try_lower(self, s, fn, pre: list):
         mark_scope = dict(self.scope.names)
@@ -695,6 +735,16 @@ class _Function:
                             c_ast.Compound(self.body(s.iffalse)) if s.iffalse is not None else None))
 
     def for_stmt(self, s: c_ast.For, out: list) -> None:
+        listed = [x for x in (s.init, s.next) if isinstance(x, (c_ast.DeclList, c_ast.ExprList))]
+        if self.atoms and s.cond is not None and any(len(x.exprs if isinstance(x, c_ast.ExprList) else x.decls) > 1
+                                                    for x in listed) and not _continues(s.stmt):
+            # `for (i = 0, j = n - 1; i < j; i++, j--)`: gcc -O0 lays a `for` out as it does the `while`
+            # that runs its init first and its steps at the end of the body (which no `continue` skips)
+            # `{ i = 0; j = n - 1; while (i < j) { ...; i++; j--; } }`, all statements the memory holds
+            items = (s.stmt.block_items or []) if isinstance(s.stmt, c_ast.Compound) else [s.stmt]
+            loop = c_ast.While(s.cond, c_ast.Compound(list(items) + _listed(s.next), s.stmt.coord), s.coord)
+            self.statement(c_ast.Compound(_listed(s.init) + [loop], s.coord), out)
+            return
         self.scope = _Scope(self.scope)
         if isinstance(s.init, c_ast.DeclList):
             for d in s.init.decls:
@@ -720,6 +770,86 @@ def _continues(s) -> bool:
     if isinstance(s, (c_ast.For, c_ast.While, c_ast.DoWhile)) or s is None:
         return False
     return any(_continues(child) for _, child in s.children())
+
+
+def _signed_literal(e):
+    """`-2` as one literal, as the memory's prompts write it (`k == -2`, not `k == (-2)`)."""
+    if isinstance(e, c_ast.UnaryOp) and e.op == "-" and isinstance(e.expr, c_ast.Constant) and e.expr.type == "int":
+        return c_ast.Constant("int", "-" + e.expr.value, e.coord)
+    return e
+
+
+def _listed(x) -> list:
+    """A `for` header's init or step as statements: `int i = 0, j = 1` two declarations, `i++, j--` two
+    expressions, nothing for none."""
+    if x is None:
+        return []
+    return list(x.decls if isinstance(x, c_ast.DeclList) else x.exprs if isinstance(x, c_ast.ExprList) else [x])
+
+
+def _rewritten(node, fn, into=lambda node: True):
+    """`node` with each node under it that `fn` gives a new node for replaced by that node (in place), not
+    below a node `into` refuses; `fn` returns None for a node it keeps."""
+    if node is None:
+        return node
+    new = fn(node)
+    if new is not None:
+        return new
+    if into(node):
+        for name, child in node.children():
+            new = _rewritten(child, fn, into)
+            if new is not child:
+                field, _, index = name.partition("[")
+                if index:
+                    getattr(node, field)[int(index[:-1])] = new
+                else:
+                    setattr(node, field, new)
+    return node
+
+
+def _broken(s, past: str):
+    """`s` with each `break` of the switch it is in (not of a loop or switch inside it) a `goto past;`."""
+    return _rewritten(s, lambda n: c_ast.Goto(past, n.coord) if isinstance(n, c_ast.Break) else None,
+                      lambda n: not isinstance(n, (c_ast.For, c_ast.While, c_ast.DoWhile, c_ast.Switch)))
+
+
+_SUFFIX = {INT: "", UINT: "U", LONG: "L", ULONG: "UL"}
+
+
+def _decimal_literals(body) -> None:
+    """Each octal, hexadecimal or hex-float literal of `body` written in decimal, of the same type (atoms:
+    `017` is `15`, `0xFFFFFFFF` is `4294967295U`, `0x1.8p1` is `3.0`): the memory's prompts write decimal."""
+    for n in walk(body):
+        if not isinstance(n, c_ast.Constant):
+            continue
+        text = n.value
+        if n.type in ("float", "double", "long double") and text[:2].lower() == "0x":
+            suffix = text[-1] if text[-1] in "fFlL" else ""
+            n.value = repr(float.fromhex(text.rstrip("fFlL"))) + suffix
+        elif "int" in n.type and (text[:2].lower() == "0x" or len(text) > 1 and text[0] == "0"):
+            try:
+                t = _int_constant(text)
+            except Unsupported:
+                continue
+            n.value = str(int(text.rstrip("uUlL"), 16 if text[:2].lower() == "0x" else 8)) + _SUFFIX[t]
+
+
+def _enumerators_as_values(body, values: dict[str, int]) -> None:
+    """Each enumerator `body` reads, as its value (atoms): C makes an enumerator an int constant, so
+    `c == GREEN` is `c == 5`, a comparison the memory holds. Not a name the function declares itself."""
+    own = {n.name for n in walk(body) if isinstance(n, c_ast.Decl) and n.name}
+    values = {k: v for k, v in values.items() if k not in own}
+
+    def value(n):
+        if isinstance(n, c_ast.ID) and n.name in values:
+            v = values[n.name]
+            return c_ast.Constant("int", str(v), n.coord)  # `-1` as one literal: `c == -1`, not `c == (-1)`
+        if isinstance(n, c_ast.StructRef):  # its field is not a name to replace
+            n.name = _rewritten(n.name, value)
+            return n
+        return None
+
+    _rewritten(body, value)
 
 
 def _decay(t: CType) -> CType:
@@ -775,7 +905,7 @@ class _Printer:
         e = self.gen.visit
         if isinstance(s, c_ast.Compound):
             self.emit(depth, "{", s)
-            self.block(s.block_items, depth)
+            self.block(s.block_items, depth + 1)
             self.emit(depth, "}")
         elif isinstance(s, c_ast.If):
             self.emit(depth, f"if ({e(s.cond)}) {{", s)
@@ -906,6 +1036,10 @@ def lower_unit(source: str, functions: list[str] | None = None, prefix: str = "t
         if functions is not None and name not in functions or name not in spans:
             continue
         fn = _Function(reader, protos, globals_, enums, taken, prefix, atoms)
+        if atoms:
+            _enumerators_as_values(fd, {k: v for k, v in reader.enums.values.items()
+                                        if k not in globals_ and k not in protos})
+            _decimal_literals(fd.body)
         ret = _safe_ctype(reader, fd.decl.type.type)
         fn.ret = ret if isinstance(ret, (IntType, FloatType, PointerType)) else None
         for p in (fd.decl.type.args.params if fd.decl.type.args else []):

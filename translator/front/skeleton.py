@@ -21,6 +21,8 @@ from dataclasses import dataclass, field, replace
 
 from pycparser import c_ast, c_generator
 
+from neuralcc.verifier.signature import INLINE_ASM
+
 from .csource import SourceError, walk
 
 
@@ -71,6 +73,9 @@ class Skeleton:
     globals: dict[str, str]  # name -> declaration without initialiser
     structs: dict[str, StructDef]  # tag -> definition
     prototypes: dict[str, str]  # function name -> prototype, for calls
+    # functions laid out as no pieces, each with why and the names it calls: a function refused fails only
+    # the translations that reach it (`refusal`), never the rest of its unit
+    refused: dict[str, tuple[SourceError, list[str]]] = field(default_factory=dict)
 
     def lines(self) -> list[int]:
         return [p.line for p in self.pieces]
@@ -87,18 +92,23 @@ class Skeleton:
         pieces = [replace(p, index=index[p.index], targets={r: index[t] for r, t in p.targets.items()},
                           names=list(p.names)) for p in kept]
         functions = [replace(f, first=index[f.first], last=index[f.last]) for f in self.functions if f.name in names]
-        return Skeleton(pieces, functions, self.globals, self.structs, self.prototypes)
+        return Skeleton(pieces, functions, self.globals, self.structs, self.prototypes, self.refused)
 
     def reachable(self, entry: str) -> set[str]:
         """`entry` and the unit's functions it calls, directly or not: what a translation of it needs."""
-        by_name = {f.name: f for f in self.functions}
+        calls = {f.name: f.callees for f in self.functions} | {name: c for name, (_, c) in self.refused.items()}
         seen, todo = set(), [entry]
         while todo:
-            f = by_name.get(todo.pop())
-            if f is not None and f.name not in seen:
-                seen.add(f.name)
-                todo.extend(f.callees)
+            name = todo.pop()
+            if name in calls and name not in seen:
+                seen.add(name)
+                todo.extend(calls[name])
         return seen
+
+    def refusal(self, entry: str) -> SourceError | None:
+        """Why `entry` cannot be translated when it, or a function it reaches, was refused."""
+        return next((self.refused[f][0] for f in sorted(self.reachable(entry), key=lambda f: f != entry)
+                     if f in self.refused), None)
 
 
 class _Names(c_ast.NodeVisitor):
@@ -184,6 +194,8 @@ class _Walker:
         elif isinstance(node, c_ast.DeclList):
             for d in node.decls:
                 self.stmt(d)
+        elif isinstance(node, c_ast.FuncCall) and isinstance(node.name, c_ast.ID) and node.name.name == INLINE_ASM:
+            raise SourceError(f"line {node.coord.line}: inline assembly (`asm`) is not translated", "inline assembly")
         elif isinstance(node, (c_ast.Assignment, c_ast.UnaryOp, c_ast.FuncCall, c_ast.BinaryOp, c_ast.Cast,
                                c_ast.TernaryOp, c_ast.ID, c_ast.Constant, c_ast.ExprList, c_ast.ArrayRef,
                                c_ast.StructRef)):
@@ -420,7 +432,7 @@ def build(source: str, functions: list | None = None, params: bool = False, cfla
     that were. `cflags`: the compiler flags whose -I/-D/-U/-include the preprocessor needs; `ast`:
     verifier.signature.parse_c(source, cflags=cflags), or front.lower.lower_unit's, when the caller has it."""
     from neuralcc.verifier.errors import VerifierInputError
-    from neuralcc.verifier.signature import parse_c
+    from neuralcc.verifier.signature import enums_as_ints, parse_c
 
     from neuralcc.cbase.csource import find_functions
 
@@ -445,6 +457,41 @@ def build(source: str, functions: list | None = None, params: bool = False, cfla
             structs[t.name] = StructDef(t.name, gen.visit(t) + ";", _members(t))
 
     enumerators = functools.cache(lambda: {n.name for n in walk(ast) if isinstance(n, c_ast.Enumerator)})
+    refused: dict[str, tuple[SourceError, list[str]]] = {}
+
+    def function(node: c_ast.FuncDef) -> None:
+        """The function's pieces after the unit's so far (SourceError: none, for a construct it refuses)."""
+        name = node.decl.name
+        if node.param_decls or any(isinstance(p, c_ast.ID) for p in getattr(node.decl.type.args, "params", [])):
+            raise SourceError(f"line {node.coord.line}: function '{name}': a K&R-style definition (parameters "
+                              "declared after the list) is not translated", "K&R definition")
+        span = spans.get(name)
+        if span is None:
+            raise SourceError(f"function '{name}': cannot find its closing brace")
+        w = _Walker(src_lines, name, enumerators)
+        body_line = node.body.coord.line if node.body.coord else node.coord.line
+        decl = enums_as_ints(node.decl, ast)  # what the code does with an enum is what it does with its int
+        if params:
+            w.pieces.append(Piece(0, name, "prologue", body_line, _without_params(decl, gen) + " {"))
+            w.pieces.extend(_param_pieces(name, decl, body_line, gen))
+        else:
+            w.pieces.append(Piece(0, name, "prologue", body_line, gen.visit(decl) + " {",
+                                  names=[p.name for p in (node.decl.type.args.params if node.decl.type.args else [])
+                                         if getattr(p, "name", None)]))
+        w.block(node.body.block_items, top=True)
+        w.finish()
+        epi = Piece(0, name, "epilogue", span.last_line, "}")
+        w.pieces.append(epi)
+        base = len(pieces)
+        for p in w.epilogue_refs:
+            p.targets["epilogue"] = len(w.pieces) - 1
+        for k, p in enumerate(w.pieces):
+            p.index = base + k
+            p.targets = {r: base + t for r, t in p.targets.items()}
+        pieces.extend(w.pieces)
+        ret = gen.visit(decl.type.type)
+        infos.append(FunctionInfo(name, ret, *_calls(node.body), base, len(pieces) - 1))
+
     for node in ast.ext:
         main_file = node.coord is not None and node.coord.file in ("<stdin>", "-")
         if isinstance(node, c_ast.Decl):
@@ -459,38 +506,18 @@ def build(source: str, functions: list | None = None, params: bool = False, cfla
                 globals_[node.name] = _decl_text(node)
                 data_lines.append(src_lines[node.coord.line - 1].strip())
         elif isinstance(node, c_ast.FuncDef) and main_file:
-            name = node.decl.name
-            protos[name] = _decl_text(node.decl)
-            span = spans.get(name)
-            if span is None:
-                raise SourceError(f"function '{name}': cannot find its closing brace")
-            w = _Walker(src_lines, name, enumerators)
-            body_line = node.body.coord.line if node.body.coord else node.coord.line
-            if params:
-                w.pieces.append(Piece(0, name, "prologue", body_line, _without_params(node.decl, gen) + " {"))
-                w.pieces.extend(_param_pieces(name, node.decl, body_line, gen))
-            else:
-                w.pieces.append(Piece(0, name, "prologue", body_line, gen.visit(node.decl) + " {",
-                                      names=[p.name for p in (node.decl.type.args.params if node.decl.type.args else [])
-                                             if getattr(p, "name", None)]))
-            w.block(node.body.block_items, top=True)
-            w.finish()
-            epi = Piece(0, name, "epilogue", span.last_line, "}")
-            w.pieces.append(epi)
-            base = len(pieces)
-            for p in w.epilogue_refs:
-                p.targets["epilogue"] = len(w.pieces) - 1
-            for k, p in enumerate(w.pieces):
-                p.index = base + k
-                p.targets = {r: base + t for r, t in p.targets.items()}
-            pieces.extend(w.pieces)
-            ret = gen.visit(node.decl.type.type)
-            infos.append(FunctionInfo(name, ret, *_calls(node.body), base, len(pieces) - 1))
+            protos[node.decl.name] = _decl_text(node.decl)
+            try:
+                function(node)
+            except SourceError as err:
+                name = node.decl.name
+                named = err if f"'{name}'" in str(err) else SourceError(f"function '{name}', {err}", err.construct)
+                refused[name] = (named, _calls(node.body)[1])
     pieces[0].text = " ".join(data_lines)
     pieces[0].names = list(globals_)
     if not infos:
-        raise SourceError("defines no function")
-    return Skeleton(pieces, infos, globals_, structs, protos)
+        raise next(iter(refused.values()))[0] if refused else SourceError("defines no function")
+    return Skeleton(pieces, infos, globals_, structs, protos, refused)
 
 
 def scopes(source: str, variables: dict | None = None) -> dict[str, dict[str, str]]:

@@ -13,6 +13,8 @@ rewrite here changes the spelling, never what the piece computes:
 - a struct's field read or written through a pointer (`VA->y`) is an element of the field's type at
   its offset (`VA[1]` with `int * VA`), when every use of the pointer in the statement is such a field
   of one type; a parameter's piece stores a pointer whatever it points to (`struct point *p` as `int *p`);
+- a test of an unsigned variable for (in)equality with a literal is the same test of the signed type of its
+  width: the comparison reads the same bits (`if (VA == 1)` with `unsigned int VA;` as with `int VA;`);
 - `const` changes no code that compiles: `const int * VA = VB;` is `int * VA = VB;`;
 - a declaration with a value is a store to the variable: `int * VA = VB;` is `VA = VB;` with `int * VA;`.
 
@@ -54,7 +56,7 @@ class Equivalent:
 
 def equivalents(prompt: Prompt) -> list[Equivalent]:
     """The prompt rewritten each way that applies, all rewrites together first."""
-    rewrites = [r for r in (_char_values, _truth_test, _fields_as_elements, _unqualified, _stored, _unaliased, _exported) if r(prompt) is not None]
+    rewrites = [r for r in (_char_values, _truth_test, _fields_as_elements, _signless_equality, _unqualified, _stored, _unaliased, _exported) if r(prompt) is not None]
     out, seen = [], {prompt.render()}
     for chosen in ([rewrites] if len(rewrites) > 1 else []) + [[r] for r in rewrites]:
         alt, copies = prompt, {}
@@ -186,6 +188,19 @@ def _fields_as_elements(prompt: Prompt) -> tuple[Prompt, dict] | None:
     named = " ".join([statement] + [d.text for d in decls if d.struct is None])
     decls = [d for d in decls if d.struct is None or re.search(rf"\bstruct\s+{re.escape(d.struct.tag)}\b", named)]
     return replace(prompt, statement=statement, decls=tuple(decls)), {}
+
+
+_EQUALITY = re.compile(r"^(?:(?:\}\s*)?(?:while|if)\s*\()\s*(\w+)\s*[!=]=\s*(-?\d+)\s*\)\s*[{;]\s*$")
+_UNSIGNED = re.compile(r"^unsigned (int|long) (\w+);$")
+
+
+def _signless_equality(prompt: Prompt) -> tuple[Prompt, dict] | None:
+    m = _EQUALITY.match(prompt.statement)
+    if m is None or not -(1 << 31) <= int(m.group(2)) < (1 << 31):
+        return None
+    decls = [replace(d, text=f"{u.group(1)} {u.group(2)};") if (u := _UNSIGNED.match(d.text)) and u.group(2) == m.group(1)
+             else d for d in prompt.decls]
+    return (replace(prompt, decls=tuple(decls)), {}) if decls != list(prompt.decls) else None
 
 
 _CONST = re.compile(r"\bconst\s+")

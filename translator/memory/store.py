@@ -8,7 +8,8 @@ the nearest key: a template of the same prompt with its numbers filled in (templ
 template of the same statement on a struct of the same layout (structlayout.py), of a loop header's
 own clause (`clause_prompt`), the piece of the same prompt without its trailing jump and then the jump
 (`jumped_on`), the same prompt with numbers abstracted, the same statement with other declarations, both;
-a prompt it holds nothing for at all is looked up in other words that mean the same (equivalents.py).
+a prompt it holds at no sure level (`Hit.sure`) is looked up in other words that mean the same
+(equivalents.py), whose sure piece comes before the prompt's own near one.
 
 What it is used for: a nearest-neighbour baseline (every piece looked up, no model: `neuralcc eval
 --translator memory`), `memory_first` decoding (pieces it holds come from it, the model writes the rest),
@@ -29,7 +30,9 @@ from pathlib import Path
 from ..prompts import Decl, Prompt
 from .equivalents import equivalents
 from .structlayout import layout_prompt
-from .templates import instantiate, template_key, template_of
+from .templates import TRANSFORMS, instantiate, prompt_numbers, template_key, template_of
+
+_SLOT_NAME = re.compile("\x01\\d+:([\\w.]+)\x02")  # templates.template_of's slots
 
 PATTERN = "memory-*.json.gz"
 VERSION = 2  # 2: template keys name each literal's kind (immediates.py) and which jump targets are one;
@@ -51,10 +54,18 @@ def views(prompt: Prompt) -> tuple[tuple[str | None, Prompt | None], ...]:
     its loop clause). Both are None at "layout" for a prompt without a struct and at "clause" for one
     that is not a `for` header's piece: their template key says the same."""
     text, statement = prompt.render(), prompt.head()
+    if _DIVISOR.search(prompt.statement):  # the levels whose keys abstract numbers say nothing of its code
+        return (text, prompt), (None, None), (None, None), (None, None), (None, None), (statement, prompt), (None, None)
     laid_out, clause = layout_prompt(prompt), clause_prompt(prompt)
     return ((text, prompt), (template_key(prompt), prompt), (laid_out and template_key(laid_out), laid_out),
             (clause and template_key(clause), clause), (_NUMBER.sub("#", text), prompt), (statement, prompt),
             (_NUMBER.sub("#", statement), prompt))
+
+
+# an integer divisor that is no power of two: gcc -O0 divides by it with a multiplier and shifts computed
+# from it (`x / 10` multiplies by 1717986919 and shifts by 2), numbers no template slot explains, so one
+# divisor's piece is another's wrong answer
+_DIVISOR = re.compile(r"[/%]=?\s*\(?\s*(?!(?:1|2|4|8|16|32|64|128|256|512|1024|2048|4096)[uUlL]*\b)\d+[uUlL]*\b(?!\.)")
 
 
 _FOR = re.compile(r"^\s*for\s*\((.*)\)\s*\{?\s*$")
@@ -125,9 +136,22 @@ def _stored(level: str, read: Prompt, piece: str) -> str:
 
 def _answer(level: str, stored: str, read: Prompt) -> Hit | None:
     """A level's stored piece as the answer for the prompt the level reads as `read` (a template filled
-    with its numbers and targets)."""
+    with its numbers and targets); None when a level nearer than the statement alone answers with a piece
+    that writes none of the statement's integer literals: the piece of another number (`t = 0;`'s
+    `str wzr`, `x /= 3`'s multiplier) under a key that abstracts them."""
     piece = stored if level == "exact" else instantiate(stored, read)
-    return Hit(level, piece) if piece is not None else None
+    if piece is None or level not in ("exact", "statement") and not _writes_numbers(read, piece):
+        return None
+    return Hit(level, piece)
+
+
+def _writes_numbers(read: Prompt, piece: str) -> bool:
+    """Some number of `piece` is one of the integer literals of `read`'s statement (or what gcc makes
+    of it: templates.TRANSFORMS), or the statement has none but zeros (AArch64 writes a zero as the zero
+    register, no number)."""
+    if not any(isinstance(n, int) and n != 0 for n in prompt_numbers(replace(read, decls=(), jumps=()))):
+        return True
+    return any(name not in ("target",) and name in TRANSFORMS for name in _SLOT_NAME.findall(template_of(read, piece)))
 
 
 _JUMP = {"x86-64": "\tjmp\t<C{}>\n", "aarch64": "\tb\t<C{}>\n"}
@@ -201,10 +225,12 @@ class Memory:
         levels = self.levels(arch)
         stored = lambda level, key: (levels.get(level) or {}).get(key)
         found = nearest(prompt, stored, k)
-        for alt in ([] if found else equivalents(prompt)):  # the prompt in other words (equivalents.py)
-            found = [Hit(h.level, alt.back(h.piece)) for h in nearest(alt.prompt, stored, k)]
-            if found:
-                break
+        if found and found[0].sure:
+            return found
+        for alt in equivalents(prompt):  # the prompt in other words (equivalents.py)
+            theirs = [Hit(h.level, alt.back(h.piece)) for h in nearest(alt.prompt, stored, k)]
+            if theirs and (theirs[0].sure or not found):  # a sure piece in other words before a near one
+                return (theirs + [h for h in found if all(h.piece != t.piece for t in theirs)])[:k]
         return found
 
     def save(self, model_dir: str | Path) -> None:

@@ -4,9 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import torch
-from transformers import LogitsProcessor, LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
-
 from neuralcc.cbase.csource import find_functions
 from neuralcc.cbase.toolchain import char_signed
 
@@ -16,73 +13,10 @@ from ..back.data import data_piece
 from ..front.csource import SourceError
 from ..memory.store import LEVELS, load_if_any as load_memory
 from . import model as M, reading, tokenizer as T
-from .asmgrammar import OperandGrammar
 
 DEFAULT_MODEL = Path(__file__).parents[1] / "default_model"
 REPAIR_TEMPERATURE = 0.8  # the model's samples for a piece guess and check rewrites
 
-
-class RepetitionStop(StoppingCriteria):
-    """Stop a row whose last `period` tokens (any period up to `longest`) came `times` times in a row:
-    an under-trained model repeats one instruction to the length cap, which costs most of the decoding
-    time and cannot be right. The row is then reported as cut (no </s>), like one that hit the cap."""
-
-    def __init__(self, longest: int = 16, times: int = 6):
-        self.longest, self.times = longest, times
-
-    def __call__(self, input_ids: torch.LongTensor, scores, **kwargs) -> torch.BoolTensor:
-        done = torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
-        length = input_ids.shape[1]
-        for period in range(1, self.longest + 1):
-            if period * self.times > length:
-                break
-            tail = input_ids[:, length - period * self.times:].reshape(input_ids.shape[0], self.times, period)
-            done |= (tail == tail[:, -1:, :]).all(dim=2).all(dim=1)
-        return done
-
-
-class RowMask(LogitsProcessor):
-    """Per-row banned tokens (a piece may only name the pieces it may jump to)."""
-
-    def __init__(self, banned: torch.BoolTensor):
-        self.banned = banned
-
-    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
-        banned = self.banned
-        if banned.shape[0] != scores.shape[0]:  # beams: each row's beams are consecutive
-            banned = banned.repeat_interleave(scores.shape[0] // banned.shape[0], dim=0)
-        return scores.masked_fill(banned[:, : scores.shape[1]], float("-inf"))
-
-
-class SlotGrammar(LogitsProcessor):
-    """With canonical names: a stack slot `@V?@` may only name one of the row's own variables (VA, VB,
-    ... of its prompt), and a prologue (or a parameter's piece) ends once every parameter is stored:
-    after the line that stores the last one, no new line may start. Without it the model went on
-    storing a parameter that does not exist (`movl %ecx, @VE@(%rbp)` after VD) in most functions."""
-
-    def __init__(self, tok, rows: list[tuple[list[str], bool]]):
-        ids = lambda t: tok.convert_tokens_to_ids(t)
-        self.at, self.v = ids("@"), ids("V")
-        self.letters = [ids(chr(c)) for c in range(ord("A"), ord("Z") + 1)]
-        self.line_starts = [i for i in (ids("\n\t"), ids("\t")) if i is not None and i != tok.unk_token_id]
-        self.rows = [(len(names), prologue) for names, prologue in rows]  # per row: names, is it a prologue
-
-    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
-        beams = scores.shape[0] // len(self.rows)
-        tails = input_ids[:, -2:].tolist()  # whole rows only for prologues
-        for r, ids in enumerate(tails):
-            n_names, prologue = self.rows[r // beams]
-            if len(ids) >= 2 and ids[-2] == self.at and ids[-1] == self.v:
-                scores[r, self.letters[n_names:]] = float("-inf")
-                scores[r, self.v] = float("-inf")
-            elif ids and ids[-1] == self.at and n_names == 0:
-                scores[r, self.v] = float("-inf")
-            if prologue and n_names:
-                ids = input_ids[r].tolist()
-                named = {ids[i + 2] for i in range(len(ids) - 2) if ids[i] == self.at and ids[i + 1] == self.v}
-                if len(named) >= n_names:  # every parameter stored: finish this line, start no other
-                    scores[r, self.line_starts] = float("-inf")
-        return scores
 
 @dataclass
 class Translation:
@@ -145,24 +79,41 @@ def _search(opt: DecodeOptions) -> dict:
 
 
 class NeuralTranslator:
+    """`model_dir`'s model and its translation memory. The weights and the tokenizer are loaded when the
+    model first writes: the memory alone (`DecodeOptions.memory_only`) reads only the configuration."""
+
     def __init__(self, model_dir: str | Path = DEFAULT_MODEL, model=None, tok=None, memory=None):
-        self.tok = tok if tok is not None else T.load(model_dir)
-        self.model = model if model is not None else M.load(model_dir)
-        self.model.eval()
-        M.check_supported(self.model.config)  # ValueError for a model of a retired experiment
+        self.model_dir = Path(model_dir)
+        self._model, self._tok = model, tok
+        self._unit = None  # ((source, cflags), (the unit as read, statements lowered, its AST)) of the last unit
+        self.config = model.config if model is not None else M.read_config(model_dir)
+        M.check_supported(self.config)  # ValueError for a model of a retired experiment
         # the translation memory saved with the model (memory/store.py): a baseline, and memory_first's pieces
         self.memory = memory if memory is not None or model is not None else load_memory(model_dir)
-        self.cfg = M.neuralcc_config(self.model)
-        self.style = P.PromptStyle.of(self.model.config)  # how prompts are rewritten
+        self.cfg = M.neuralcc_config(self.config)
+        self.style = P.PromptStyle.of(self.config)  # how prompts are rewritten
         # the model was trained on C lowered to one operation per statement (front/lower.py): true, or "atoms"
         # for three-address code
-        self.lower = getattr(self.model.config, "neuralcc_lower", False) or False
+        self.lower = getattr(self.config, "neuralcc_lower", False) or False
         # a piece per parameter (front/skeleton.py)
-        self.params = bool(getattr(self.model.config, "neuralcc_params", False))
-        self.retrieval = getattr(self.model.config, "neuralcc_retrieval", 0) or 0  # memory candidates read (reading.py)
+        self.params = bool(getattr(self.config, "neuralcc_params", False))
+        self.retrieval = getattr(self.config, "neuralcc_retrieval", 0) or 0  # memory candidates read (reading.py)
         if self.retrieval and self.memory is None:
             raise ValueError("a retrieval-reading model needs the translation memory it was trained with beside it "
                              "(memory-<arch>.json.gz)")
+
+    @property
+    def model(self):
+        if self._model is None:
+            self._model = M.load(self.model_dir)
+            self._model.eval()
+        return self._model
+
+    @property
+    def tok(self):
+        if self._tok is None:
+            self._tok = T.load(self.model_dir)
+        return self._tok
 
     # -- input checks ------------------------------------------------------------------
     def prepare(self, source: str, entry: str | None) -> str:
@@ -217,18 +168,22 @@ class NeuralTranslator:
 
         opt = opt or DecodeOptions()
         entry = self.prepare(source, entry)
-        lowered = 0
-        if self.lower:  # what the model reads and writes is the lowered unit; the verifier judges the original
-            from ..front.lower import lower_unit
+        key = (source, tuple(cflags or ()))
+        if self._unit is None or self._unit[0] != key:  # ncc and eval translate a unit's functions in a row
+            if self.lower:  # what the model reads and writes is the lowered unit; the verifier judges the original
+                from ..front.lower import lower_unit
 
-            low = lower_unit(source, atoms=self.lower == "atoms", cflags=cflags)  # the unit's one parse
-            source, lowered, ast = low.source, low.statements, low.ast
-        else:
-            try:
-                ast = parse_c(source, "<source>", cflags)
-            except VerifierInputError as err:
-                raise SourceError(str(err), "C the parser cannot read") from None
+                low = lower_unit(source, atoms=self.lower == "atoms", cflags=cflags)  # the unit's one parse
+                self._unit = key, (low.source, low.statements, low.ast)
+            else:
+                try:
+                    self._unit = key, (source, 0, parse_c(source, "<source>", cflags))
+                except VerifierInputError as err:
+                    raise SourceError(str(err), "C the parser cannot read") from None
+        source, lowered, ast = self._unit[1]
         skel = skeleton.build(source, params=self.params, cflags=cflags, ast=ast)
+        if (refused := skel.refusal(entry)) is not None:
+            raise refused
         needed = skel.reachable(entry)
         if len(skel.pieces) > asmtext.MAX_PIECES:  # the model names pieces <C0> ... <C255>: number only these
             skel = skel.only(needed)
@@ -248,46 +203,76 @@ class NeuralTranslator:
                 continue
             prompts.append(P.prompt(skel, p, arch, opt_level, scope.get(p.func, {}), entry))
             read, named = self.style.apply(prompts[-1])
-            text = read.render()
-            bad = T.unrepresentable(self.tok, text)
-            if bad is not None:
-                raise SourceError(f"function '{p.func or entry}' line {p.line}: {bad!r}, which the tokenizer cannot "
-                                  "represent", "text the tokenizer cannot represent")
             names.append(named)
             # every level's piece: the nearest is the memory's answer, the nearest few what a retrieval-reading
             # model reads, the others what guess and check tries (translator/repair.py)
             found = self.memory.candidates(arch, read, len(LEVELS)) if self.memory is not None else []
             hits.append(found[0] if found else None)
             others.append([P.rename_slots(h.piece, {v: k for k, v in named.items()}) for h in found])
-            ids = (reading.ids(self.tok, read, found[: self.retrieval], self.cfg.max_source_tokens) if self.retrieval
-                   else T.encode(self.tok, text))
-            if len(ids) > self.cfg.max_source_tokens:
-                raise SourceError(f"function '{p.func or entry}' line {p.line}: the statement is too long for the "
-                                  f"model ({len(ids)} tokens > {self.cfg.max_source_tokens})", "statement too long")
             rows.append(p)
-            srcs.append(ids)
+            if not opt.memory_only:
+                srcs.append(self._encoded(read, found, f"function '{p.func or entry}' line {p.line}"))
+        if (opt.memory_only or opt.memory_first) and self.memory is None:
+            raise SourceError("no translation memory beside this model (memory-<arch>.json.gz)", "no memory")
+        if opt.memory_only:  # the memory's nearest pieces, no model: nothing to encode or generate
+            tr = Translation(asm="", lowered=lowered)
+            texts: list = [None] * len(skel.pieces)
+            texts[0] = data or None
+            for p, prompt, named, hit, alt in zip(rows, prompts, names, hits, others):
+                texts[p.index] = alt[0] if alt else ""
+                tr.pieces.append((prompt, texts[p.index]))
+                tr.memory_levels.append(hit.level if hit else None)
+                tr.memory_answers.append(alt[0] if alt else None)
+                tr.memory_pieces += hit is not None and hit.exact
+                tr.copied_pieces += hit is not None and hit.exact
+                tr.from_memory += 1
+            tr.draft = Draft(skel, variables, arch, entry, needed, rows, texts, tr.memory_levels, [False] * len(rows),
+                             [[t for t in alt if t != texts[p.index]] for p, alt in zip(rows, others)], None)
+            tr.asm = tr.draft.assemble(texts)
+            return [tr]
+        return self._written(skel, variables, arch, entry, needed, lowered, data, rows, srcs, prompts, names, hits,
+                             others, opt)
+
+    def _encoded(self, read, found: list, where: str) -> list[int]:
+        """The encoder's input for one piece's prompt (and, for a retrieval-reading model, the memory's
+        candidates); SourceError for text the tokenizer cannot represent or a prompt too long."""
+        text = read.render()
+        bad = T.unrepresentable(self.tok, text)
+        if bad is not None:
+            raise SourceError(f"{where}: {bad!r}, which the tokenizer cannot represent", "text the tokenizer cannot represent")
+        ids = (reading.ids(self.tok, read, found[: self.retrieval], self.cfg.max_source_tokens) if self.retrieval
+               else T.encode(self.tok, text))
+        if len(ids) > self.cfg.max_source_tokens:
+            raise SourceError(f"{where}: the statement is too long for the model ({len(ids)} tokens > "
+                              f"{self.cfg.max_source_tokens})", "statement too long")
+        return ids
+
+    def _written(self, skel, variables, arch, entry, needed, lowered, data, rows, srcs, prompts, names, hits, others,
+                 opt: DecodeOptions) -> list[Translation]:
+        """The translations with the model writing the pieces `opt` gives it (every piece, or with
+        `memory_first` those the memory holds nothing for)."""
+        import torch
+
+        from .asmgrammar import OperandGrammar
+        from .generation import SlotGrammar
+
         vocab = self.model.get_input_embeddings().weight.shape[0]
         banned = torch.zeros((len(rows), vocab), dtype=torch.bool)
         always = self._suppressed({"<sep>"})
         for r, p in enumerate(rows):
             banned[r, always] = True
             banned[r, self._ids(f"<C{j}>" for j in p.targets.values())] = False
-        operands = (getattr(self.model.config, "neuralcc_operands", None) or {}).get(arch)
+        operands = (getattr(self.config, "neuralcc_operands", None) or {}).get(arch)
         grammar = opt.grammar and T.kind_of(self.tok) == "lexer"
         operand_grammar = OperandGrammar(self.tok, operands) if operands and grammar else None  # stateless
-        if (opt.memory_only or opt.memory_first) and self.memory is None:
-            raise SourceError("no translation memory beside this model (memory-<arch>.json.gz)", "no memory")
         # pieces the memory writes: every one it has a piece for (the baseline, and memory_first's greedy
         # answer: its nearest piece beat the model's on held-out and real C, docs/experiments.md); a
         # sampled memory_first answer after the first also has the model write the pieces the memory
         # holds only at a level that is not sure. The model writes the others.
         eos = self.tok.eos_token_id
         looked_up = [T.encode(self.tok, h.piece) + [eos] if h else [eos] for h in hits]
-        if opt.memory_only:
-            every = unsure = []
-        else:
-            every = [r for r, h in enumerate(hits) if not (opt.memory_first and h)]
-            unsure = [r for r, h in enumerate(hits) if not (opt.memory_first and h and h.sure)]
+        every = [r for r, h in enumerate(hits) if not (opt.memory_first and h)]
+        unsure = [r for r, h in enumerate(hits) if not (opt.memory_first and h and h.sure)]
         sampling = opt.temperature > 0 and opt.beam <= 1
 
         def sampler(r: int, seed: int) -> str | None:
@@ -337,20 +322,25 @@ class NeuralTranslator:
                 tr.memory_answers.append(others[r][0] if others[r] else None)
             tr.draft = Draft(skel, variables, arch, entry, needed, rows, texts, tr.memory_levels,
                              [r in by_model_set for r in range(len(rows))],
-                             [[t for t in alt if t != texts[p.index]] for p, alt in zip(rows, others)],
-                             None if opt.memory_only else sampler)
+                             [[t for t in alt if t != texts[p.index]] for p, alt in zip(rows, others)], sampler)
             tr.asm = tr.draft.assemble(texts)
             outs.append(tr)
         return outs
 
-    @torch.no_grad()
-    def _generate_rows(self, srcs: list[list[int]], banned: torch.BoolTensor, max_new: int,
-                       opt: DecodeOptions, grammars: list[LogitsProcessor] = ()) -> list[list[int]]:
-        """One decode per encoder input, all in one batch (inputs right-padded)."""
+    def _generate_rows(self, srcs: list[list[int]], banned, max_new: int, opt: DecodeOptions,
+                       grammars: list = ()) -> list[list[int]]:
+        """One decode per encoder input, all in one batch (inputs right-padded); `banned`: a bool tensor of
+        the tokens each row may not write."""
+        import torch
+        from transformers import LogitsProcessorList, StoppingCriteriaList
+
+        from .generation import RepetitionStop, RowMask
+
         ids, mask = M.pad_rows(srcs, self.tok.pad_token_id)
-        res = self.model.generate(
-            input_ids=ids, attention_mask=mask, max_new_tokens=max_new,
-            stopping_criteria=StoppingCriteriaList([RepetitionStop()]),
-            logits_processor=LogitsProcessorList([RowMask(banned), *grammars]),
-            eos_token_id=self.tok.eos_token_id, pad_token_id=self.tok.pad_token_id, **_search(opt))
+        with torch.no_grad():
+            res = self.model.generate(
+                input_ids=ids, attention_mask=mask, max_new_tokens=max_new,
+                stopping_criteria=StoppingCriteriaList([RepetitionStop()]),
+                logits_processor=LogitsProcessorList([RowMask(banned), *grammars]),
+                eos_token_id=self.tok.eos_token_id, pad_token_id=self.tok.pad_token_id, **_search(opt))
         return [r[1:] for r in res.tolist()]

@@ -1,10 +1,13 @@
-"""The model: a small T5 encoder-decoder. The whole config is this dataclass."""
+"""The model: a small T5 encoder-decoder. The whole config is this dataclass.
+
+torch and transformers are imported where a model is built, loaded or run: they take seconds to import,
+and reading a model's configuration (what the translation memory alone needs) does not use them."""
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, fields
-
-import torch
-from transformers import AutoModelForSeq2SeqLM, T5Config, T5ForConditionalGeneration
+from pathlib import Path
+from types import SimpleNamespace
 
 
 @dataclass
@@ -25,7 +28,10 @@ class ModelConfig:
     decoder_position_heads: tuple = ((0, -1), (1, -2))
 
 
-def build(cfg: ModelConfig, tokenizer) -> T5ForConditionalGeneration:
+def build(cfg: ModelConfig, tokenizer) -> "T5ForConditionalGeneration":
+    import torch
+    from transformers import T5Config, T5ForConditionalGeneration
+
     t5 = T5Config(
         vocab_size=len(tokenizer),
         d_model=cfg.d_model,
@@ -74,6 +80,8 @@ def set_position_heads(model, heads: dict) -> bool:
     """Fix `heads` ({"encoder": [(head, relative position), ...], "decoder": [...]}) of a T5 on their
     neighbour, recorded in the config (`neuralcc_position_heads`). Returns False for a model without a
     relative position bias (BART and others have positions of their own)."""
+    import torch
+
     done = {}
     for stack, pairs in heads.items():
         if not pairs:
@@ -96,8 +104,9 @@ def set_position_heads(model, heads: dict) -> bool:
     return bool(done)
 
 
-def load(path) -> torch.nn.Module:
+def load(path) -> "torch.nn.Module":
     """Any local HF seq2seq checkpoint (T5, BART, ...)."""
+    from transformers import AutoModelForSeq2SeqLM
     from transformers.utils import logging
 
     logging.set_verbosity_error()
@@ -108,9 +117,15 @@ def load(path) -> torch.nn.Module:
 _FIELDS = {f.name for f in fields(ModelConfig)}
 
 
-def neuralcc_config(model) -> ModelConfig:
-    """The model's ModelConfig (keys of retired fields in older configs, such as max_order_tokens, left out)."""
-    return ModelConfig(**{k: v for k, v in (getattr(model.config, "neuralcc", {}) or {}).items() if k in _FIELDS})
+def read_config(path) -> SimpleNamespace:
+    """A checkpoint's config.json, its keys as attributes (what `model.config` holds), without loading it."""
+    return SimpleNamespace(**json.loads((Path(path) / "config.json").read_text()))
+
+
+def neuralcc_config(config) -> ModelConfig:
+    """A model's ModelConfig from its config (`model.config`, `read_config`; keys of retired fields in older
+    configs, such as max_order_tokens, left out)."""
+    return ModelConfig(**{k: v for k, v in (getattr(config, "neuralcc", {}) or {}).items() if k in _FIELDS})
 
 
 # config.json keys of experiments measured and retired (git history and docs/ keep their figures): a model
@@ -140,6 +155,8 @@ def n_params(model) -> int:
 
 def pad_rows(rows: list[list[int]], fill: int):
     """Right-padded id rows and their attention mask (1 where a row has a token)."""
+    import torch
+
     out = torch.full((len(rows), max(map(len, rows))), fill, dtype=torch.long)
     mask = torch.zeros_like(out)
     for i, r in enumerate(rows):

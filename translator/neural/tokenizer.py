@@ -13,8 +13,12 @@ import string
 from pathlib import Path
 from typing import Iterable
 
+from typing import TYPE_CHECKING
+
 from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
-from transformers import PreTrainedTokenizerFast
+
+if TYPE_CHECKING:  # transformers takes seconds to import: only a model's translations need it
+    from transformers import PreTrainedTokenizerFast
 
 from ..back.asmtext import FN, MAX_PIECES
 from ..memory.store import LEVELS
@@ -81,6 +85,8 @@ def kind_of(tok: PreTrainedTokenizerFast) -> str:
 
 
 def wrap(tok: Tokenizer) -> PreTrainedTokenizerFast:
+    from transformers import PreTrainedTokenizerFast
+
     fast = PreTrainedTokenizerFast(
         tokenizer_object=tok, pad_token=PAD, eos_token=EOS, unk_token=UNK,
         extra_special_tokens=[t for t in SPECIAL if t not in (PAD, EOS, UNK)],
@@ -90,6 +96,8 @@ def wrap(tok: Tokenizer) -> PreTrainedTokenizerFast:
 
 
 def load(path: str | Path) -> PreTrainedTokenizerFast:
+    from transformers import PreTrainedTokenizerFast
+
     return PreTrainedTokenizerFast.from_pretrained(str(path))
 
 

@@ -182,7 +182,7 @@ def heldout_loss(model, tok, records, archs, opt: str, limit: int = 0, memory=No
     """Teacher-forced cross-entropy per target token over `records` (up to `limit` samples), and the
     number of target tokens. The model's own prompt style and length caps; a retrieval-reading model
     reads `memory`'s candidates."""
-    mcfg, style = M.neuralcc_config(model), PromptStyle.of(model.config)
+    mcfg, style = M.neuralcc_config(model.config), PromptStyle.of(model.config)
     k = getattr(model.config, "neuralcc_retrieval", 0) or 0
     retrieval = D.memory_retrieval(memory, k) if k and memory is not None else None
     samples = []
@@ -302,7 +302,7 @@ def run(cfg: TrainConfig) -> int:
         getattr(model.config, "neuralcc_operands", None) or {}, asmgrammar.table_from_records(records))
     if cfg.max_target_tokens:
         model.config.neuralcc = {**(getattr(model.config, "neuralcc", None) or {}), "max_chunk_tokens": cfg.max_target_tokens}
-    mcfg = M.neuralcc_config(model)
+    mcfg = M.neuralcc_config(model.config)
     # the translation memory of the training pieces (memory/store.py), saved with every model: the memory
     # baseline, what --memory-first decoding takes pieces from, and validation's split by memory level
     style = PromptStyle.of(model.config)
