@@ -20,6 +20,13 @@ from neuralcc.verifier.reference import compile_to_asm
 KERNELS = Path(__file__).parent.parent / "corpora" / "kernels"
 
 
+def assert_lowered_passes(src: str, low, arch: str, names: list[str]) -> None:
+    """gcc's code for the lowered unit passes the verifier against the original, function by function."""
+    asm = compile_to_asm(low.source, arch, "O0", "<lowered>")
+    for name in names:
+        verdict = Checker(src, arch, "O0", name, examples=30, random_inputs=200).check(asm)
+        assert verdict.category == "pass", (name, str(verdict), low.source)
+
 def body_lines(src: str, name: str) -> list[str]:
     lines = src.split("\n")
     start = next(i for i, l in enumerate(lines) if re.search(rf"\b{name}\s*\(", l) and not l.rstrip().endswith(";"))
@@ -196,9 +203,7 @@ def test_rotated_loops_compute_what_the_original_computes(arch):
     src = "// ncc: len(a)=8 range(n)=1..8\n" + ROTATED
     low = L.lower_unit(src, atoms=True)
     assert "t1 = s[k];" in low.source and not low.kept, low.kept
-    verdict = Checker(src, arch, "O0", "r", examples=30, random_inputs=200).check(
-        compile_to_asm(low.source, arch, "O0", "<lowered>"))
-    assert verdict.category == "pass", (str(verdict), low.source)
+    assert_lowered_passes(src, low, arch, ["r"])
 
 
 @pytest.mark.parametrize("arch", ["x86-64", "aarch64"])
@@ -206,9 +211,7 @@ def test_updates_and_loop_tests_lowered_compute_what_the_original_computes(arch)
     src = "// ncc: len(a)=8 range(n)=0..8\n" + UPDATES
     low = L.lower_unit(src, atoms=True)
     assert not low.kept, low.kept
-    verdict = Checker(src, arch, "O0", "g", examples=30, random_inputs=200).check(
-        compile_to_asm(low.source, arch, "O0", "<lowered>"))
-    assert verdict.category == "pass", (str(verdict), low.source)
+    assert_lowered_passes(src, low, arch, ["g"])
 
 
 @pytest.mark.parametrize("arch", ["x86-64", "aarch64"])
@@ -373,6 +376,7 @@ def test_the_lowered_ast_is_what_parsing_the_lowered_text_gives():
 C_FILES = Path(__file__).parent / "c"
 
 
+
 def test_switches_commas_and_enumerators_become_statements_the_memory_holds():
     switch = L.lower_unit((C_FILES / "switch.c").read_text(), atoms=True).source
     lines = body_lines(switch, "fall_through")
@@ -395,11 +399,7 @@ def test_switches_commas_and_enumerators_become_statements_the_memory_holds():
 @pytest.mark.parametrize("file", ["switch.c", "commas.c", "enums.c"])
 def test_switches_commas_and_enumerators_lowered_compute_what_the_original_computes(file, arch):
     src = (C_FILES / file).read_text()
-    low = L.lower_unit(src, atoms=True)
-    asm = compile_to_asm(low.source, arch, "O0", "<lowered>")
-    for name in re.findall(r"^\w[\w ]*?\b(\w+)\(", src, re.M):
-        verdict = Checker(src, arch, "O0", name, examples=30, random_inputs=200).check(asm)
-        assert verdict.category == "pass", (name, str(verdict), low.source)
+    assert_lowered_passes(src, L.lower_unit(src, atoms=True), arch, re.findall(r"^\w[\w ]*?\b(\w+)\(", src, re.M))
 
 
 @pytest.mark.parametrize("arch", ["x86-64", "aarch64"])
@@ -411,7 +411,4 @@ def test_octal_hex_and_hex_float_literals_are_written_in_decimal_of_the_same_typ
     for line in ("return x & 15;", "return x ^ 4294967295U;", "return x + 2147483648U;", "return x * 3.0;",
                  "return x * 0.25f;"):
         assert line in low.source, low.source
-    asm = compile_to_asm(low.source, arch, "O0", "<lowered>")
-    for name in ("octal", "big", "wide", "hexf", "quarter"):
-        verdict = Checker(src, arch, "O0", name, examples=30, random_inputs=200).check(asm)
-        assert verdict.category == "pass", (name, str(verdict))
+    assert_lowered_passes(src, low, arch, ["octal", "big", "wide", "hexf", "quarter"])

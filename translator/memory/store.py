@@ -151,7 +151,7 @@ def _writes_numbers(read: Prompt, piece: str) -> bool:
     register, no number)."""
     if not any(isinstance(n, int) and n != 0 for n in prompt_numbers(replace(read, decls=(), jumps=()))):
         return True
-    return any(name not in ("target",) and name in TRANSFORMS for name in _SLOT_NAME.findall(template_of(read, piece)))
+    return any(name in TRANSFORMS for name in _SLOT_NAME.findall(template_of(read, piece)))
 
 
 _JUMP = {"x86-64": "\tjmp\t<C{}>\n", "aarch64": "\tb\t<C{}>\n"}
